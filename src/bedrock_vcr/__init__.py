@@ -1,0 +1,57 @@
+"""bedrock-vcr: record, replay, validate and simulate Amazon Bedrock Runtime calls."""
+
+from __future__ import annotations
+
+from .api import cassette_player, use_cassette
+from .cassette import Cassette, CassetteConfig, RecordMode
+from .errors import (
+    BedrockVCRError,
+    CassetteError,
+    CassetteFormatError,
+    CassetteNotFoundError,
+    ChecksumMismatch,
+    ConfigError,
+    EventStreamError,
+    RequestBodyError,
+    SecretInCassetteError,
+    UnmatchedRequestError,
+)
+from .eventstream import Header, HeaderType, Message, MessageDecoder, decode_stream, encode_message
+from .interception import patch_client
+from .matching import MatchConfig
+from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from .player import CassettePlayer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BedrockVCRError",
+    "Cassette",
+    "CassetteConfig",
+    "CassetteError",
+    "CassetteFormatError",
+    "CassetteNotFoundError",
+    "CassettePlayer",
+    "ChecksumMismatch",
+    "ConfigError",
+    "EventStreamError",
+    "Header",
+    "HeaderType",
+    "Interaction",
+    "MatchConfig",
+    "Message",
+    "MessageDecoder",
+    "RecordMode",
+    "RecordedRequest",
+    "RecordedResponse",
+    "RequestBodyError",
+    "SecretInCassetteError",
+    "StreamEvent",
+    "UnmatchedRequestError",
+    "__version__",
+    "cassette_player",
+    "decode_stream",
+    "encode_message",
+    "patch_client",
+    "use_cassette",
+]

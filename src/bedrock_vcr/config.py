@@ -1,0 +1,81 @@
+"""Settings: their names, their checks, and the order in which sources override each other.
+
+Precedence, highest first (the same for every setting):
+
+1. the command line (``--bedrock-record-mode``),
+2. the ``bedrock_cassette`` marker's keyword arguments,
+3. the ``bedrock_vcr_config`` fixture (a dict; override it in a conftest),
+4. ini keys (``bedrock_record_mode`` in pytest.ini / pyproject's ``[tool.pytest.ini_options]``),
+5. the defaults below (record mode ``none``: replay only).
+
+The command line wins so that re-recording is always one flag away, whatever a test declares.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from .cassette import CassetteConfig, RecordMode
+from .errors import ConfigError
+from .matching import MatchConfig
+
+DEFAULTS: dict[str, Any] = {
+    "record_mode": "none",
+    "match_on": None,
+    "ignore_body_keys": (),
+    "matcher": None,
+    "allow_playback_repeats": False,
+    "replay_speed": 0.0,
+    "before_record_request": None,
+    "before_record_response": None,
+    "require_json_body": True,
+}
+OPTIONS = frozenset(DEFAULTS)
+
+
+def check_names(options: Mapping[str, Any], source: str, extra: frozenset[str] = frozenset()) -> None:
+    """Fail loudly on a misspelled option, suggesting the closest valid name."""
+    valid = OPTIONS | extra
+    for name in options:
+        if name not in valid:
+            close = difflib.get_close_matches(name, sorted(valid), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"unknown option {name!r} in {source}{hint}; valid options: "
+                f"{', '.join(sorted(valid))}"
+            )
+
+
+def merge(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge option layers given from lowest to highest precedence; ``None`` values are unset."""
+    out = dict(DEFAULTS)
+    for layer in layers:
+        for name, value in (layer or {}).items():
+            if value is not None:
+                out[name] = value
+    return out
+
+
+def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig:
+    check_names(options, source)
+    merged = merge(options)
+    speed = merged["replay_speed"]
+    if not isinstance(speed, (int, float)) or speed < 0:
+        raise ConfigError(f"replay_speed must be a number >= 0 (0 = no pauses), got {speed!r}")
+    ignore = merged["ignore_body_keys"]
+    if isinstance(ignore, str):
+        ignore = (ignore,)
+    match_on = merged["match_on"]
+    if isinstance(match_on, str):
+        match_on = (match_on,)
+    return CassetteConfig(
+        record_mode=RecordMode.parse(merged["record_mode"]),
+        match=MatchConfig.build(match_on, ignore, merged["matcher"]),
+        allow_playback_repeats=bool(merged["allow_playback_repeats"]),
+        replay_speed=float(speed),
+        before_record_request=merged["before_record_request"],
+        before_record_response=merged["before_record_response"],
+        extra={"require_json_body": bool(merged["require_json_body"])},
+    )

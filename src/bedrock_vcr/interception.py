@@ -1,0 +1,157 @@
+"""Hooking botocore: which clients are watched and how a request reaches the active handlers.
+
+Every botocore client of ``bedrock-runtime`` gets, while at least one handler is active, a
+``before-send`` handler registered first on its own event emitter. It asks the active handlers
+(innermost first) for an answer; a handler returns an ``AWSResponse`` (botocore then skips the
+network and parses it as usual) or ``None`` to pass. When no handler is active, nothing is
+registered on any client.
+
+Clients are found through a light tracker installed on the first activation (or by the pytest
+plugin at start-up, so that clients created at import or collection time are covered too): it
+records each new ``bedrock-runtime`` client in a weak set. Clients made before the tracker existed
+can be added with :func:`patch_client`.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.client import BaseClient
+
+from .errors import BedrockVCRError
+
+SERVICE = "bedrock-runtime"
+EVENT = f"before-send.{SERVICE}"
+UNIQUE_ID = "bedrock-vcr-before-send"
+
+
+class Handler(Protocol):
+    def handle(
+        self, client: BaseClient, request: AWSPreparedRequest, operation: str
+    ) -> AWSResponse | None: ...
+
+
+class AsyncClientNotSupported(BedrockVCRError):
+    """An aiobotocore client met an active cassette (async support is not built yet)."""
+
+
+_lock = threading.RLock()
+_active: list[Handler] = []
+_clients: weakref.WeakSet[BaseClient] = weakref.WeakSet()
+_original_init: Callable[..., None] | None = None
+
+
+def _is_bedrock_runtime(client: BaseClient) -> bool:
+    try:
+        return bool(client.meta.service_model.service_name == SERVICE)
+    except AttributeError:
+        return False
+
+
+def _is_async(client: BaseClient) -> bool:
+    return any(cls.__module__.startswith("aiobotocore") for cls in type(client).__mro__)
+
+
+def _make_hook(client: BaseClient) -> Callable[..., AWSResponse | None]:
+    ref = weakref.ref(client)
+
+    def before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Any:
+        target = ref()
+        if target is None:
+            return None
+        operation = event_name.rsplit(".", 1)[-1]
+        with _lock:
+            handlers = list(reversed(_active))
+        if handlers and _is_async(target):
+            raise AsyncClientNotSupported(
+                f"an aiobotocore client called {operation} while a bedrock-vcr cassette is "
+                "active; async clients are not supported yet, so the call was stopped before "
+                "reaching the network. Use a boto3 client in this test."
+            )
+        for handler in handlers:
+            response = handler.handle(target, request, operation)
+            if response is not None:
+                return response
+        return None
+
+    return before_send
+
+
+def _register(client: BaseClient) -> None:
+    hook = _make_hook(client)
+    client.__dict__["_bedrock_vcr_hook"] = hook  # keep it alive as long as the client
+    client.meta.events.register_first(EVENT, hook, unique_id=UNIQUE_ID)
+
+
+def _unregister(client: BaseClient) -> None:
+    hook = client.__dict__.pop("_bedrock_vcr_hook", None)
+    if hook is not None:
+        client.meta.events.unregister(EVENT, hook, unique_id=UNIQUE_ID)
+
+
+def _tracking_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:
+    assert _original_init is not None
+    _original_init(self, *args, **kwargs)
+    if _is_bedrock_runtime(self):
+        with _lock:
+            _clients.add(self)
+            if _active:
+                _register(self)
+
+
+def install_tracker() -> None:
+    """Start noting every ``bedrock-runtime`` client created from now on (idempotent)."""
+    global _original_init
+    with _lock:
+        if _original_init is None:
+            _original_init = BaseClient.__init__
+            BaseClient.__init__ = _tracking_init  # type: ignore[method-assign]
+
+
+def uninstall_tracker() -> None:
+    global _original_init
+    with _lock:
+        if _original_init is not None and not _active:
+            BaseClient.__init__ = _original_init  # type: ignore[method-assign]
+            _original_init = None
+
+
+def patch_client(client: BaseClient) -> BaseClient:
+    """Put a client created before bedrock-vcr was loaded under its control."""
+    if not _is_bedrock_runtime(client):
+        raise BedrockVCRError(
+            f"patch_client expects a bedrock-runtime client, got "
+            f"{client.meta.service_model.service_name!r}"
+        )
+    with _lock:
+        _clients.add(client)
+        if _active and "_bedrock_vcr_hook" not in client.__dict__:
+            _register(client)
+    return client
+
+
+def activate(handler: Handler) -> None:
+    install_tracker()
+    with _lock:
+        if not _active:
+            for client in list(_clients):
+                _register(client)
+        _active.append(handler)
+
+
+def deactivate(handler: Handler) -> None:
+    with _lock:
+        if handler in _active:
+            _active.remove(handler)
+        if not _active:
+            for client in list(_clients):
+                _unregister(client)
+
+
+def active_handlers() -> list[Handler]:
+    with _lock:
+        return list(_active)

@@ -1,0 +1,162 @@
+"""How an outgoing request finds its recorded answer.
+
+By default a request matches a recorded one with the same operation, model id and canonical JSON
+body (key order and whitespace ignored). The fields compared are configurable, body keys can be
+ignored, and a custom predicate can refine the match. Lookup goes through a hash of the compared
+fields, so it costs the same whatever the cassette's size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+from .model import RecordedRequest
+
+Matcher = Callable[[RecordedRequest, RecordedRequest], bool]
+
+FIELDS = ("operation", "model_id", "body", "headers")
+DEFAULT_MATCH_ON = ("operation", "model_id", "body")
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """What makes two requests the same.
+
+    ``ignore_body_keys``: a plain name (``"temperature"``) ignores that key at any depth; a dotted
+    path (``"textGenerationConfig.temperature"``) ignores it only there.
+    ``matcher``: an extra predicate ``(recorded, incoming) -> bool`` applied after the hash lookup.
+    """
+
+    match_on: tuple[str, ...] = DEFAULT_MATCH_ON
+    ignore_body_keys: tuple[str, ...] = ()
+    matcher: Matcher | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.match_on if f not in FIELDS]
+        if unknown:
+            raise ConfigError(
+                f"unknown match_on field(s) {unknown}; valid fields: {', '.join(FIELDS)}"
+            )
+
+    @classmethod
+    def build(
+        cls,
+        match_on: Iterable[str] | None = None,
+        ignore_body_keys: Iterable[str] | None = None,
+        matcher: Matcher | None = None,
+    ) -> MatchConfig:
+        return cls(
+            match_on=tuple(match_on) if match_on is not None else DEFAULT_MATCH_ON,
+            ignore_body_keys=tuple(ignore_body_keys or ()),
+            matcher=matcher,
+        )
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def body_for_matching(self, request: RecordedRequest) -> Any:
+        data = request.json
+        if data is None and not request.is_json:
+            return request.body
+        if self.ignore_body_keys:
+            data = _strip(data, self.ignore_body_keys, ())
+        return data
+
+    def key(self, request: RecordedRequest) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for name in self.match_on:
+            if name == "operation":
+                parts.append(request.operation)
+            elif name == "model_id":
+                parts.append(request.model_id)
+            elif name == "body":
+                body = self.body_for_matching(request)
+                parts.append(body if isinstance(body, bytes) else canonical_json(body))
+            elif name == "headers":
+                parts.append(tuple(sorted(request.headers.items())))
+        return tuple(parts)
+
+    # --- explaining a miss -----------------------------------------------------------------
+
+    def differences(self, recorded: RecordedRequest, incoming: RecordedRequest) -> list[str]:
+        """Why ``recorded`` does not match ``incoming``, one line per difference."""
+        out: list[str] = []
+        if "operation" in self.match_on and recorded.operation != incoming.operation:
+            out.append(f"operation: recorded {recorded.operation}, request {incoming.operation}")
+        if "model_id" in self.match_on and recorded.model_id != incoming.model_id:
+            out.append(f"model_id: recorded {recorded.model_id!r}, request {incoming.model_id!r}")
+        if "headers" in self.match_on and recorded.headers != incoming.headers:
+            for name in sorted(set(recorded.headers) | set(incoming.headers)):
+                a, b = recorded.headers.get(name), incoming.headers.get(name)
+                if a != b:
+                    out.append(f"header {name}: recorded {a!r}, request {b!r}")
+        if "body" in self.match_on:
+            a, b = self.body_for_matching(recorded), self.body_for_matching(incoming)
+            if isinstance(a, bytes) or isinstance(b, bytes):
+                if a != b:
+                    out.append("body: differs (not JSON, compared as bytes)")
+            else:
+                out.extend(json_differences(a, b, "#"))
+        return out
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _strip(data: Any, ignored: tuple[str, ...], path: tuple[str, ...]) -> Any:
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            here = (*path, str(key))
+            if key in ignored or ".".join(here) in ignored:
+                continue
+            out[key] = _strip(value, ignored, here)
+        return out
+    if isinstance(data, list):
+        return [_strip(item, ignored, path) for item in data]
+    return data
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def json_differences(recorded: Any, incoming: Any, pointer: str, limit: int = 8) -> list[str]:
+    """List the JSON-pointer locations where two documents differ (at most ``limit``)."""
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, where: str) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in list(a) + [k for k in b if k not in a]:
+                sub = f"{where}/{key}"
+                if key not in b:
+                    out.append(f"body {sub}: only in the recording ({_short(a[key])})")
+                elif key not in a:
+                    out.append(f"body {sub}: only in the request ({_short(b[key])})")
+                else:
+                    walk(a[key], b[key], sub)
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{where}/{i}")
+        elif a != b or type(a) is not type(b) and not _same_number(a, b):
+            out.append(f"body {where}: recorded {_short(a)}, request {_short(b)}")
+
+    walk(recorded, incoming, pointer)
+    return out
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    return (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
+    )

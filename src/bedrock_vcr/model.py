@@ -1,0 +1,140 @@
+"""In-memory form of recorded interactions: wire-exact bytes, decoded once.
+
+The cassette file (see :mod:`bedrock_vcr.serialize`) stores bodies parsed and streams as decoded
+events for people to read; in memory everything is kept as the exact bytes that go back to
+botocore, so replay never re-encodes anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .eventstream import Header, HeaderType, Message
+
+#: Request headers worth keeping: they change what Bedrock answers.
+KEPT_REQUEST_HEADERS = (
+    "content-type",
+    "accept",
+    "x-amzn-bedrock-accept",
+    "x-amzn-bedrock-trace",
+    "x-amzn-bedrock-guardrailidentifier",
+    "x-amzn-bedrock-guardrailversion",
+    "x-amzn-bedrock-performanceconfig-latency",
+    "x-amzn-bedrock-service-tier",
+)
+#: Response headers never replayed (they describe the recorded connection, not the answer).
+DROPPED_RESPONSE_HEADERS = frozenset(
+    {"transfer-encoding", "connection", "keep-alive", "content-length", "set-cookie"}
+)
+
+
+@dataclass
+class RecordedRequest:
+    operation: str
+    model_id: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+    method: str = "POST"
+
+    @cached_property
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when it is not JSON."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    @property
+    def is_json(self) -> bool:
+        return self.json is not None or self.body.strip() == b"null"
+
+
+@dataclass
+class StreamEvent:
+    """One event-stream frame and when it arrived (seconds after the request was sent).
+
+    ``frame`` is normally the encoding of ``message``; a deliberately corrupted frame carries
+    other bytes (simulation uses that).
+    """
+
+    message: Message
+    offset: float = 0.0
+    frame_override: bytes | None = None
+
+    @classmethod
+    def event(cls, event_type: str, payload: Any, offset: float = 0.0) -> StreamEvent:
+        """A ``:message-type: event`` frame with a JSON payload (ConverseStream style)."""
+        headers = {
+            ":event-type": Header(HeaderType.STRING, event_type),
+            ":content-type": Header(HeaderType.STRING, "application/json"),
+            ":message-type": Header(HeaderType.STRING, "event"),
+        }
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(Message(headers, data), offset)
+
+    @classmethod
+    def chunk(cls, model_json: Any, offset: float = 0.0) -> StreamEvent:
+        """An InvokeModelWithResponseStream ``chunk`` whose ``bytes`` hold ``model_json``."""
+        inner = json.dumps(model_json, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls.event("chunk", {"bytes": base64.b64encode(inner).decode("ascii")}, offset)
+
+    @classmethod
+    def exception(cls, exception_type: str, payload: Any, offset: float = 0.0) -> StreamEvent:
+        """A ``:message-type: exception`` frame, as Bedrock sends errors inside a stream."""
+        headers = {
+            ":exception-type": Header(HeaderType.STRING, exception_type),
+            ":content-type": Header(HeaderType.STRING, "application/json"),
+            ":message-type": Header(HeaderType.STRING, "exception"),
+        }
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(Message(headers, data), offset)
+
+    @cached_property
+    def frame(self) -> bytes:
+        return self.frame_override if self.frame_override is not None else self.message.encode()
+
+    @property
+    def event_type(self) -> str | None:
+        value = self.message.header(":event-type") or self.message.header(":exception-type")
+        return str(value) if value is not None else None
+
+    @property
+    def message_type(self) -> str:
+        return str(self.message.header(":message-type", "event"))
+
+
+@dataclass
+class RecordedResponse:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    #: ``None`` for a plain body; the list of frames for an event stream.
+    events: list[StreamEvent] | None = None
+    #: Seconds from sending the request to the end of the response (plain bodies) or the
+    #: headers (streams).
+    latency: float = 0.0
+    #: How the stream ended: ``complete`` or ``dropped`` (connection closed mid-stream).
+    stream_end: str = "complete"
+
+    @property
+    def is_stream(self) -> bool:
+        return self.events is not None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lname:
+                return value
+        return default
+
+
+@dataclass
+class Interaction:
+    request: RecordedRequest
+    response: RecordedResponse | None = None  # None while a recording is still in flight
+    recorded_at: str | None = None

@@ -1,0 +1,181 @@
+"""Answering botocore requests from a cassette, and recording the ones it cannot answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.client import BaseClient
+
+from . import interception
+from .cassette import Cassette, CassetteConfig
+from .errors import RequestBodyError
+from .model import (
+    DROPPED_RESPONSE_HEADERS,
+    KEPT_REQUEST_HEADERS,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
+from .operations import BY_NAME, parse_path
+from .raw import ReplayRaw, TeeRaw, replay_response
+
+#: Called with each request before matching; may return an ``AWSResponse`` (schema validation
+#: uses this to answer invalid requests the way Bedrock does).
+RequestCheck = Callable[[RecordedRequest], "AWSResponse | None"]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, bytearray):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        position = body.tell() if hasattr(body, "tell") else None
+        data = body.read()
+        if position is not None and hasattr(body, "seek"):
+            body.seek(position)
+        return _body_bytes(data)
+    return bytes(body)
+
+
+def request_from_botocore(request: AWSPreparedRequest, operation: str) -> RecordedRequest:
+    """Keep what identifies a request; drop signatures, dates and SDK bookkeeping."""
+    parsed = parse_path(request.url)
+    if parsed is not None:
+        model_id = parsed[1]
+    else:  # an operation bedrock-vcr does not model; keep the path as the id
+        model_id = request.url
+    headers = {}
+    for name, value in request.headers.items():
+        lname = name.lower()
+        if lname in KEPT_REQUEST_HEADERS:
+            headers[lname] = _text(value)
+    path = request.url.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+    return RecordedRequest(
+        operation=operation,
+        model_id=model_id,
+        body=_body_bytes(request.body),
+        headers=headers,
+        path=path,
+        method=request.method,
+    )
+
+
+def _response_headers(headers: Any) -> dict[str, str]:
+    return {
+        name.lower(): _text(value)
+        for name, value in headers.items()
+        if name.lower() not in DROPPED_RESPONSE_HEADERS
+    }
+
+
+class CassettePlayer:
+    """The handler that connects one :class:`Cassette` to botocore."""
+
+    def __init__(self, cassette: Cassette) -> None:
+        self.cassette = cassette
+        self.request_checks: list[RequestCheck] = []
+        self.requests: list[RecordedRequest] = []
+
+    @classmethod
+    def open(cls, path: Path | str, config: CassetteConfig | None = None) -> CassettePlayer:
+        return cls(Cassette(path, config))
+
+    # --- the botocore handler ------------------------------------------------------------
+
+    def handle(
+        self, client: BaseClient, request: AWSPreparedRequest, operation: str
+    ) -> AWSResponse | None:
+        recorded = request_from_botocore(request, operation)
+        self.requests.append(recorded)
+        for check in self.request_checks:
+            answer = check(recorded)
+            if answer is not None:
+                return answer
+        cassette = self.cassette
+        found = cassette.find(recorded)
+        if found is not None and found.response is not None:
+            return replay_response(request.url, found.response, cassette.config.replay_speed)
+        if not cassette.records:
+            if (
+                operation in BY_NAME
+                and not recorded.is_json
+                and cassette.config.extra.get("require_json_body", True)
+            ):
+                raise RequestBodyError(
+                    operation=operation,
+                    model_id=recorded.model_id,
+                    problem=_json_problem(recorded.body),
+                )
+            raise cassette.unmatched(recorded)
+        return self._record(client, request, recorded)
+
+    # --- recording -----------------------------------------------------------------------
+
+    def _record(
+        self, client: BaseClient, request: AWSPreparedRequest, recorded: RecordedRequest
+    ) -> AWSResponse:
+        cassette = self.cassette
+        interaction = cassette.reserve(recorded)
+        http_session = client._endpoint.http_session
+        started = time.monotonic()
+        live = http_session.send(request)  # connection errors propagate to botocore's retries
+        headers = _response_headers(live.headers)
+        op = BY_NAME.get(recorded.operation)
+        streaming = op is not None and op.streaming and live.status_code < 300
+        if streaming:
+            latency = time.monotonic() - started
+
+            def finish(events: list[StreamEvent], end: str) -> None:
+                cassette.complete(
+                    interaction,
+                    RecordedResponse(
+                        live.status_code, headers, events=events, latency=latency, stream_end=end
+                    ),
+                )
+
+            tee = TeeRaw(live.raw, started, finish)
+            cassette.add_pending(tee.drain)
+            return AWSResponse(request.url, live.status_code, live.headers, tee)
+        body = live.content
+        latency = time.monotonic() - started
+        cassette.complete(
+            interaction, RecordedResponse(live.status_code, headers, body=body, latency=latency)
+        )
+        return AWSResponse(request.url, live.status_code, live.headers, ReplayRaw([body]))
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> Cassette:
+        self.cassette.check_exists()
+        interception.activate(self)
+        return self.cassette
+
+    def __exit__(self, *exc: object) -> None:
+        interception.deactivate(self)
+        self.cassette.save()
+
+
+def _json_problem(body: bytes) -> str:
+    import json
+
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return str(exc)
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text ({exc})"
+    return "empty body"

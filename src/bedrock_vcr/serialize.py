@@ -1,0 +1,447 @@
+"""The cassette file format: versioned, readable YAML, written atomically.
+
+Layout (version 1)::
+
+    version: 1
+    interactions:
+    - request:
+        operation: InvokeModel
+        model_id: meta.llama3-70b-instruct-v1:0
+        headers: {content-type: application/json, accept: application/json}
+        body: {json: {prompt: ..., max_gen_len: 64}}
+      response:
+        status: 200
+        headers: {content-type: application/json, x-amzn-requestid: ...}
+        body: {json: {generation: ..., stop_reason: stop}}
+    - request: {...}
+      response:
+        status: 200
+        headers: {...}
+        stream:
+        - offset: 0.052
+          headers: {':event-type': chunk, ':content-type': application/json, ':message-type': event}
+          chunk: {json: {generation: Hello, stop_reason: null}}
+          payload: {json: {p: abcd}}
+
+A body is one of ``{json: value}`` (plus ``style`` when the bytes were not compact JSON),
+``{text: str}`` or ``{base64: str}``; response bodies are stored so that they re-encode to the
+exact recorded bytes. In a stream event, ``chunk`` is the base64 ``bytes`` member of the payload
+decoded (for ``chunk`` events), and ``payload`` is the rest of the payload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CassetteFormatError, SecretInCassetteError
+from .eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
+from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+
+VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+
+# --- JSON styles -----------------------------------------------------------------------------
+# Each style is a json.dumps configuration; the first one that reproduces the recorded bytes is
+# stored, so replay gives back exactly what the service sent.
+_STYLES: dict[str, dict[str, Any]] = {
+    "compact": {"separators": (",", ":"), "ensure_ascii": False},
+    "compact-ascii": {"separators": (",", ":"), "ensure_ascii": True},
+    "spaced": {"separators": (", ", ": "), "ensure_ascii": False},
+    "spaced-ascii": {"separators": (", ", ": "), "ensure_ascii": True},
+    "indent2": {"indent": 2, "ensure_ascii": False},
+    "indent4": {"indent": 4, "ensure_ascii": False},
+}
+DEFAULT_STYLE = "compact"
+
+
+def dump_json(value: Any, style: str = DEFAULT_STYLE) -> bytes:
+    try:
+        options = _STYLES[style]
+    except KeyError:
+        raise CassetteFormatError(
+            f"unknown JSON style {style!r}; known styles: {', '.join(_STYLES)}"
+        ) from None
+    return json.dumps(value, **options).encode("utf-8")
+
+
+def body_to_doc(data: bytes, *, exact: bool = True) -> dict[str, Any]:
+    """Readable form of a body; with ``exact`` it must re-encode to the same bytes."""
+    if not data:
+        return {"text": ""}
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"text": text}
+    if not exact:
+        return {"json": value}
+    for style in _STYLES:
+        if dump_json(value, style) == data:
+            return {"json": value} if style == DEFAULT_STYLE else {"json": value, "style": style}
+    return {"text": text}
+
+
+def body_from_doc(doc: Any, where: str) -> bytes:
+    if doc is None:
+        return b""
+    if not isinstance(doc, dict):
+        raise CassetteFormatError(
+            f"a body must be a mapping with one of json/text/base64, found {type(doc).__name__}",
+            json_path=where,
+        )
+    if "json" in doc:
+        return dump_json(doc["json"], doc.get("style", DEFAULT_STYLE))
+    if "text" in doc:
+        return str(doc["text"]).encode("utf-8")
+    if "base64" in doc:
+        try:
+            return base64.b64decode(doc["base64"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise CassetteFormatError(f"invalid base64 body: {exc}", json_path=where) from None
+    raise CassetteFormatError(
+        f"a body needs one of the keys json, text or base64; found {sorted(doc)}",
+        json_path=where,
+    )
+
+
+# --- stream events -------------------------------------------------------------------------
+
+
+def _header_to_doc(header: Header) -> Any:
+    if header.type == HeaderType.STRING:
+        return header.value
+    value = header.value
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).hex()
+    return {"type": TYPE_NAMES[header.type], "value": value}
+
+
+def _header_from_doc(doc: Any, where: str) -> Header:
+    if isinstance(doc, str):
+        return Header(HeaderType.STRING, doc)
+    if isinstance(doc, dict) and "type" in doc:
+        kind = TYPES_BY_NAME.get(doc["type"])
+        if kind is None:
+            raise CassetteFormatError(
+                f"unknown header type {doc['type']!r}; known: {', '.join(TYPES_BY_NAME)}",
+                json_path=where,
+            )
+        value = doc.get("value")
+        if kind in (HeaderType.BYTE_ARRAY, HeaderType.UUID):
+            value = bytes.fromhex(str(value))
+        return Header(kind, value)
+    raise CassetteFormatError(
+        "a header is a string or {type: ..., value: ...}", json_path=where
+    )
+
+
+def event_to_doc(event: StreamEvent) -> dict[str, Any]:
+    message = event.message
+    doc: dict[str, Any] = {"offset": round(event.offset, 4)}
+    doc["headers"] = {name: _header_to_doc(h) for name, h in message.headers.items()}
+    payload_doc = body_to_doc(message.payload)
+    # Decode the base64 `bytes` member of chunk payloads, keeping the rest of the payload.
+    inner = payload_doc.get("json")
+    if (
+        "style" not in payload_doc
+        and isinstance(inner, dict)
+        and isinstance(inner.get("bytes"), str)
+        and next(iter(inner)) == "bytes"
+    ):
+        try:
+            chunk = base64.b64decode(inner["bytes"], validate=True)
+        except (binascii.Error, ValueError):
+            chunk = None
+        if chunk is not None and base64.b64encode(chunk).decode("ascii") == inner["bytes"]:
+            rest = {k: v for k, v in inner.items() if k != "bytes"}
+            doc["chunk"] = body_to_doc(chunk)
+            if rest:
+                doc["payload"] = {"json": rest}
+            if event.frame_override is not None:
+                doc["frame"] = {"base64": base64.b64encode(event.frame_override).decode()}
+            return doc
+    if message.payload:
+        doc["payload"] = payload_doc
+    if event.frame_override is not None:
+        doc["frame"] = {"base64": base64.b64encode(event.frame_override).decode()}
+    return doc
+
+
+def event_from_doc(doc: Any, where: str) -> StreamEvent:
+    if not isinstance(doc, dict):
+        raise CassetteFormatError("a stream event must be a mapping", json_path=where)
+    headers_doc = doc.get("headers") or {}
+    if not isinstance(headers_doc, dict):
+        raise CassetteFormatError("event headers must be a mapping", json_path=f"{where}/headers")
+    headers = {
+        str(name): _header_from_doc(value, f"{where}/headers/{name}")
+        for name, value in headers_doc.items()
+    }
+    if "chunk" in doc:
+        chunk = body_from_doc(doc["chunk"], f"{where}/chunk")
+        rest = (doc.get("payload") or {}).get("json", {})
+        payload = dump_json({"bytes": base64.b64encode(chunk).decode("ascii"), **rest})
+    else:
+        payload = body_from_doc(doc.get("payload"), f"{where}/payload")
+    offset = doc.get("offset", 0.0)
+    if not isinstance(offset, (int, float)):
+        raise CassetteFormatError("offset must be a number of seconds", json_path=f"{where}/offset")
+    override = None
+    if "frame" in doc:
+        override = body_from_doc(doc["frame"], f"{where}/frame")
+    return StreamEvent(Message(headers, payload), float(offset), override)
+
+
+# --- interactions ----------------------------------------------------------------------------
+
+
+def request_to_doc(request: RecordedRequest) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "operation": request.operation,
+        "model_id": request.model_id,
+    }
+    if request.path:
+        doc["path"] = request.path
+    if request.headers:
+        doc["headers"] = dict(request.headers)
+    doc["body"] = body_to_doc(request.body, exact=False)
+    return doc
+
+
+def request_from_doc(doc: Any, where: str) -> RecordedRequest:
+    if not isinstance(doc, dict):
+        raise CassetteFormatError("request must be a mapping", json_path=where)
+    for key in ("operation", "model_id"):
+        if not isinstance(doc.get(key), str):
+            raise CassetteFormatError(
+                f"request.{key} is missing or not a string", json_path=f"{where}/{key}"
+            )
+    return RecordedRequest(
+        operation=doc["operation"],
+        model_id=doc["model_id"],
+        body=body_from_doc(doc.get("body"), f"{where}/body"),
+        headers={str(k).lower(): str(v) for k, v in (doc.get("headers") or {}).items()},
+        path=str(doc.get("path", "")),
+        method=str(doc.get("method", "POST")),
+    )
+
+
+def response_to_doc(response: RecordedResponse) -> dict[str, Any]:
+    doc: dict[str, Any] = {"status": response.status, "headers": dict(response.headers)}
+    if response.latency:
+        doc["latency"] = round(response.latency, 4)
+    if response.events is not None:
+        doc["stream"] = [event_to_doc(e) for e in response.events]
+        if response.stream_end != "complete":
+            doc["stream_end"] = response.stream_end
+    else:
+        doc["body"] = body_to_doc(response.body)
+    return doc
+
+
+def response_from_doc(doc: Any, where: str) -> RecordedResponse:
+    if not isinstance(doc, dict):
+        raise CassetteFormatError("response must be a mapping", json_path=where)
+    status = doc.get("status")
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise CassetteFormatError(
+            f"response.status must be an HTTP status code, found {status!r}",
+            json_path=f"{where}/status",
+        )
+    headers = doc.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise CassetteFormatError("headers must be a mapping", json_path=f"{where}/headers")
+    response = RecordedResponse(
+        status=status,
+        headers={str(k).lower(): str(v) for k, v in headers.items()},
+        latency=float(doc.get("latency", 0.0)),
+        stream_end=str(doc.get("stream_end", "complete")),
+    )
+    if "stream" in doc:
+        events = doc["stream"]
+        if not isinstance(events, list):
+            raise CassetteFormatError("stream must be a list of events", json_path=f"{where}/stream")
+        response.events = [event_from_doc(e, f"{where}/stream/{i}") for i, e in enumerate(events)]
+        for event in response.events:
+            event.frame  # noqa: B018 - encode once, at load, not at replay
+    else:
+        response.body = body_from_doc(doc.get("body"), f"{where}/body")
+    return response
+
+
+def interaction_to_doc(interaction: Interaction) -> dict[str, Any]:
+    assert interaction.response is not None
+    doc: dict[str, Any] = {
+        "request": request_to_doc(interaction.request),
+        "response": response_to_doc(interaction.response),
+    }
+    if interaction.recorded_at:
+        doc["recorded_at"] = interaction.recorded_at
+    return doc
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value and len(value) > 60 else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dumps(interactions: Iterable[Interaction]) -> str:
+    doc = {
+        "version": VERSION,
+        "interactions": [interaction_to_doc(i) for i in interactions if i.response is not None],
+    }
+    header = "# bedrock-vcr cassette (format described in README.md, section 'Cassette format')\n"
+    return header + yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CassetteFormatError(
+            f"the cassette is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+            path=path,
+            fix="restore the file from version control, or delete it and re-record with "
+            "--bedrock-record-mode=once",
+        ) from None
+    if not isinstance(doc, dict) or "interactions" not in doc:
+        raise CassetteFormatError(
+            "the file is not a cassette (no top-level 'interactions' list)",
+            path=path,
+            fix="point use_cassette at a bedrock-vcr or vcrpy cassette, or delete the file and "
+            "re-record with --bedrock-record-mode=once",
+        )
+    if is_vcrpy_document(doc):
+        from .vcrpy_import import interactions_from_vcrpy
+
+        return interactions_from_vcrpy(doc, path)
+    version = doc.get("version")
+    if version not in SUPPORTED_VERSIONS:
+        raise CassetteFormatError(
+            f"unknown cassette version {version!r}; this bedrock-vcr reads version(s) "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}",
+            path=path,
+            json_path="#/version",
+            fix="upgrade bedrock-vcr, or re-record the cassette with this version",
+        )
+    raw = doc["interactions"] or []
+    if not isinstance(raw, list):
+        raise CassetteFormatError("'interactions' must be a list", path=path)
+    out = []
+    for index, item in enumerate(raw):
+        try:
+            if not isinstance(item, dict):
+                raise CassetteFormatError("an interaction must be a mapping")
+            out.append(
+                Interaction(
+                    request=request_from_doc(item.get("request"), "#/request"),
+                    response=response_from_doc(item.get("response"), "#/response"),
+                    recorded_at=item.get("recorded_at"),
+                )
+            )
+        except CassetteFormatError as exc:
+            raise CassetteFormatError(
+                exc.problem, path=path, interaction=index, json_path=exc.json_path, fix=exc.fix
+            ) from None
+    return out
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+_SECRET_PATTERNS = [
+    (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"AWS4-HMAC-SHA256"), "a SigV4 Authorization value"),
+    (re.compile(r"Signature=[0-9a-f]{64}"), "a SigV4 signature"),
+    (re.compile(r"(?i)x-amz-security-token"), "an X-Amz-Security-Token header"),
+    (re.compile(r"(?i)\bauthorization\b\s*:"), "an Authorization header"),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"), "a bearer token"),
+    (re.compile(r"(?i)x-amz-date\s*:"), "an X-Amz-Date header"),
+]
+
+
+def find_secrets(text: str) -> list[tuple[int, str]]:
+    """Lines (1-based) of ``text`` that look like they hold a credential, and what they hold."""
+    hits = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for pattern, what in _SECRET_PATTERNS:
+            if pattern.search(line):
+                hits.append((number, what))
+    return hits
+
+
+# --- atomic writes -------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    hits = find_secrets(text)
+    if hits:
+        lines = ", ".join(f"line {n} ({what})" for n, what in hits[:5])
+        raise SecretInCassetteError(
+            f"refusing to write a cassette that holds credentials: {lines}; nothing was written",
+            path=path,
+            fix="remove the secret with a before_record_request/before_record_response hook "
+            "(README section 'Secrets'), or report a bedrock-vcr bug if a header leaked",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def is_vcrpy_document(doc: Any) -> bool:
+    """vcrpy requests carry ``uri``/``method``; bedrock-vcr requests carry ``operation``."""
+    if not isinstance(doc, dict):
+        return False
+    items = doc.get("interactions") or []
+    if not items or not isinstance(items[0], dict):
+        return False
+    request = items[0].get("request") or {}
+    return isinstance(request, dict) and "uri" in request and "operation" not in request
+
+
+def load_file(path: Path) -> list[Interaction]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(
+            f"the cassette is not UTF-8 text: {exc}", path=path
+        ) from None
+    return loads(text, path)
