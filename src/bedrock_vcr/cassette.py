@@ -160,7 +160,16 @@ class Cassette:
         """The error for a request that found no answer, naming the closest recordings."""
         match = self.config.match
         key = match.key(request)
-        bucket = self._index.get(key, [])
+        # Only recordings the request would have been given count as "already answered"; ones
+        # the custom matcher rejects are explained below like any other near miss.
+        bucket = [
+            i
+            for i in self._index.get(key, [])
+            if self.interactions[i].response is not None
+            and (
+                match.matcher is None or match.matcher(self.interactions[i].request, request)
+            )
+        ]
         if bucket and self.replays:
             reason = (
                 f"was already answered by all {len(bucket)} matching recorded interaction(s); "

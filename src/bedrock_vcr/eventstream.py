@@ -181,6 +181,7 @@ def _decode_headers(data: bytes, offset: int) -> dict[str, Header]:
             raise InvalidHeader("header section ends inside a header", offset=offset + pos)
 
     while pos < end:
+        start = pos
         need(1)
         name_len = data[pos]
         pos += 1
@@ -226,7 +227,7 @@ def _decode_headers(data: bytes, offset: int) -> dict[str, Header]:
             value = bytes(data[pos : pos + 16])
             pos += 16
         if name in headers:
-            raise DuplicateHeader(name, offset=offset)
+            raise DuplicateHeader(name, offset=offset + start)
         headers[name] = Header(kind, value)
     return headers
 
@@ -313,8 +314,8 @@ def decode_stream(data: bytes) -> list[Message]:
 def decode_message(data: bytes) -> Message:
     """Decode exactly one frame."""
     messages = decode_stream(data)
+    if not messages:  # decode_stream already rejected a partial frame: ``data`` is empty
+        raise TruncatedFrame(len(data), PRELUDE_LENGTH + CRC_LENGTH, offset=0)
     if len(messages) != 1:
-        raise TruncatedFrame(len(data), len(data), offset=0) if not messages else InvalidHeader(
-            f"expected one frame, found {len(messages)}"
-        )
+        raise InvalidHeader(f"expected one frame, found {len(messages)}")
     return messages[0]

@@ -104,7 +104,21 @@ class MatchConfig:
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """One text per JSON value: keys sorted, no whitespace, ``1.0`` written as ``1``."""
+    return json.dumps(
+        _integral(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def _integral(data: Any) -> Any:
+    """JSON has one number type: ``1`` and ``1.0`` are the same value (as for Bedrock)."""
+    if isinstance(data, float):
+        return int(data) if data.is_integer() and abs(data) <= 2**53 else data
+    if isinstance(data, dict):
+        return {key: _integral(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_integral(item) for item in data]
+    return data
 
 
 def _strip(data: Any, ignored: tuple[str, ...], path: tuple[str, ...]) -> Any:
@@ -135,7 +149,7 @@ def json_differences(recorded: Any, incoming: Any, pointer: str, limit: int = 8)
             return
         if isinstance(a, dict) and isinstance(b, dict):
             for key in list(a) + [k for k in b if k not in a]:
-                sub = f"{where}/{key}"
+                sub = f"{where}/{_pointer_token(key)}"
                 if key not in b:
                     out.append(f"body {sub}: only in the recording ({_short(a[key])})")
                 elif key not in a:
@@ -150,6 +164,11 @@ def json_differences(recorded: Any, incoming: Any, pointer: str, limit: int = 8)
 
     walk(recorded, incoming, pointer)
     return out
+
+
+def _pointer_token(key: Any) -> str:
+    """Escape a key for a JSON pointer (RFC 6901: ``~`` as ``~0``, ``/`` as ``~1``)."""
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _same_number(a: Any, b: Any) -> bool:

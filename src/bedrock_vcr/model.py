@@ -26,10 +26,9 @@ KEPT_REQUEST_HEADERS = (
     "x-amzn-bedrock-performanceconfig-latency",
     "x-amzn-bedrock-service-tier",
 )
-#: Response headers never replayed (they describe the recorded connection, not the answer).
-DROPPED_RESPONSE_HEADERS = frozenset(
-    {"transfer-encoding", "connection", "keep-alive", "content-length", "set-cookie"}
-)
+#: Response headers never stored. Connection headers (``transfer-encoding``, ``connection``)
+#: are kept because callers see them in ``ResponseMetadata.HTTPHeaders``.
+DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie"})
 
 
 @dataclass

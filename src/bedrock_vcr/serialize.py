@@ -36,6 +36,7 @@ import binascii
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -43,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CassetteFormatError, SecretInCassetteError
+from .errors import CassetteFormatError, EventStreamError, SecretInCassetteError
 from .eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
 from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
 
@@ -103,7 +104,20 @@ def body_from_doc(doc: Any, where: str) -> bytes:
             json_path=where,
         )
     if "json" in doc:
-        return dump_json(doc["json"], doc.get("style", DEFAULT_STYLE))
+        style = doc.get("style", DEFAULT_STYLE)
+        if style not in _STYLES:
+            raise CassetteFormatError(
+                f"unknown JSON style {style!r}; known styles: {', '.join(_STYLES)}",
+                json_path=f"{where}/style",
+            )
+        try:
+            return dump_json(doc["json"], style)
+        except (TypeError, ValueError) as exc:
+            raise CassetteFormatError(
+                f"the json value cannot be written as JSON ({exc}); quote dates and other "
+                "YAML-only values",
+                json_path=f"{where}/json",
+            ) from None
     if "text" in doc:
         return str(doc["text"]).encode("utf-8")
     if "base64" in doc:
@@ -133,15 +147,21 @@ def _header_from_doc(doc: Any, where: str) -> Header:
     if isinstance(doc, str):
         return Header(HeaderType.STRING, doc)
     if isinstance(doc, dict) and "type" in doc:
-        kind = TYPES_BY_NAME.get(doc["type"])
+        kind = TYPES_BY_NAME.get(str(doc["type"]))
         if kind is None:
             raise CassetteFormatError(
                 f"unknown header type {doc['type']!r}; known: {', '.join(TYPES_BY_NAME)}",
-                json_path=where,
+                json_path=f"{where}/type",
             )
         value = doc.get("value")
         if kind in (HeaderType.BYTE_ARRAY, HeaderType.UUID):
-            value = bytes.fromhex(str(value))
+            try:
+                value = bytes.fromhex(str(value))
+            except ValueError:
+                raise CassetteFormatError(
+                    f"a {TYPE_NAMES[kind]} header value must be hex digits, found {value!r}",
+                    json_path=f"{where}/value",
+                ) from None
         return Header(kind, value)
     raise CassetteFormatError(
         "a header is a string or {type: ..., value: ...}", json_path=where
@@ -192,12 +212,19 @@ def event_from_doc(doc: Any, where: str) -> StreamEvent:
     }
     if "chunk" in doc:
         chunk = body_from_doc(doc["chunk"], f"{where}/chunk")
-        rest = (doc.get("payload") or {}).get("json", {})
+        extra = doc.get("payload") or {}
+        rest = extra.get("json", {}) if isinstance(extra, dict) else None
+        if not isinstance(rest, dict):
+            raise CassetteFormatError(
+                "beside a chunk, payload holds the other members of the chunk payload as "
+                f"{{json: {{name: value}}}}, found {extra!r}",
+                json_path=f"{where}/payload",
+            )
         payload = dump_json({"bytes": base64.b64encode(chunk).decode("ascii"), **rest})
     else:
         payload = body_from_doc(doc.get("payload"), f"{where}/payload")
     offset = doc.get("offset", 0.0)
-    if not isinstance(offset, (int, float)):
+    if not isinstance(offset, (int, float)) or isinstance(offset, bool):
         raise CassetteFormatError("offset must be a number of seconds", json_path=f"{where}/offset")
     override = None
     if "frame" in doc:
@@ -223,17 +250,20 @@ def request_to_doc(request: RecordedRequest) -> dict[str, Any]:
 
 def request_from_doc(doc: Any, where: str) -> RecordedRequest:
     if not isinstance(doc, dict):
-        raise CassetteFormatError("request must be a mapping", json_path=where)
+        raise CassetteFormatError(_missing_or_not_mapping("request", doc), json_path=where)
     for key in ("operation", "model_id"):
         if not isinstance(doc.get(key), str):
             raise CassetteFormatError(
                 f"request.{key} is missing or not a string", json_path=f"{where}/{key}"
             )
+    headers = doc.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise CassetteFormatError("headers must be a mapping", json_path=f"{where}/headers")
     return RecordedRequest(
         operation=doc["operation"],
         model_id=doc["model_id"],
         body=body_from_doc(doc.get("body"), f"{where}/body"),
-        headers={str(k).lower(): str(v) for k, v in (doc.get("headers") or {}).items()},
+        headers={str(k).lower(): str(v) for k, v in headers.items()},
         path=str(doc.get("path", "")),
         method=str(doc.get("method", "POST")),
     )
@@ -254,7 +284,7 @@ def response_to_doc(response: RecordedResponse) -> dict[str, Any]:
 
 def response_from_doc(doc: Any, where: str) -> RecordedResponse:
     if not isinstance(doc, dict):
-        raise CassetteFormatError("response must be a mapping", json_path=where)
+        raise CassetteFormatError(_missing_or_not_mapping("response", doc), json_path=where)
     status = doc.get("status")
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise CassetteFormatError(
@@ -264,10 +294,15 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
     headers = doc.get("headers") or {}
     if not isinstance(headers, dict):
         raise CassetteFormatError("headers must be a mapping", json_path=f"{where}/headers")
+    latency = doc.get("latency", 0.0)
+    if not isinstance(latency, (int, float)) or isinstance(latency, bool):
+        raise CassetteFormatError(
+            f"latency must be a number of seconds, found {latency!r}", json_path=f"{where}/latency"
+        )
     response = RecordedResponse(
         status=status,
         headers={str(k).lower(): str(v) for k, v in headers.items()},
-        latency=float(doc.get("latency", 0.0)),
+        latency=float(latency),
         stream_end=str(doc.get("stream_end", "complete")),
     )
     if "stream" in doc:
@@ -275,11 +310,23 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
         if not isinstance(events, list):
             raise CassetteFormatError("stream must be a list of events", json_path=f"{where}/stream")
         response.events = [event_from_doc(e, f"{where}/stream/{i}") for i, e in enumerate(events)]
-        for event in response.events:
-            event.frame  # noqa: B018 - encode once, at load, not at replay
+        for i, event in enumerate(response.events):
+            try:
+                event.frame  # noqa: B018 - encode once, at load, not at replay
+            except EventStreamError as exc:
+                raise CassetteFormatError(
+                    f"the event cannot be encoded as a frame: {exc}",
+                    json_path=f"{where}/stream/{i}",
+                ) from None
     else:
         response.body = body_from_doc(doc.get("body"), f"{where}/body")
     return response
+
+
+def _missing_or_not_mapping(name: str, doc: Any) -> str:
+    if doc is None:
+        return f"the interaction has no {name}"
+    return f"{name} must be a mapping, found {type(doc).__name__}"
 
 
 def interaction_to_doc(interaction: Interaction) -> dict[str, Any]:
@@ -300,8 +347,14 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+#: Unicode line breaks that YAML folds or normalises unless they are escaped (double quotes).
+_YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value and len(value) > 60 else None
+    style: str | None = "|" if "\n" in value and len(value) > 60 else None
+    if any(ch in value for ch in _YAML_ONLY_BREAKS):
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -317,6 +370,12 @@ def dumps(interactions: Iterable[Interaction]) -> str:
     return header + yaml.dump(
         doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
     )
+
+
+_FIX_ENTRY = (
+    "correct the value at that path (README section 'Cassette format'), or delete the cassette "
+    "and re-record it with --bedrock-record-mode=once"
+)
 
 
 def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
@@ -353,7 +412,9 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
         )
     raw = doc["interactions"] or []
     if not isinstance(raw, list):
-        raise CassetteFormatError("'interactions' must be a list", path=path)
+        raise CassetteFormatError(
+            "'interactions' must be a list", path=path, json_path="#/interactions", fix=_FIX_ENTRY
+        )
     out = []
     for index, item in enumerate(raw):
         try:
@@ -368,7 +429,11 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
             )
         except CassetteFormatError as exc:
             raise CassetteFormatError(
-                exc.problem, path=path, interaction=index, json_path=exc.json_path, fix=exc.fix
+                exc.problem,
+                path=path,
+                interaction=index,
+                json_path=exc.json_path,
+                fix=exc.fix or _FIX_ENTRY,
             ) from None
     return out
 
@@ -387,16 +452,59 @@ _SECRET_PATTERNS = [
 
 
 def find_secrets(text: str) -> list[tuple[int, str]]:
-    """Lines (1-based) of ``text`` that look like they hold a credential, and what they hold."""
+    """Lines (1-based) of ``text`` that look like they hold a credential, and what they hold.
+
+    YAML folds long strings across lines (a bearer token can land on the line after the word
+    ``Bearer``), so when the lines look clean the parsed strings are scanned too; such a hit is
+    reported at the line holding the start of the match.
+    """
     hits = []
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         for pattern, what in _SECRET_PATTERNS:
             if pattern.search(line):
                 hits.append((number, what))
+    if hits:
+        return hits
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return hits
+    for value in _strings(doc):
+        for pattern, what in _SECRET_PATTERNS:
+            found = pattern.search(value)
+            if found:
+                hits.append((_line_of(lines, found.group(0)), what))
     return hits
 
 
+def _strings(doc: Any) -> Iterable[str]:
+    if isinstance(doc, str):
+        yield doc
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from _strings(item)
+
+
+def _line_of(lines: list[str], match: str) -> int:
+    """The first line holding the first word of ``match`` (0 when YAML escaped it)."""
+    word = match.split()[0].lower() if match.split() else match.lower()
+    for number, line in enumerate(lines, 1):
+        if word in line.lower():
+            return number
+    return 0
+
+
 # --- atomic writes -------------------------------------------------------------------------
+
+
+#: Mode of a new cassette (an existing one keeps its mode). Not derived from the umask: reading
+#: the umask means changing it, which races with other threads.
+NEW_FILE_MODE = 0o644
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -411,9 +519,14 @@ def write_atomic(path: Path, text: str) -> None:
             "(README section 'Secrets'), or report a bedrock-vcr bug if a header leaked",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.chmod(tmp, mode)  # mkstemp makes 0600 files; a cassette is shared like source
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -1,0 +1,190 @@
+"""pytest glue: command-line option, ini keys, the ``bedrock_cassette`` marker and fixtures.
+
+The engine lives in the other modules and is imported lazily inside fixtures, so loading the
+plugin costs nothing for tests that do not use it. Settings precedence is documented in
+:mod:`bedrock_vcr.config`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .cassette import Cassette
+
+MARKER = "bedrock_cassette"
+MODES = ("none", "once", "new_episodes", "all", "rewrite")
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "bedrock-vcr-replay",
+    "AWS_SECRET_ACCESS_KEY": "bedrock-vcr-replay",
+    "AWS_SESSION_TOKEN": "bedrock-vcr-replay",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bedrock-vcr", "record and replay Amazon Bedrock Runtime calls")
+    group.addoption(
+        "--bedrock-record-mode",
+        action="store",
+        default=None,
+        choices=MODES,
+        help="record mode for bedrock cassettes (default: ini bedrock_record_mode, else none: "
+        "replay only)",
+    )
+    parser.addini(
+        "bedrock_record_mode",
+        "default record mode for bedrock cassettes (none, once, new_episodes, all, rewrite)",
+        default="",
+    )
+    parser.addini(
+        "bedrock_cassette_dir",
+        "folder of bedrock cassettes, relative to the rootdir (default: cassettes)",
+        default="cassettes",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(name=None, *, path=None, **options): replay (or record) this test's Amazon "
+        "Bedrock Runtime calls from a cassette; options as in bedrock_vcr.use_cassette",
+    )
+    from . import interception
+
+    # Only notes which bedrock-runtime clients exist (so module-level clients are covered);
+    # nothing is hooked into botocore until a cassette is active.
+    interception.install_tracker()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from . import interception
+
+    interception.uninstall_tracker()
+
+
+def _sanitise(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_") or "cassette"
+
+
+def default_cassette_path(request: pytest.FixtureRequest) -> Path:
+    """``<cassette dir>/<test module>/<test name>.yaml`` (class tests: ``Class.test``)."""
+    config = request.config
+    folder = Path(config.getini("bedrock_cassette_dir") or "cassettes")
+    if not folder.is_absolute():
+        folder = config.rootpath / folder
+    module = Path(str(request.node.path)).stem if request.node.path else "tests"
+    name = request.node.name
+    if request.cls is not None:
+        name = f"{request.cls.__name__}.{name}"
+    return folder / _sanitise(module) / f"{_sanitise(name)}.yaml"
+
+
+@pytest.fixture
+def bedrock_vcr_config() -> dict[str, Any]:
+    """Options for every cassette of the tests that see this fixture; override it in a conftest.
+
+    Precedence: command line > marker > this fixture > ini > defaults.
+    """
+    return {}
+
+
+def _marker_options(request: pytest.FixtureRequest) -> tuple[str | None, dict[str, Any]]:
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return None, {}
+    if len(marker.args) > 1:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} takes at most one positional argument (the cassette name), "
+            f"got {len(marker.args)}"
+        )
+    options = dict(marker.kwargs)
+    name = marker.args[0] if marker.args else options.pop("name", None)
+    path = options.pop("path", None)
+    return (str(path) if path is not None else name), options
+
+
+def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
+    from . import config as _config
+
+    name, marker_opts = _marker_options(request)
+    fixture_opts = dict(request.getfixturevalue("bedrock_vcr_config"))
+    fixture_path = fixture_opts.pop("path", None)
+    _config.check_names(fixture_opts, "the bedrock_vcr_config fixture")
+    _config.check_names(marker_opts, f"@pytest.mark.{MARKER}")
+    ini_mode = request.config.getini("bedrock_record_mode") or None
+    cli_mode = request.config.getoption("--bedrock-record-mode")
+    options = _config.merge(
+        {"record_mode": ini_mode},
+        fixture_opts,
+        marker_opts,
+        {"record_mode": cli_mode},
+    )
+    default = default_cassette_path(request)
+    chosen = name or fixture_path
+    if chosen is None:
+        path = default
+    else:
+        path = Path(chosen)
+        if not path.suffix:
+            path = path.with_suffix(".yaml")
+        if not path.is_absolute():
+            path = (default.parent / path) if len(path.parts) == 1 else request.config.rootpath / path
+    return path, options
+
+
+@pytest.fixture
+def bedrock_record_mode(request: pytest.FixtureRequest) -> str:
+    """The record mode this test's cassette uses, after applying precedence."""
+    return str(_resolve(request)[1]["record_mode"])
+
+
+@pytest.fixture
+def bedrock_cassette_path(request: pytest.FixtureRequest) -> Path:
+    """Where this test's cassette lives."""
+    return _resolve(request)[0]
+
+
+@pytest.fixture
+def bedrock_cassette(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Cassette]:
+    """Activate this test's cassette: every bedrock-runtime client is answered from it."""
+    from . import config as _config
+    from .player import CassettePlayer
+
+    path, options = _resolve(request)
+    player = CassettePlayer.open(path, _config.build(options, "bedrock-vcr settings"))
+    if not player.cassette.records:
+        _use_dummy_credentials(monkeypatch)
+    with player as cassette:
+        yield cassette
+
+
+def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replay needs no credential: make sure none is read, and that a region is set."""
+    import os
+
+    import boto3
+
+    for name, value in DUMMY_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"):
+        monkeypatch.delenv(name, raising=False)
+    missing = str(Path(os.devnull) / "bedrock-vcr-no-such-file")
+    monkeypatch.setenv("AWS_CONFIG_FILE", missing)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
+    if not os.environ.get("AWS_DEFAULT_REGION") and not os.environ.get("AWS_REGION"):
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+
+
+@pytest.fixture(autouse=True)
+def _bedrock_cassette_marker(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker(MARKER) is not None:
+        request.getfixturevalue("bedrock_cassette")

@@ -1,0 +1,489 @@
+"""Reading cassettes written by vcrpy or pytest-recording, and converting them.
+
+A vcrpy cassette stores each HTTP exchange as it crossed the wire::
+
+    version: 1
+    interactions:
+    - request: {method: POST, uri: https://bedrock-runtime.../model/{id}/invoke,
+                body: <str | !!binary | null>, headers: {Name: [value, ...]}}
+      response: {status: {code: 200, message: OK}, headers: {Name: [value, ...]},
+                 body: {string: <str | !!binary>}}
+
+This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.model.Interaction`
+objects, so that ``use_cassette`` replays a vcrpy file directly, and :func:`convert_file` writes
+the readable bedrock-vcr format. What is kept:
+
+- the operation and model id, from the request path (interactions that are not one of the four
+  Bedrock Runtime operations, such as calls to other AWS services, are skipped and reported);
+- request headers listed in :data:`~bedrock_vcr.model.KEPT_REQUEST_HEADERS` only, so signatures,
+  dates, session tokens and SDK bookkeeping never reach a converted cassette;
+- response headers with lower-case names (several values of one header joined with ``", "``, as
+  urllib3 hands them to botocore), minus :data:`~bedrock_vcr.model.DROPPED_RESPONSE_HEADERS`;
+- plain bodies as their exact bytes; an event-stream body (``application/vnd.amazon.eventstream``
+  on a 2xx answer) split into its frames. vcrpy keeps no timing, so every event's offset is 0.
+
+vcrpy itself is not needed: the file is read with PyYAML's safe loader, extended only with the
+few harmless Python tags that older vcrpy versions wrote (see :class:`VcrpyLoader`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from . import serialize
+from .errors import CassetteError, CassetteFormatError, EventStreamError
+from .eventstream import MessageDecoder
+from .model import (
+    DROPPED_RESPONSE_HEADERS,
+    KEPT_REQUEST_HEADERS,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
+from .operations import parse_path
+
+#: vcrpy's cassette format versions this module reads (vcrpy has written version 1 since 2014).
+VCRPY_VERSIONS = (1,)
+STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+_FIX = (
+    "the file looks like a vcrpy cassette but this entry is not one vcrpy writes; re-record it "
+    "with vcrpy, or correct the entry named above"
+)
+
+
+# --- reading the YAML ------------------------------------------------------------------------
+
+
+class VcrpyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader plus the inert Python tags found in older vcrpy cassettes.
+
+    ``!!python/unicode`` and ``!!python/str`` become ``str``, ``!!python/tuple`` a ``tuple``,
+    and a request body pickled as ``_io.BytesIO`` or ``builtins.iter`` becomes its bytes. No
+    other Python tag is accepted, and none of these constructs an arbitrary object.
+    """
+
+
+def _scalar_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+def _sequence_tuple(loader: yaml.SafeLoader, node: yaml.Node) -> tuple[Any, ...]:
+    return tuple(loader.construct_sequence(node))  # type: ignore[arg-type]
+
+
+def _pickled_body(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
+    """The content of a body pickled as ``BytesIO`` (``state``) or ``iter`` (``args``)."""
+    if not isinstance(node, yaml.MappingNode):
+        return b""
+    mapping = loader.construct_mapping(node, deep=True)
+    for key in ("state", "args"):
+        values = mapping.get(key)
+        if values:
+            return _join_pieces(values[0])
+    return b""
+
+
+def _join_pieces(value: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (list, tuple)):
+        return b"".join(_join_pieces(v) for v in value)
+    return b""
+
+
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/unicode", _scalar_text)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/str", _scalar_text)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/tuple", _sequence_tuple)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _pickled_body)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/apply:builtins.iter", _pickled_body)
+
+
+def load_document(text: str, path: Path | str | None = None) -> Any:
+    """Parse cassette text with :class:`VcrpyLoader`; YAML errors name the line and column."""
+    try:
+        return yaml.load(text, Loader=VcrpyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CassetteFormatError(
+            f"the cassette is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}",
+            path=path,
+            fix="restore the file from version control",
+        ) from None
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedInteraction:
+    """One vcrpy interaction that became a bedrock-vcr interaction."""
+
+    index: int  # position in the vcrpy file
+    operation: str
+    model_id: str
+    status: int
+    #: Number of event-stream frames, or ``None`` for a plain body.
+    stream_events: int | None
+    body_bytes: int
+
+    def describe(self) -> str:
+        what = (
+            f"stream of {self.stream_events} event(s)"
+            if self.stream_events is not None
+            else f"body of {self.body_bytes} byte(s)"
+        )
+        return f"#{self.index} {self.operation} {self.model_id} -> {self.status}, {what}"
+
+
+@dataclass(frozen=True)
+class SkippedInteraction:
+    """A vcrpy interaction left out: not a Bedrock Runtime call bedrock-vcr replays."""
+
+    index: int
+    method: str
+    uri: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"#{self.index} {self.method} {self.uri}: {self.reason}"
+
+
+@dataclass
+class VcrpyImport:
+    """Everything read from one vcrpy document."""
+
+    interactions: list[Interaction] = field(default_factory=list)
+    imported: list[ImportedInteraction] = field(default_factory=list)
+    skipped: list[SkippedInteraction] = field(default_factory=list)
+    #: Header names (lower case) seen in the file and not carried over.
+    dropped_request_headers: set[str] = field(default_factory=set)
+    dropped_response_headers: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What :func:`convert_file` did, for the ``bedrock-vcr import`` command to print."""
+
+    source: Path
+    destination: Path
+    imported: tuple[ImportedInteraction, ...]
+    skipped: tuple[SkippedInteraction, ...]
+    dropped_request_headers: tuple[str, ...]
+    dropped_response_headers: tuple[str, ...]
+
+    @property
+    def converted(self) -> int:
+        return len(self.imported)
+
+    def summary(self) -> str:
+        total = len(self.imported) + len(self.skipped)
+        lines = [
+            f"converted {len(self.imported)} of {total} interaction(s) from {self.source} "
+            f"to {self.destination}"
+        ]
+        lines += [f"  {item.describe()}" for item in self.imported]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} interaction(s):")
+            lines += [f"  {item.describe()}" for item in self.skipped]
+        if self.dropped_request_headers:
+            lines.append("request headers not kept: " + ", ".join(self.dropped_request_headers))
+        if self.dropped_response_headers:
+            lines.append("response headers not kept: " + ", ".join(self.dropped_response_headers))
+        return "\n".join(lines)
+
+
+# --- converting one interaction ----------------------------------------------------------------
+
+
+def _fail(problem: str, json_path: str) -> CassetteFormatError:
+    return CassetteFormatError(problem, json_path=json_path)
+
+
+def _mapping(value: Any, json_path: str) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise _fail(f"expected a mapping, found {_kind(value)}", json_path)
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def _text(value: Any, json_path: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")  # what http.client does with header bytes
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise _fail(f"expected text, found {_kind(value)}", json_path)
+
+
+def _headers(value: Any, json_path: str) -> dict[str, str]:
+    """``{Name: [values]}`` (values may be bytes, or one bare value) as ``{name: "v1, v2"}``."""
+    if value is None:
+        return {}
+    out: dict[str, str] = {}
+    for name, values in _mapping(value, json_path).items():
+        where = f"{json_path}/{name}"
+        if not isinstance(name, str):
+            raise _fail(f"a header name must be text, found {_kind(name)}", json_path)
+        items = values if isinstance(values, list) else [values]
+        texts = [_text(v, f"{where}/{i}") for i, v in enumerate(items)]
+        lname = name.lower()
+        out[lname] = ", ".join(([out[lname]] if lname in out else []) + texts)
+    return out
+
+
+def _body(value: Any, json_path: str) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, io.BytesIO):
+        return value.getvalue()
+    raise _fail(f"a body must be text, !!binary or null, found {_kind(value)}", json_path)
+
+
+def _status(response: dict[Any, Any]) -> int:
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else status
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
+        raise _fail(f"expected an HTTP status code, found {code!r}", "#/response/status/code")
+    return code
+
+
+def _skip_reason(method: str, uri: str) -> str | None:
+    host = (urlsplit(uri).hostname or "").lower()
+    if host.endswith((".amazonaws.com", ".amazonaws.com.cn")) and "bedrock-runtime" not in host:
+        return f"not a Bedrock Runtime call (host {host})"
+    if method.upper() != "POST":
+        return f"method {method} is not one of the Bedrock Runtime operations bedrock-vcr replays"
+    if parse_path(uri) is None:
+        return (
+            "not one of the operations bedrock-vcr replays (InvokeModel, "
+            "InvokeModelWithResponseStream, Converse, ConverseStream)"
+        )
+    return None
+
+
+def _events(body: bytes) -> list[StreamEvent]:
+    decoder = MessageDecoder()
+    decoder.feed(body)
+    events = []
+    try:
+        for message, frame in decoder.frames():
+            # Keep the recorded bytes should our encoding of the message ever differ from them.
+            override = None if message.encode() == frame else frame
+            events.append(StreamEvent(message, 0.0, override))
+        decoder.close()
+    except EventStreamError as exc:
+        raise _fail(
+            f"the event-stream body cannot be decoded after {len(events)} frame(s): {exc}",
+            "#/response/body/string",
+        ) from None
+    return events
+
+
+def _recorded_at(headers: dict[str, str]) -> str | None:
+    value = headers.get("date")
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).isoformat(timespec="seconds")
+    except (TypeError, ValueError):
+        return None
+
+
+def _convert(item: Any, index: int, out: VcrpyImport) -> None:
+    item = _mapping(item, "#")
+    request = _mapping(item.get("request"), "#/request")
+    response = _mapping(item.get("response"), "#/response")
+    uri = request.get("uri")
+    if not isinstance(uri, str) or not uri:
+        raise _fail(f"expected the request URI as text, found {_kind(uri)}", "#/request/uri")
+    method = _text(request.get("method", "POST"), "#/request/method")
+    reason = _skip_reason(method, uri)
+    if reason is not None:
+        out.skipped.append(SkippedInteraction(index, method, uri, reason))
+        return
+    parsed = parse_path(uri)
+    assert parsed is not None
+    operation, model_id = parsed
+
+    request_headers = {}
+    for name, value in _headers(request.get("headers"), "#/request/headers").items():
+        if name in KEPT_REQUEST_HEADERS:
+            request_headers[name] = value
+        else:
+            out.dropped_request_headers.add(name)
+    split = urlsplit(uri)
+    recorded_request = RecordedRequest(
+        operation=operation.name,
+        model_id=model_id,
+        body=_body(request.get("body"), "#/request/body"),
+        headers=request_headers,
+        path=split.path + (f"?{split.query}" if split.query else ""),
+        method=method.upper(),
+    )
+
+    status = _status(response)
+    response_headers = {}
+    for name, value in _headers(response.get("headers"), "#/response/headers").items():
+        if name in DROPPED_RESPONSE_HEADERS:
+            out.dropped_response_headers.add(name)
+        else:
+            response_headers[name] = value
+    body_doc = response.get("body")
+    if isinstance(body_doc, dict):
+        body = _body(body_doc.get("string"), "#/response/body/string")
+    else:  # lenient: a bare body where vcrpy writes {string: ...}
+        body = _body(body_doc, "#/response/body")
+    recorded = RecordedResponse(status=status, headers=response_headers)
+    content_type = response_headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == STREAM_CONTENT_TYPE and status < 300:
+        recorded.events = _events(body)
+    else:
+        recorded.body = body
+
+    out.interactions.append(Interaction(recorded_request, recorded, _recorded_at(response_headers)))
+    out.imported.append(
+        ImportedInteraction(
+            index=index,
+            operation=operation.name,
+            model_id=model_id,
+            status=status,
+            stream_events=len(recorded.events) if recorded.events is not None else None,
+            body_bytes=len(body),
+        )
+    )
+
+
+# --- documents and files -------------------------------------------------------------------------
+
+
+def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
+    """Convert a parsed vcrpy document, keeping track of what was skipped or dropped."""
+    if not isinstance(doc, dict):
+        raise CassetteFormatError(
+            f"a vcrpy cassette is a mapping with 'interactions', found {_kind(doc)}", path=path
+        )
+    version = doc.get("version", VCRPY_VERSIONS[-1])
+    if version not in VCRPY_VERSIONS:
+        raise CassetteFormatError(
+            f"unknown vcrpy cassette version {version!r}; bedrock-vcr reads vcrpy version(s) "
+            f"{', '.join(map(str, VCRPY_VERSIONS))}",
+            path=path,
+            json_path="#/version",
+            fix="load and save the cassette with a current vcrpy first",
+        )
+    items = doc.get("interactions") or []
+    if not isinstance(items, list):
+        raise CassetteFormatError(
+            f"'interactions' must be a list, found {_kind(items)}",
+            path=path,
+            json_path="#/interactions",
+        )
+    out = VcrpyImport()
+    for index, item in enumerate(items):
+        try:
+            _convert(item, index, out)
+        except CassetteFormatError as exc:
+            raise CassetteFormatError(
+                exc.problem, path=path, interaction=index, json_path=exc.json_path, fix=_FIX
+            ) from None
+    return out
+
+
+def interactions_from_vcrpy(doc: Any, path: Path | str | None = None) -> list[Interaction]:
+    """The Bedrock Runtime interactions of a vcrpy document (others are left out)."""
+    return read_vcrpy(doc, path).interactions
+
+
+def read_file(path: Path) -> VcrpyImport:
+    """Read a vcrpy cassette file (UTF-8 YAML) into a :class:`VcrpyImport`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CassetteError(
+            "the vcrpy cassette does not exist", path=path, fix="check the path"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
+    doc = load_document(text, path)
+    if not serialize.is_vcrpy_document(doc):
+        ours = (
+            isinstance(doc, dict)
+            and isinstance(doc.get("interactions"), list)
+            and any(
+                isinstance(i, dict)
+                and isinstance(i.get("request"), dict)
+                and "operation" in i["request"]
+                for i in doc["interactions"]
+            )
+        )
+        raise CassetteFormatError(
+            "the file is already a bedrock-vcr cassette"
+            if ours
+            else "the file is not a vcrpy cassette (no interactions with a request 'uri')",
+            path=path,
+            fix="pass a cassette written by vcrpy or pytest-recording",
+        )
+    return read_vcrpy(doc, path)
+
+
+def convert_file(src: Path | str, dest: Path | str, *, overwrite: bool = False) -> ImportReport:
+    """Write the Bedrock Runtime interactions of vcrpy cassette ``src`` to ``dest``.
+
+    ``src`` is only read. ``dest`` is written atomically, and only when at least one
+    interaction was converted; an existing ``dest`` is replaced only with ``overwrite=True``.
+    The converted cassette goes through the same credential check as a recording.
+    """
+    src, dest = Path(src), Path(dest)
+    if dest.resolve() == src.resolve():
+        raise CassetteError(
+            "refusing to convert a cassette onto itself; the vcrpy file is left unchanged",
+            path=src,
+            fix="give a different destination path",
+        )
+    if dest.exists() and not overwrite:
+        raise CassetteError(
+            "the destination already exists; nothing was written",
+            path=dest,
+            fix="choose another destination, or pass overwrite=True (`--force` on the CLI)",
+        )
+    result = read_file(src)
+    if not result.interactions:
+        skipped = "; ".join(s.describe() for s in result.skipped) or "the file is empty"
+        raise CassetteFormatError(
+            f"no Bedrock Runtime interaction to convert ({skipped}); nothing was written",
+            path=src,
+            fix="check that the cassette recorded bedrock-runtime calls",
+        )
+    serialize.write_atomic(dest, serialize.dumps(result.interactions))
+    return ImportReport(
+        source=src,
+        destination=dest,
+        imported=tuple(result.imported),
+        skipped=tuple(result.skipped),
+        dropped_request_headers=tuple(sorted(result.dropped_request_headers)),
+        dropped_response_headers=tuple(sorted(result.dropped_response_headers)),
+    )
