@@ -153,7 +153,10 @@ def invocation_metrics() -> Schema:
 def bedrock_extras() -> dict[str, Schema]:
     """Keys Bedrock itself adds to native answers and chunks (not produced by the model)."""
     return {
-        "amazon-bedrock-invocationMetrics": {"$ref": "#/$defs/invocationMetrics"},
+        "amazon-bedrock-invocationMetrics": {
+            "$ref": "#/$defs/invocationMetrics",
+            "description": "Bedrock's usage summary; on the final stream chunk only.",
+        },
         "amazon-bedrock-guardrailAction": string(
             "Added by Bedrock when a guardrail is attached: `INTERVENED` or `NONE`. Seen in "
             "real recordings on every chunk of a guarded stream and on guarded responses.",
@@ -242,9 +245,7 @@ def llama() -> list[Schema]:
         {
             "generation": string("The text generated since the previous chunk."),
             "prompt_token_count": nullable(
-                integer(
-                    "Prompt tokens: set on the first chunk, null afterwards (>= 0).", minimum=0
-                )
+                integer("Prompt tokens: set on the first chunk, null afterwards (>= 0).", minimum=0)
             ),
             "generation_token_count": integer(
                 "Running count of generated tokens (>= 0).", minimum=0
@@ -264,7 +265,9 @@ def llama() -> list[Schema]:
     return [
         document("meta.llama.request", "Meta Llama request", request.pop("description"), request),
         document(
-            "meta.llama.response", "Meta Llama response", response.pop("description"),
+            "meta.llama.response",
+            "Meta Llama response",
+            response.pop("description"),
             with_metrics(response),
         ),
         document(
@@ -383,7 +386,9 @@ def titan_text() -> list[Schema]:
                 integer("Prompt tokens; present on the first chunk only.", minimum=0)
             ),
             "completionReason": nullable(
-                string(TITAN_REASON_DESC + " Absent or null until the last chunk.", enum=TITAN_REASONS)
+                string(
+                    TITAN_REASON_DESC + " Absent or null until the last chunk.", enum=TITAN_REASONS
+                )
             ),
             **bedrock_extras(),
         },
@@ -393,16 +398,22 @@ def titan_text() -> list[Schema]:
     )
     return [
         document(
-            "amazon.titan-text.request", "Amazon Titan Text request",
-            request.pop("description"), request,
+            "amazon.titan-text.request",
+            "Amazon Titan Text request",
+            request.pop("description"),
+            request,
         ),
         document(
-            "amazon.titan-text.response", "Amazon Titan Text response",
-            response.pop("description"), with_metrics(response),
+            "amazon.titan-text.response",
+            "Amazon Titan Text response",
+            response.pop("description"),
+            with_metrics(response),
         ),
         document(
-            "amazon.titan-text.chunk", "Amazon Titan Text stream chunk",
-            chunk.pop("description"), with_metrics(chunk),
+            "amazon.titan-text.chunk",
+            "Amazon Titan Text stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
         ),
     ]
 
@@ -479,7 +490,7 @@ def jamba() -> list[Schema]:
     request["then"] = {
         "properties": {
             "n": {
-                "description": "With temperature 0 every completion would be the same: n must be 1.",
+                "description": "With temperature 0 all completions are equal: n must be 1.",
                 "maximum": 1,
             }
         }
@@ -582,11 +593,15 @@ def jamba() -> list[Schema]:
     return [
         document("ai21.jamba.request", "AI21 Jamba request", request.pop("description"), request),
         document(
-            "ai21.jamba.response", "AI21 Jamba response",
-            response.pop("description"), with_metrics(response),
+            "ai21.jamba.response",
+            "AI21 Jamba response",
+            response.pop("description"),
+            with_metrics(response),
         ),
         document(
-            "ai21.jamba.chunk", "AI21 Jamba stream chunk", chunk.pop("description"),
+            "ai21.jamba.chunk",
+            "AI21 Jamba stream chunk",
+            chunk.pop("description"),
             with_metrics(chunk),
         ),
     ]
@@ -608,17 +623,22 @@ def jurassic() -> list[Schema]:
     request = obj(
         {
             "prompt": string("The prompt text. Required."),
-            "temperature": number("Sampling temperature. Default 0.5, range 0-1.", minimum=0,
-                                  maximum=1),
-            "topP": number("Nucleus sampling threshold. Default 0.5, range 0-1.", minimum=0,
-                           maximum=1),
-            "maxTokens": integer("Maximum tokens to generate. Default 200, range 0-8191.",
-                                 minimum=0, maximum=8191),
+            "temperature": number(
+                "Sampling temperature. Default 0.5, range 0-1.", minimum=0, maximum=1
+            ),
+            "topP": number(
+                "Nucleus sampling threshold. Default 0.5, range 0-1.", minimum=0, maximum=1
+            ),
+            "maxTokens": integer(
+                "Maximum tokens to generate. Default 200, range 0-8191.", minimum=0, maximum=8191
+            ),
             "minTokens": integer("Minimum tokens to generate. Default 0.", minimum=0),
-            "numResults": integer("Number of completions. Default 1, range 1-16.", minimum=1,
-                                  maximum=16),
-            "topKReturn": integer("Alternative tokens returned per position. Default 0, 0-10.",
-                                  minimum=0, maximum=10),
+            "numResults": integer(
+                "Number of completions. Default 1, range 1-16.", minimum=1, maximum=16
+            ),
+            "topKReturn": integer(
+                "Alternative tokens returned per position. Default 0, 0-10.", minimum=0, maximum=10
+            ),
             "stopSequences": string_list("Strings that stop generation."),
             "countPenalty": {**penalty, "description": "Penalty by occurrence count."},
             "presencePenalty": {**penalty, "description": "Penalty for presence."},
@@ -682,10 +702,13 @@ def jurassic() -> list[Schema]:
         desc="InvokeModel response body for AI21 Jurassic-2 (no streaming support).",
     )
     return [
-        document("ai21.j2.request", "AI21 Jurassic-2 request", request.pop("description"),
-                 request),
-        document("ai21.j2.response", "AI21 Jurassic-2 response", response.pop("description"),
-                 with_metrics(response)),
+        document("ai21.j2.request", "AI21 Jurassic-2 request", request.pop("description"), request),
+        document(
+            "ai21.j2.response",
+            "AI21 Jurassic-2 response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
     ]
 
 
@@ -708,15 +731,19 @@ def _dispatch(tag: str, cases: dict[str, Schema]) -> list[Schema]:
 
 def claude_messages() -> list[Schema]:
     cache_control = obj(
-        {"type": string("Cache type; only `ephemeral`.", enum=["ephemeral"]),
-         "ttl": string("Cache lifetime, `5m` (default) or `1h`.", enum=["5m", "1h"])},
+        {
+            "type": string("Cache type; only `ephemeral`.", enum=["ephemeral"]),
+            "ttl": string("Cache lifetime, `5m` (default) or `1h`.", enum=["5m", "1h"]),
+        },
         ("type",),
         desc="Marks the end of a prompt-cache prefix.",
     )
     source = obj(
         {
-            "type": string("`base64` (inline data), `url`, `text` or `content`.",
-                           enum=["base64", "url", "text", "content"]),
+            "type": string(
+                "`base64` (inline data), `url`, `text` or `content`.",
+                enum=["base64", "url", "text", "content"],
+            ),
             "media_type": string("MIME type, e.g. `image/png` or `application/pdf`."),
             "data": string("The base64 data (or text for text documents)."),
             "url": string("URL of the data (type `url`)."),
@@ -729,8 +756,15 @@ def claude_messages() -> list[Schema]:
         "type": string(
             "Kind of block: `text`, `image`, `document`, `tool_use`, `tool_result`, "
             "`thinking`, `redacted_thinking`.",
-            enum=["text", "image", "document", "tool_use", "tool_result", "thinking",
-                  "redacted_thinking"],
+            enum=[
+                "text",
+                "image",
+                "document",
+                "tool_use",
+                "tool_result",
+                "thinking",
+                "redacted_thinking",
+            ],
         ),
         "text": string("Text of a `text` block."),
         "source": source,
@@ -767,8 +801,10 @@ def claude_messages() -> list[Schema]:
     )
     message = obj(
         {
-            "role": string("`user` or `assistant`; turns alternate, the first is `user`.",
-                           enum=["user", "assistant"]),
+            "role": string(
+                "`user` or `assistant`; turns alternate, the first is `user`.",
+                enum=["user", "assistant"],
+            ),
             "content": {
                 "description": "A string (one text block) or a list of content blocks.",
                 "type": ["string", "array"],
@@ -801,29 +837,34 @@ def claude_messages() -> list[Schema]:
                 "Maximum tokens to generate (>= 1; the maximum depends on the model). Required.",
                 minimum=1,
             ),
-            "messages": array({"$ref": "#/$defs/message"}, "The conversation. Required.",
-                              minItems=1),
+            "messages": array(
+                {"$ref": "#/$defs/message"}, "The conversation. Required.", minItems=1
+            ),
             "system": {
                 "description": "System prompt: a string or a list of text blocks.",
                 "type": ["string", "array"],
                 "items": {"$ref": "#/$defs/block"},
             },
-            "temperature": number("Sampling temperature. Default 1, range 0-1.", minimum=0,
-                                  maximum=1),
+            "temperature": number(
+                "Sampling temperature. Default 1, range 0-1.", minimum=0, maximum=1
+            ),
             "top_p": number(
                 "Nucleus sampling threshold, range 0-1 (Bedrock default 0.999).",
-                minimum=0, maximum=1,
+                minimum=0,
+                maximum=1,
             ),
             "top_k": integer(
                 "Sample only from the k most likely tokens. Disabled by default; range 0-500.",
-                minimum=0, maximum=500,
+                minimum=0,
+                maximum=500,
             ),
             "stop_sequences": string_list("Strings that stop generation."),
             "tools": array(tool, "Tools the model may call."),
             "tool_choice": obj(
                 {
-                    "type": string("`auto`, `any`, `tool` or `none`.",
-                                   enum=["auto", "any", "tool", "none"]),
+                    "type": string(
+                        "`auto`, `any`, `tool` or `none`.", enum=["auto", "any", "tool", "none"]
+                    ),
                     "name": string("Tool to call when type is `tool`."),
                     "disable_parallel_tool_use": boolean("Allow at most one tool call."),
                 },
@@ -833,14 +874,12 @@ def claude_messages() -> list[Schema]:
             "thinking": obj(
                 {
                     "type": string("`enabled` or `disabled`.", enum=["enabled", "disabled"]),
-                    "budget_tokens": integer("Token budget for reasoning (>= 1024).",
-                                             minimum=1024),
+                    "budget_tokens": integer("Token budget for reasoning (>= 1024).", minimum=1024),
                 },
                 ("type",),
                 desc="Extended thinking (Claude 3.7 and later).",
             ),
-            "metadata": obj({"user_id": string("Opaque end-user id.")},
-                            desc="Request metadata."),
+            "metadata": obj({"user_id": string("Opaque end-user id.")}, desc="Request metadata."),
         },
         ("anthropic_version", "max_tokens", "messages"),
         desc=(
@@ -851,15 +890,24 @@ def claude_messages() -> list[Schema]:
     )
     request["$defs"] = {"block": block, "message": message}
 
-    stop = ["end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal",
-            "model_context_window_exceeded"]
+    stop = [
+        "end_turn",
+        "max_tokens",
+        "stop_sequence",
+        "tool_use",
+        "pause_turn",
+        "refusal",
+        "model_context_window_exceeded",
+    ]
     usage = obj(
         {
-            "input_tokens": integer("Input tokens not read from or written to the cache.",
-                                    minimum=0),
+            "input_tokens": integer(
+                "Input tokens not read from or written to the cache.", minimum=0
+            ),
             "output_tokens": integer("Output tokens.", minimum=0),
-            "cache_creation_input_tokens": integer("Tokens written to the prompt cache.",
-                                                   minimum=0),
+            "cache_creation_input_tokens": integer(
+                "Tokens written to the prompt cache.", minimum=0
+            ),
             "cache_read_input_tokens": integer("Tokens read from the prompt cache.", minimum=0),
         },
         closed=False,
@@ -914,11 +962,20 @@ def claude_messages() -> list[Schema]:
             "type": string(
                 "Event type. `ping` and `error` are included for completeness; Bedrock turns "
                 "model errors into stream exception frames instead.",
-                enum=["message_start", "content_block_start", "content_block_delta",
-                      "content_block_stop", "message_delta", "message_stop", "ping", "error"],
+                enum=[
+                    "message_start",
+                    "content_block_start",
+                    "content_block_delta",
+                    "content_block_stop",
+                    "message_delta",
+                    "message_stop",
+                    "ping",
+                    "error",
+                ],
             ),
-            "message": obj(message_props, closed=False,
-                           desc="The message so far (`message_start`)."),
+            "message": obj(
+                message_props, closed=False, desc="The message so far (`message_start`)."
+            ),
             "index": integer("Index of the content block.", minimum=0),
             "content_block": {**out_block, "description": "Block being opened."},
             "delta": delta,
@@ -945,12 +1002,24 @@ def claude_messages() -> list[Schema]:
         ),
     )
     return [
-        document("anthropic.claude-messages.request", "Claude Messages API request",
-                 request.pop("description"), request),
-        document("anthropic.claude-messages.response", "Claude Messages API response",
-                 response.pop("description"), with_metrics(response)),
-        document("anthropic.claude-messages.chunk", "Claude Messages API stream chunk",
-                 chunk.pop("description"), with_metrics(chunk)),
+        document(
+            "anthropic.claude-messages.request",
+            "Claude Messages API request",
+            request.pop("description"),
+            request,
+        ),
+        document(
+            "anthropic.claude-messages.response",
+            "Claude Messages API response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
+        document(
+            "anthropic.claude-messages.chunk",
+            "Claude Messages API stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
+        ),
     ]
 
 
@@ -958,17 +1027,18 @@ def claude_text() -> list[Schema]:
     stop = ["stop_sequence", "max_tokens"]
     request = obj(
         {
-            "prompt": string(
-                "Prompt in `\\n\\nHuman: ...\\n\\nAssistant:` form. Required."
+            "prompt": string("Prompt in `\\n\\nHuman: ...\\n\\nAssistant:` form. Required."),
+            "max_tokens_to_sample": integer(
+                "Maximum tokens to generate (>= 1). Required.", minimum=1
             ),
-            "max_tokens_to_sample": integer("Maximum tokens to generate (>= 1). Required.",
-                                            minimum=1),
-            "temperature": number("Sampling temperature. Default 1, range 0-1.", minimum=0,
-                                  maximum=1),
+            "temperature": number(
+                "Sampling temperature. Default 1, range 0-1.", minimum=0, maximum=1
+            ),
             "top_p": number("Nucleus sampling threshold, range 0-1.", minimum=0, maximum=1),
             "top_k": integer("Top-k sampling, range 0-500.", minimum=0, maximum=500),
-            "stop_sequences": string_list("Strings that stop generation (`\\n\\nHuman:` is "
-                                          "always one)."),
+            "stop_sequences": string_list(
+                "Strings that stop generation (`\\n\\nHuman:` is always one)."
+            ),
             "anthropic_version": string(
                 "API version, `bedrock-2023-05-31`. Optional here: the real recording of a "
                 "Claude v2.1 text completion omits it.",
@@ -1007,12 +1077,24 @@ def claude_text() -> list[Schema]:
         desc="Decoded stream chunk of the Claude Text Completions API.",
     )
     return [
-        document("anthropic.claude-text.request", "Claude Text Completions request",
-                 request.pop("description"), request),
-        document("anthropic.claude-text.response", "Claude Text Completions response",
-                 response.pop("description"), with_metrics(response)),
-        document("anthropic.claude-text.chunk", "Claude Text Completions stream chunk",
-                 chunk.pop("description"), with_metrics(chunk)),
+        document(
+            "anthropic.claude-text.request",
+            "Claude Text Completions request",
+            request.pop("description"),
+            request,
+        ),
+        document(
+            "anthropic.claude-text.response",
+            "Claude Text Completions response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
+        document(
+            "anthropic.claude-text.chunk",
+            "Claude Text Completions stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
+        ),
     ]
 
 
@@ -1023,39 +1105,54 @@ def cohere_command() -> list[Schema]:
     request = obj(
         {
             "prompt": string("The prompt text. Required."),
-            "temperature": number("Sampling temperature. Default 0.9, range 0-5.", minimum=0,
-                                  maximum=5),
-            "p": number("Nucleus sampling threshold. Default 0.75, range 0-1.", minimum=0,
-                        maximum=1),
+            "temperature": number(
+                "Sampling temperature. Default 0.9, range 0-5.", minimum=0, maximum=5
+            ),
+            "p": number(
+                "Nucleus sampling threshold. Default 0.75, range 0-1.", minimum=0, maximum=1
+            ),
             "k": integer("Top-k sampling. Default 0 (off), range 0-500.", minimum=0, maximum=500),
-            "max_tokens": integer("Maximum tokens to generate. Default 20, range 1-4096.",
-                                  minimum=1, maximum=4096),
+            "max_tokens": integer(
+                "Maximum tokens to generate. Default 20, range 1-4096.", minimum=1, maximum=4096
+            ),
             "stop_sequences": string_list("Up to four stop strings.", maxItems=4),
-            "return_likelihoods": string("`GENERATION`, `ALL` or `NONE` (default).",
-                                         enum=["GENERATION", "ALL", "NONE"]),
+            "return_likelihoods": string(
+                "`GENERATION`, `ALL` or `NONE` (default).", enum=["GENERATION", "ALL", "NONE"]
+            ),
             "stream": boolean("Ask for partial results. Default false."),
-            "num_generations": integer("Number of generations. Default 1, range 1-5.",
-                                       minimum=1, maximum=5),
-            "logit_bias": obj({}, closed=False,
-                              desc="Token id to bias (-10 to 10) map."),
-            "truncate": string("Input truncation: `NONE`, `START` or `END` (default).",
-                               enum=["NONE", "START", "END"]),
+            "num_generations": integer(
+                "Number of generations. Default 1, range 1-5.", minimum=1, maximum=5
+            ),
+            "logit_bias": obj({}, closed=False, desc="Token id to bias (-10 to 10) map."),
+            "truncate": string(
+                "Input truncation: `NONE`, `START` or `END` (default).",
+                enum=["NONE", "START", "END"],
+            ),
         },
         ("prompt",),
         desc="InvokeModel request body for the legacy Cohere Command / Command Light models.",
     )
-    finish = ["COMPLETE", "MAX_TOKENS", "ERROR", "ERROR_TOXIC", "ERROR_LIMIT", "USER_CANCEL",
-              "STOP_SEQUENCE"]
+    finish = [
+        "COMPLETE",
+        "MAX_TOKENS",
+        "ERROR",
+        "ERROR_TOXIC",
+        "ERROR_LIMIT",
+        "USER_CANCEL",
+        "STOP_SEQUENCE",
+    ]
     generation = obj(
         {
             "id": string("Generation id."),
             "text": string("The generated text."),
-            "finish_reason": string("Why generation stopped (real recordings: `COMPLETE`, "
-                                    "`MAX_TOKENS`).", enum=finish),
+            "finish_reason": string(
+                "Why generation stopped (real recordings: `COMPLETE`, `MAX_TOKENS`).", enum=finish
+            ),
             "index": integer("Position when num_generations > 1.", minimum=0),
             "likelihood": number("Average log-likelihood (with return_likelihoods)."),
-            "token_likelihoods": array(obj({}, closed=False, desc="Token and likelihood."),
-                                       "Per-token likelihoods."),
+            "token_likelihoods": array(
+                obj({}, closed=False, desc="Token and likelihood."), "Per-token likelihoods."
+            ),
             "is_finished": boolean("True when this generation is complete (streaming)."),
         },
         ("text",),
@@ -1086,20 +1183,30 @@ def cohere_command() -> list[Schema]:
         desc="Decoded stream chunk for Cohere Command (no real recording; kept open).",
     )
     return [
-        document("cohere.command.request", "Cohere Command request", request.pop("description"),
-                 request),
-        document("cohere.command.response", "Cohere Command response",
-                 response.pop("description"), with_metrics(response)),
-        document("cohere.command.chunk", "Cohere Command stream chunk", chunk.pop("description"),
-                 with_metrics(chunk)),
+        document(
+            "cohere.command.request", "Cohere Command request", request.pop("description"), request
+        ),
+        document(
+            "cohere.command.response",
+            "Cohere Command response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
+        document(
+            "cohere.command.chunk",
+            "Cohere Command stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
+        ),
     ]
 
 
 def cohere_command_r() -> list[Schema]:
     turn = obj(
         {
-            "role": string("`USER`, `CHATBOT`, `SYSTEM` or `TOOL`.",
-                           enum=["USER", "CHATBOT", "SYSTEM", "TOOL"]),
+            "role": string(
+                "`USER`, `CHATBOT`, `SYSTEM` or `TOOL`.", enum=["USER", "CHATBOT", "SYSTEM", "TOOL"]
+            ),
             "message": string("Text of the turn."),
             "tool_calls": array(obj({}, closed=False, desc="A tool call."), "Tool calls."),
             "tool_results": array(obj({}, closed=False, desc="A tool result."), "Tool results."),
@@ -1118,32 +1225,54 @@ def cohere_command_r() -> list[Schema]:
             "search_queries_only": boolean("Only return search queries. Default false."),
             "preamble": string("Replaces the default system preamble."),
             "max_tokens": integer("Maximum tokens to generate (>= 1).", minimum=1),
-            "temperature": number("Sampling temperature. Default 0.3, range 0-1.", minimum=0,
-                                  maximum=1),
-            "p": number("Nucleus sampling threshold. Default 0.75, range 0.01-0.99 per AWS; the "
-                        "real recordings send 0.99, so the schema accepts 0-1.", minimum=0,
-                        maximum=1),
+            "temperature": number(
+                "Sampling temperature. Default 0.3, range 0-1.", minimum=0, maximum=1
+            ),
+            "p": number(
+                "Nucleus sampling threshold. Default 0.75, range 0.01-0.99 per AWS; the "
+                "real recordings send 0.99, so the schema accepts 0-1.",
+                minimum=0,
+                maximum=1,
+            ),
             "k": number("Top-k sampling. Default 0, range 0-500.", minimum=0, maximum=500),
-            "prompt_truncation": string("`OFF` (default) or `AUTO_PRESERVE_ORDER`.",
-                                        enum=["OFF", "AUTO_PRESERVE_ORDER"]),
-            "frequency_penalty": number("Penalty by frequency. Default 0, range 0-1.", minimum=0,
-                                        maximum=1),
-            "presence_penalty": number("Penalty for presence. Default 0, range 0-1.", minimum=0,
-                                       maximum=1),
+            "prompt_truncation": string(
+                "`OFF` (default) or `AUTO_PRESERVE_ORDER`.", enum=["OFF", "AUTO_PRESERVE_ORDER"]
+            ),
+            "frequency_penalty": number(
+                "Penalty by frequency. Default 0, range 0-1.", minimum=0, maximum=1
+            ),
+            "presence_penalty": number(
+                "Penalty for presence. Default 0, range 0-1.", minimum=0, maximum=1
+            ),
             "seed": integer("Seed for deterministic sampling."),
             "return_prompt": boolean("Return the full prompt. Default false."),
-            "tools": array(obj({}, closed=False, desc="A tool definition (`name`, "
-                               "`description`, `parameter_definitions`)."), "Tools."),
-            "tool_results": array(obj({}, closed=False, desc="A result (`call`, `outputs`)."),
-                                  "Results of earlier tool calls."),
+            "tools": array(
+                obj(
+                    {},
+                    closed=False,
+                    desc="A tool definition (`name`, `description`, `parameter_definitions`).",
+                ),
+                "Tools.",
+            ),
+            "tool_results": array(
+                obj({}, closed=False, desc="A result (`call`, `outputs`)."),
+                "Results of earlier tool calls.",
+            ),
             "stop_sequences": string_list("Up to five stop strings.", maxItems=5),
             "raw_prompting": boolean("Send the message without preprocessing. Default false."),
         },
         ("message",),
         desc="InvokeModel request body for Cohere Command R and Command R+.",
     )
-    finish = ["COMPLETE", "STOP_SEQUENCE", "MAX_TOKENS", "ERROR", "ERROR_TOXIC", "ERROR_LIMIT",
-              "USER_CANCEL"]
+    finish = [
+        "COMPLETE",
+        "STOP_SEQUENCE",
+        "MAX_TOKENS",
+        "ERROR",
+        "ERROR_TOXIC",
+        "ERROR_LIMIT",
+        "USER_CANCEL",
+    ]
     response_props: dict[str, Schema] = {
         "response_id": string("Response id."),
         "text": string("The answer."),
@@ -1152,11 +1281,13 @@ def cohere_command_r() -> list[Schema]:
         "documents": array(obj({}, closed=False, desc="A document."), "Cited documents."),
         "search_queries": array(obj({}, closed=False, desc="A query."), "Search queries."),
         "prompt": string("The full prompt (with return_prompt)."),
-        "finish_reason": string("Why generation stopped (real recordings: `MAX_TOKENS`, "
-                                "`STOP_SEQUENCE`).", enum=finish),
+        "finish_reason": string(
+            "Why generation stopped (real recordings: `MAX_TOKENS`, `STOP_SEQUENCE`).", enum=finish
+        ),
         "tool_calls": array(obj({}, closed=False, desc="A tool call."), "Tool calls."),
-        "chat_history": array(obj({}, closed=False, desc="A turn."),
-                              "The conversation including this answer."),
+        "chat_history": array(
+            obj({}, closed=False, desc="A turn."), "The conversation including this answer."
+        ),
         "meta": obj({}, closed=False, desc="API version and billed units."),
     }
     response = obj(
@@ -1182,12 +1313,24 @@ def cohere_command_r() -> list[Schema]:
         desc="Decoded stream chunk for Cohere Command R (no real recording; kept open).",
     )
     return [
-        document("cohere.command-r.request", "Cohere Command R request",
-                 request.pop("description"), request),
-        document("cohere.command-r.response", "Cohere Command R response",
-                 response.pop("description"), with_metrics(response)),
-        document("cohere.command-r.chunk", "Cohere Command R stream chunk",
-                 chunk.pop("description"), with_metrics(chunk)),
+        document(
+            "cohere.command-r.request",
+            "Cohere Command R request",
+            request.pop("description"),
+            request,
+        ),
+        document(
+            "cohere.command-r.response",
+            "Cohere Command R response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
+        document(
+            "cohere.command-r.chunk",
+            "Cohere Command R stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
+        ),
     ]
 
 
@@ -1213,18 +1356,21 @@ def mistral() -> list[Schema]:
             "Small); maximum 8192, 4096 for Mixtral 8x7B (variants `max-8192`, `max-4096`).",
             minimum=1,
         ),
-        "temperature": number("Sampling temperature, range 0-1 (default 0.5, Large 0.7).",
-                              minimum=0, maximum=1),
-        "top_p": number("Nucleus sampling threshold, range 0-1 (default 0.9, Large 1).",
-                        minimum=0, maximum=1),
+        "temperature": number(
+            "Sampling temperature, range 0-1 (default 0.5, Large 0.7).", minimum=0, maximum=1
+        ),
+        "top_p": number(
+            "Nucleus sampling threshold, range 0-1 (default 0.9, Large 1).", minimum=0, maximum=1
+        ),
     }
     request = obj(
         {
             "prompt": string("Prompt in `<s>[INST] ... [/INST]` form. Required."),
             **common,
             "stop": string_list("Strings that stop generation."),
-            "top_k": integer("Top-k sampling. Default 200 (7B, Mixtral), range 1-200.",
-                             minimum=1, maximum=200),
+            "top_k": integer(
+                "Top-k sampling. Default 200 (7B, Mixtral), range 1-200.", minimum=1, maximum=200
+            ),
         },
         ("prompt",),
         desc="InvokeModel request body for Mistral text completion (7B, Mixtral, Large, Small).",
@@ -1234,8 +1380,12 @@ def mistral() -> list[Schema]:
     output = obj(
         {
             "text": string("Generated text (or the increment, in a chunk)."),
-            "stop_reason": nullable(string("`stop` or `length` (others accepted: "
-                                           "`tool_calls`, `model_length`, `error`).", enum=stop)),
+            "stop_reason": nullable(
+                string(
+                    "`stop` or `length` (others accepted: `tool_calls`, `model_length`, `error`).",
+                    enum=stop,
+                )
+            ),
         },
         ("text",),
         closed=False,
@@ -1248,8 +1398,10 @@ def mistral() -> list[Schema]:
         desc="InvokeModel response body for Mistral text completion.",
     )
     chunk = obj(
-        {"outputs": array(output, "The increments; stop_reason is null until the end."),
-         **bedrock_extras()},
+        {
+            "outputs": array(output, "The increments; stop_reason is null until the end."),
+            **bedrock_extras(),
+        },
         ("outputs",),
         closed=False,
         desc="Decoded stream chunk for Mistral text completion.",
@@ -1267,14 +1419,20 @@ def mistral() -> list[Schema]:
     )
     chat_message = obj(
         {
-            "role": string("`system`, `user`, `assistant` or `tool`.",
-                           enum=["system", "user", "assistant", "tool"]),
-            "content": {"description": "Text, or a list of content parts (Pixtral images).",
-                        "type": ["string", "array", "null"]},
+            "role": string(
+                "`system`, `user`, `assistant` or `tool`.",
+                enum=["system", "user", "assistant", "tool"],
+            ),
+            "content": {
+                "description": "Text, or a list of content parts (Pixtral images).",
+                "type": ["string", "array", "null"],
+            },
             "tool_calls": array(
-                obj({"id": string("Call id."), "function": function,
-                     "type": string("`function`.")},
-                    closed=False, desc="A tool call."),
+                obj(
+                    {"id": string("Call id."), "function": function, "type": string("`function`.")},
+                    closed=False,
+                    desc="A tool call.",
+                ),
                 "Tool calls made by the assistant.",
             ),
             "tool_call_id": string("The call a `tool` message answers."),
@@ -1289,22 +1447,30 @@ def mistral() -> list[Schema]:
             **common,
             "stop": string_list("Strings that stop generation."),
             "tools": array(
-                obj({"type": string("`function`.", const="function"), "function": function},
-                    ("type", "function"), desc="A tool."),
+                obj(
+                    {"type": string("`function`.", const="function"), "function": function},
+                    ("type", "function"),
+                    desc="A tool.",
+                ),
                 "Tools the model may call.",
             ),
-            "tool_choice": string("`auto` (default), `any` or `none`.",
-                                  enum=["auto", "any", "none"]),
-            "response_format": obj({"type": string("`text` or `json_object`.")},
-                                   desc="Output format."),
+            "tool_choice": string(
+                "`auto` (default), `any` or `none`.", enum=["auto", "any", "none"]
+            ),
+            "response_format": obj(
+                {"type": string("`text` or `json_object`.")}, desc="Output format."
+            ),
         },
         ("messages",),
         desc="InvokeModel request body for Mistral chat (Large 2407, Pixtral Large).",
     )
     chat_request["$defs"] = {"variants": _max_tokens_variants("max_tokens", MISTRAL_MAXIMA)}
     choice_msg = obj(
-        {"role": string("`assistant`."), "content": nullable(string("Generated text.")),
-         "tool_calls": array(obj({}, closed=False, desc="A call."), "Tool calls.")},
+        {
+            "role": string("`assistant`."),
+            "content": nullable(string("Generated text.")),
+            "tool_calls": array(obj({}, closed=False, desc="A call."), "Tool calls."),
+        },
         closed=False,
         desc="The generated message (or increment).",
     )
@@ -1314,8 +1480,7 @@ def mistral() -> list[Schema]:
             "message": choice_msg,
             "delta": {**choice_msg, "description": "The increment (streaming)."},
             "stop_reason": nullable(string("Why generation stopped.", enum=stop)),
-            "finish_reason": nullable(string("Why generation stopped (alternate key).",
-                                             enum=stop)),
+            "finish_reason": nullable(string("Why generation stopped (alternate key).", enum=stop)),
         },
         closed=False,
         desc="One choice.",
@@ -1333,18 +1498,42 @@ def mistral() -> list[Schema]:
         desc="Decoded stream chunk for Mistral chat (no real recording; kept open).",
     )
     return [
-        document("mistral.text.request", "Mistral text completion request",
-                 request.pop("description"), request),
-        document("mistral.text.response", "Mistral text completion response",
-                 response.pop("description"), with_metrics(response)),
-        document("mistral.text.chunk", "Mistral text completion stream chunk",
-                 chunk.pop("description"), with_metrics(chunk)),
-        document("mistral.chat.request", "Mistral chat request", chat_request.pop("description"),
-                 chat_request),
-        document("mistral.chat.response", "Mistral chat response",
-                 chat_response.pop("description"), with_metrics(chat_response)),
-        document("mistral.chat.chunk", "Mistral chat stream chunk",
-                 chat_chunk.pop("description"), with_metrics(chat_chunk)),
+        document(
+            "mistral.text.request",
+            "Mistral text completion request",
+            request.pop("description"),
+            request,
+        ),
+        document(
+            "mistral.text.response",
+            "Mistral text completion response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
+        document(
+            "mistral.text.chunk",
+            "Mistral text completion stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
+        ),
+        document(
+            "mistral.chat.request",
+            "Mistral chat request",
+            chat_request.pop("description"),
+            chat_request,
+        ),
+        document(
+            "mistral.chat.response",
+            "Mistral chat response",
+            chat_response.pop("description"),
+            with_metrics(chat_response),
+        ),
+        document(
+            "mistral.chat.chunk",
+            "Mistral chat stream chunk",
+            chat_chunk.pop("description"),
+            with_metrics(chat_chunk),
+        ),
     ]
 
 
@@ -1353,41 +1542,82 @@ def mistral() -> list[Schema]:
 
 def nova() -> list[Schema]:
     media_source = obj(
-        {"bytes": string("Base64 data."),
-         "s3Location": obj({"uri": string("`s3://` URI."),
-                            "bucketOwner": string("Account id of the bucket owner.")},
-                           ("uri",), desc="Object in S3.")},
+        {
+            "bytes": string("Base64 data."),
+            "s3Location": obj(
+                {
+                    "uri": string("`s3://` URI."),
+                    "bucketOwner": string("Account id of the bucket owner."),
+                },
+                ("uri",),
+                desc="Object in S3.",
+            ),
+        },
         desc="Where the media comes from: exactly one of `bytes`, `s3Location`.",
-        minProperties=1, maxProperties=1,
+        minProperties=1,
+        maxProperties=1,
     )
     block = obj(
         {
             "text": string("A text block."),
-            "image": obj({"format": string("`png`, `jpeg`, `gif` or `webp`.",
-                                           enum=["png", "jpeg", "gif", "webp"]),
-                          "source": media_source}, ("format", "source"), desc="An image."),
-            "video": obj({"format": string("Container, e.g. `mp4`, `mov`, `mkv`, `webm`."),
-                          "source": media_source}, ("format", "source"), desc="A video."),
-            "document": obj({"format": string("e.g. `pdf`, `txt`, `md`."),
-                             "name": string("Document name."),
-                             "source": media_source}, ("format", "source"), closed=False,
-                            desc="A document."),
-            "toolUse": obj({"toolUseId": string("Call id."), "name": string("Tool name."),
-                            "input": anything("Arguments (JSON).")},
-                           ("toolUseId", "name", "input"), desc="A tool call (assistant)."),
-            "toolResult": obj({"toolUseId": string("Call id being answered."),
-                               "content": array(obj({}, closed=False,
-                                                    desc="`text` or `json` item."),
-                                                "Result items."),
-                               "status": string("`success` or `error`.",
-                                                enum=["success", "error"])},
-                              ("toolUseId", "content"), desc="A tool result (user)."),
-            "cachePoint": obj({"type": string("`default`.", const="default")}, ("type",),
-                              desc="Prompt-cache checkpoint."),
+            "image": obj(
+                {
+                    "format": string(
+                        "`png`, `jpeg`, `gif` or `webp`.", enum=["png", "jpeg", "gif", "webp"]
+                    ),
+                    "source": media_source,
+                },
+                ("format", "source"),
+                desc="An image.",
+            ),
+            "video": obj(
+                {
+                    "format": string("Container, e.g. `mp4`, `mov`, `mkv`, `webm`."),
+                    "source": media_source,
+                },
+                ("format", "source"),
+                desc="A video.",
+            ),
+            "document": obj(
+                {
+                    "format": string("e.g. `pdf`, `txt`, `md`."),
+                    "name": string("Document name."),
+                    "source": media_source,
+                },
+                ("format", "source"),
+                closed=False,
+                desc="A document.",
+            ),
+            "toolUse": obj(
+                {
+                    "toolUseId": string("Call id."),
+                    "name": string("Tool name."),
+                    "input": anything("Arguments (JSON)."),
+                },
+                ("toolUseId", "name", "input"),
+                desc="A tool call (assistant).",
+            ),
+            "toolResult": obj(
+                {
+                    "toolUseId": string("Call id being answered."),
+                    "content": array(
+                        obj({}, closed=False, desc="`text` or `json` item."), "Result items."
+                    ),
+                    "status": string("`success` or `error`.", enum=["success", "error"]),
+                },
+                ("toolUseId", "content"),
+                desc="A tool result (user).",
+            ),
+            "cachePoint": obj(
+                {"type": string("`default`.", const="default")},
+                ("type",),
+                desc="Prompt-cache checkpoint.",
+            ),
             "reasoningContent": obj({}, closed=False, desc="Reasoning (Nova 2)."),
         },
         desc="A content block: exactly one member.",
-        minProperties=1, maxProperties=1,
+        minProperties=1,
+        maxProperties=1,
     )
     config = obj(
         {
@@ -1397,10 +1627,12 @@ def nova() -> list[Schema]:
                 "recordings also send `maxTokens`, which Bedrock accepted.",
                 minimum=1,
             ),
-            "maxTokens": integer("Alias of max_new_tokens accepted by Bedrock (real "
-                                 "recordings).", minimum=1),
-            "temperature": number("Sampling temperature. Default 0.7, range 0-1.", minimum=0,
-                                  maximum=1),
+            "maxTokens": integer(
+                "Alias of max_new_tokens accepted by Bedrock (real recordings).", minimum=1
+            ),
+            "temperature": number(
+                "Sampling temperature. Default 0.7, range 0-1.", minimum=0, maximum=1
+            ),
             "top_p": number("Nucleus sampling. Default 0.9, range 0-1.", minimum=0, maximum=1),
             "topP": number("Alias of top_p (real recordings).", minimum=0, maximum=1),
             "top_k": integer("Top-k sampling. Default 50, range 0-128.", minimum=0, maximum=128),
@@ -1412,23 +1644,39 @@ def nova() -> list[Schema]:
     )
     request = obj(
         {
-            "schemaVersion": string("Must be `messages-v1` when present (real recordings "
-                                    "omit it at times).", const="messages-v1"),
-            "system": array(obj({"text": string("System text.")}, ("text",),
-                                desc="A system block."), "System prompt blocks."),
+            "schemaVersion": string(
+                "Must be `messages-v1` when present (real recordings omit it at times).",
+                const="messages-v1",
+            ),
+            "system": array(
+                obj({"text": string("System text.")}, ("text",), desc="A system block."),
+                "System prompt blocks.",
+            ),
             "messages": array(
-                obj({"role": string("`user` or `assistant`.", enum=["user", "assistant"]),
-                     "content": array({"$ref": "#/$defs/block"}, "Content blocks.",
-                                      minItems=1)},
-                    ("role", "content"), desc="One turn."),
+                obj(
+                    {
+                        "role": string("`user` or `assistant`.", enum=["user", "assistant"]),
+                        "content": array({"$ref": "#/$defs/block"}, "Content blocks.", minItems=1),
+                    },
+                    ("role", "content"),
+                    desc="One turn.",
+                ),
                 "The conversation. Required.",
                 minItems=1,
             ),
             "inferenceConfig": config,
             "toolConfig": obj(
-                {"tools": array(obj({}, closed=False, desc="`{toolSpec: {name, description, "
-                                    "inputSchema: {json}}}`."), "Tools."),
-                 "toolChoice": obj({}, closed=False, desc="`auto`, `any` or `tool`.")},
+                {
+                    "tools": array(
+                        obj(
+                            {},
+                            closed=False,
+                            desc="`{toolSpec: {name, description, inputSchema: {json}}}`.",
+                        ),
+                        "Tools.",
+                    ),
+                    "toolChoice": obj({}, closed=False, desc="`auto`, `any` or `tool`."),
+                },
                 desc="Converse-style tool configuration.",
             ),
         },
@@ -1436,8 +1684,16 @@ def nova() -> list[Schema]:
         desc="InvokeModel request body for Amazon Nova (`messages-v1`).",
     )
     request["$defs"] = {"block": block}
-    stop = ["end_turn", "max_tokens", "stop_sequence", "tool_use", "content_filtered",
-            "guardrail_intervened", "malformed_model_output", "malformed_tool_use"]
+    stop = [
+        "end_turn",
+        "max_tokens",
+        "stop_sequence",
+        "tool_use",
+        "content_filtered",
+        "guardrail_intervened",
+        "malformed_model_output",
+        "malformed_tool_use",
+    ]
     usage = obj(
         {
             "inputTokens": integer("Input tokens.", minimum=0),
@@ -1448,16 +1704,28 @@ def nova() -> list[Schema]:
         },
         closed=False,
         desc="Token usage. A guardrail intervention can leave only inputTokens (real "
-             "recording), so nothing is required.",
+        "recording), so nothing is required.",
     )
     response = obj(
         {
-            "output": obj({"message": obj({"role": string("`assistant`."),
-                                           "content": array(obj({}, closed=False,
-                                                                desc="A content block."),
-                                                            "Generated blocks.")},
-                                          ("content",), closed=False, desc="The answer.")},
-                          ("message",), closed=False, desc="The output."),
+            "output": obj(
+                {
+                    "message": obj(
+                        {
+                            "role": string("`assistant`."),
+                            "content": array(
+                                obj({}, closed=False, desc="A content block."), "Generated blocks."
+                            ),
+                        },
+                        ("content",),
+                        closed=False,
+                        desc="The answer.",
+                    )
+                },
+                ("message",),
+                closed=False,
+                desc="The output.",
+            ),
             "stopReason": string("Why generation stopped.", enum=stop),
             "usage": usage,
             **bedrock_extras(),
@@ -1468,36 +1736,67 @@ def nova() -> list[Schema]:
     )
     chunk = obj(
         {
-            "messageStart": obj({"role": string("`assistant`.")}, closed=False,
-                                desc="First event."),
-            "contentBlockStart": obj({"contentBlockIndex": integer("Block index.", minimum=0),
-                                      "start": obj({}, closed=False, desc="Tool use start.")},
-                                     closed=False, desc="Opens a (tool use) block."),
-            "contentBlockDelta": obj({"contentBlockIndex": integer("Block index.", minimum=0),
-                                      "delta": obj({}, closed=False,
-                                                   desc="`{text}` or `{toolUse: {input}}`.")},
-                                     ("delta",), closed=False, desc="An increment."),
-            "contentBlockStop": obj({"contentBlockIndex": integer("Block index.", minimum=0)},
-                                    closed=False, desc="Closes a block."),
-            "messageStop": obj({"stopReason": string("Why generation stopped.", enum=stop)},
-                               ("stopReason",), closed=False, desc="Last content event."),
-            "metadata": obj({"usage": usage, "metrics": obj({}, closed=False, desc="Metrics."),
-                             "trace": obj({}, closed=False, desc="Trace.")},
-                            closed=False, desc="Usage, on the final chunk."),
+            "messageStart": obj(
+                {"role": string("`assistant`.")}, closed=False, desc="First event."
+            ),
+            "contentBlockStart": obj(
+                {
+                    "contentBlockIndex": integer("Block index.", minimum=0),
+                    "start": obj({}, closed=False, desc="Tool use start."),
+                },
+                closed=False,
+                desc="Opens a (tool use) block.",
+            ),
+            "contentBlockDelta": obj(
+                {
+                    "contentBlockIndex": integer("Block index.", minimum=0),
+                    "delta": obj({}, closed=False, desc="`{text}` or `{toolUse: {input}}`."),
+                },
+                ("delta",),
+                closed=False,
+                desc="An increment.",
+            ),
+            "contentBlockStop": obj(
+                {"contentBlockIndex": integer("Block index.", minimum=0)},
+                closed=False,
+                desc="Closes a block.",
+            ),
+            "messageStop": obj(
+                {"stopReason": string("Why generation stopped.", enum=stop)},
+                ("stopReason",),
+                closed=False,
+                desc="Last content event.",
+            ),
+            "metadata": obj(
+                {
+                    "usage": usage,
+                    "metrics": obj({}, closed=False, desc="Metrics."),
+                    "trace": obj({}, closed=False, desc="Trace."),
+                },
+                closed=False,
+                desc="Usage, on the final chunk.",
+            ),
             **bedrock_extras(),
         },
         closed=False,
         minProperties=1,
         desc="Decoded stream chunk for Amazon Nova (Converse-like event keys; confirmed by the "
-             "real recordings).",
+        "real recordings).",
     )
     return [
-        document("amazon.nova.request", "Amazon Nova request", request.pop("description"),
-                 request),
-        document("amazon.nova.response", "Amazon Nova response", response.pop("description"),
-                 with_metrics(response)),
-        document("amazon.nova.chunk", "Amazon Nova stream chunk", chunk.pop("description"),
-                 with_metrics(chunk)),
+        document("amazon.nova.request", "Amazon Nova request", request.pop("description"), request),
+        document(
+            "amazon.nova.response",
+            "Amazon Nova response",
+            response.pop("description"),
+            with_metrics(response),
+        ),
+        document(
+            "amazon.nova.chunk",
+            "Amazon Nova stream chunk",
+            chunk.pop("description"),
+            with_metrics(chunk),
+        ),
     ]
 
 
@@ -1510,18 +1809,22 @@ def embeddings() -> list[Schema]:
         {"inputText": string("Text to embed (up to 8K tokens). Required.")},
         ("inputText",),
         desc="InvokeModel request body for Amazon Titan Text Embeddings G1 "
-             "(`amazon.titan-embed-text-v1`).",
+        "(`amazon.titan-embed-text-v1`).",
     )
     titan_v2 = obj(
         {
-            "inputText": string("Text to embed (up to 8,192 tokens / 50,000 characters). "
-                                "Required.", maxLength=50000),
-            "dimensions": integer("Output size: 1024 (default), 512 or 256.",
-                                  enum=[1024, 512, 256]),
+            "inputText": string(
+                "Text to embed (up to 8,192 tokens / 50,000 characters). Required.", maxLength=50000
+            ),
+            "dimensions": integer(
+                "Output size: 1024 (default), 512 or 256.", enum=[1024, 512, 256]
+            ),
             "normalize": boolean("Normalise the vector. Default true."),
-            "embeddingTypes": array(string("`float` or `binary`.", enum=["float", "binary"]),
-                                    "Which encodings to return. Default `[\"float\"]`.",
-                                    minItems=1),
+            "embeddingTypes": array(
+                string("`float` or `binary`.", enum=["float", "binary"]),
+                'Which encodings to return. Default `["float"]`.',
+                minItems=1,
+            ),
         },
         ("inputText",),
         desc="InvokeModel request body for Amazon Titan Text Embeddings V2.",
@@ -1530,8 +1833,9 @@ def embeddings() -> list[Schema]:
         {
             "embedding": floats,
             "inputTextTokenCount": integer("Tokens in inputText.", minimum=0),
-            "embeddingsByType": obj({}, closed=False,
-                                    desc="Vectors per requested embeddingTypes (V2)."),
+            "embeddingsByType": obj(
+                {}, closed=False, desc="Vectors per requested embeddingTypes (V2)."
+            ),
             **bedrock_extras(),
         },
         ("inputTextTokenCount",),
@@ -1540,15 +1844,19 @@ def embeddings() -> list[Schema]:
     )
     cohere_req = obj(
         {
-            "texts": array(string("One text (up to 2048 characters).", maxLength=2048),
-                           "Texts to embed, 0-96 of them. Required.", maxItems=96),
+            "texts": array(
+                string("One text (up to 2048 characters).", maxLength=2048),
+                "Texts to embed, 0-96 of them. Required.",
+                maxItems=96,
+            ),
             "input_type": string(
                 "What the vectors are for: `search_document`, `search_query`, "
                 "`classification`, `clustering`. Required for v3 models.",
                 enum=["search_document", "search_query", "classification", "clustering"],
             ),
-            "truncate": string("`NONE` (default), `START` or `END`.",
-                               enum=["NONE", "START", "END"]),
+            "truncate": string(
+                "`NONE` (default), `START` or `END`.", enum=["NONE", "START", "END"]
+            ),
             "embedding_types": array(
                 string("Encoding.", enum=["float", "int8", "uint8", "binary", "ubinary"]),
                 "Encodings to return. Default float only.",
@@ -1560,10 +1868,14 @@ def embeddings() -> list[Schema]:
     cohere_resp = obj(
         {
             "id": string("Response id."),
-            "response_type": string("`embeddings_floats` or `embeddings_by_type`.",
-                                    enum=["embeddings_floats", "embeddings_by_type"]),
-            "embeddings": {"description": "A list of vectors, or an object of lists per type.",
-                           "type": ["array", "object"]},
+            "response_type": string(
+                "`embeddings_floats` or `embeddings_by_type`.",
+                enum=["embeddings_floats", "embeddings_by_type"],
+            ),
+            "embeddings": {
+                "description": "A list of vectors, or an object of lists per type.",
+                "type": ["array", "object"],
+            },
             "texts": string_list("The texts as embedded."),
             **bedrock_extras(),
         },
@@ -1572,19 +1884,42 @@ def embeddings() -> list[Schema]:
         desc="InvokeModel response body for Cohere Embed v3.",
     )
     return [
-        document("amazon.titan-embed-v1.request", "Titan Text Embeddings G1 request",
-                 titan_v1.pop("description"), titan_v1),
-        document("amazon.titan-embed-v1.response", "Titan Text Embeddings response",
-                 titan_resp.pop("description"), with_metrics(copy.deepcopy(titan_resp))),
-        document("amazon.titan-embed-v2.request", "Titan Text Embeddings V2 request",
-                 titan_v2.pop("description"), titan_v2),
-        document("amazon.titan-embed-v2.response", "Titan Text Embeddings V2 response",
-                 "InvokeModel response body for Amazon Titan Text Embeddings V2.",
-                 with_metrics(copy.deepcopy(titan_resp))),
-        document("cohere.embed.request", "Cohere Embed v3 request", cohere_req.pop("description"),
-                 cohere_req),
-        document("cohere.embed.response", "Cohere Embed v3 response",
-                 cohere_resp.pop("description"), with_metrics(cohere_resp)),
+        document(
+            "amazon.titan-embed-v1.request",
+            "Titan Text Embeddings G1 request",
+            titan_v1.pop("description"),
+            titan_v1,
+        ),
+        document(
+            "amazon.titan-embed-v1.response",
+            "Titan Text Embeddings response",
+            titan_resp.pop("description"),
+            with_metrics(copy.deepcopy(titan_resp)),
+        ),
+        document(
+            "amazon.titan-embed-v2.request",
+            "Titan Text Embeddings V2 request",
+            titan_v2.pop("description"),
+            titan_v2,
+        ),
+        document(
+            "amazon.titan-embed-v2.response",
+            "Titan Text Embeddings V2 response",
+            "InvokeModel response body for Amazon Titan Text Embeddings V2.",
+            with_metrics(copy.deepcopy(titan_resp)),
+        ),
+        document(
+            "cohere.embed.request",
+            "Cohere Embed v3 request",
+            cohere_req.pop("description"),
+            cohere_req,
+        ),
+        document(
+            "cohere.embed.response",
+            "Cohere Embed v3 response",
+            cohere_resp.pop("description"),
+            with_metrics(cohere_resp),
+        ),
     ]
 
 
@@ -1598,21 +1933,34 @@ def bedrock_shared() -> list[Schema]:
     headers = obj(
         {
             "x-amzn-bedrock-input-token-count": {
-                **digits, "description": "Input tokens, decimal string (InvokeModel success)."},
+                **digits,
+                "description": "Input tokens, decimal string (InvokeModel success).",
+            },
             "x-amzn-bedrock-output-token-count": {
-                **digits, "description": "Output tokens, decimal string (InvokeModel success)."},
+                **digits,
+                "description": "Output tokens, decimal string (InvokeModel success).",
+            },
             "x-amzn-bedrock-invocation-latency": {
-                **digits, "description": "Milliseconds the model took, decimal string."},
+                **digits,
+                "description": "Milliseconds the model took, decimal string.",
+            },
             "x-amzn-bedrock-cache-read-input-token-count": {
-                **digits, "description": "Input tokens read from the prompt cache."},
+                **digits,
+                "description": "Input tokens read from the prompt cache.",
+            },
             "x-amzn-bedrock-cache-write-input-token-count": {
-                **digits, "description": "Input tokens written to the prompt cache."},
+                **digits,
+                "description": "Input tokens written to the prompt cache.",
+            },
             "x-amzn-bedrock-content-type": string(
-                "Content type of the chunks of a streamed answer."),
+                "Content type of the chunks of a streamed answer."
+            ),
             "x-amzn-bedrock-performanceconfig-latency": string(
-                "Echo of the latency setting.", enum=["standard", "optimized"]),
+                "Echo of the latency setting.", enum=["standard", "optimized"]
+            ),
             "x-amzn-bedrock-service-tier": string(
-                "Echo of the service tier.", enum=["priority", "default", "flex", "reserved"]),
+                "Echo of the service tier.", enum=["priority", "default", "flex", "reserved"]
+            ),
         },
         closed=False,
         desc=(
@@ -1624,8 +1972,12 @@ def bedrock_shared() -> list[Schema]:
     )
     return [
         document("bedrock.invocation-metrics", "amazon-bedrock-invocationMetrics", desc, metrics),
-        document("bedrock.response-headers", "Bedrock response headers",
-                 headers.pop("description"), headers),
+        document(
+            "bedrock.response-headers",
+            "Bedrock response headers",
+            headers.pop("description"),
+            headers,
+        ),
     ]
 
 
@@ -1666,6 +2018,11 @@ GLOSSARY = {
     "start": "What the block starts with.",
 }
 
+#: Answer shapes whose service-model "required" members real answers omit: the guardrail trace
+#: (e.g. sensitiveInformationPolicy without `regexes` in the real Titan recordings). Inside them
+#: nothing is required.
+LOOSE_ROOTS = frozenset({"ConverseTrace", "ConverseStreamTrace"})
+
 TYPE_MAP = {
     "string": "string",
     "blob": "string",
@@ -1681,7 +2038,10 @@ def load_service_model() -> tuple[dict[str, Any], str]:
     import botocore
 
     path = (
-        Path(botocore.__file__).parent / "data" / "bedrock-runtime" / "2023-09-30"
+        Path(botocore.__file__).parent
+        / "data"
+        / "bedrock-runtime"
+        / "2023-09-30"
         / "service-2.json.gz"
     )
     with gzip.open(path) as fh:
@@ -1693,6 +2053,7 @@ class ConverseBuilder:
         self.shapes = model["shapes"]
         self.closed = closed
         self.defs: dict[str, Schema] = {}
+        self.loose = False
 
     def describe(self, owner: str, member: str, shape_name: str, required: bool) -> str:
         shape = self.shapes[shape_name]
@@ -1708,7 +2069,10 @@ class ConverseBuilder:
     def ref(self, name: str) -> Schema:
         if name not in self.defs:
             self.defs[name] = {}  # placeholder against recursion
+            outer = self.loose
+            self.loose = outer or (not self.closed and name in LOOSE_ROOTS)
             self.defs[name] = self.build(name)
+            self.loose = outer
         return {"$ref": f"#/$defs/{name}"}
 
     def build(self, name: str) -> Schema:
@@ -1738,7 +2102,7 @@ class ConverseBuilder:
                     out["additionalProperties"] = False
                 out["description"] = f"Union {name}: exactly one member is set."
             else:
-                if required:
+                if required and not self.loose:
                     out["required"] = required
                 if self.closed:
                     out["additionalProperties"] = False
@@ -1786,8 +2150,12 @@ def converse() -> list[Schema]:
     out = []
     for name, shape_name, kind, closed in (
         ("bedrock.converse.request", "ConverseRequest", "Converse request", True),
-        ("bedrock.converse-stream.request", "ConverseStreamRequest", "ConverseStream request",
-         True),
+        (
+            "bedrock.converse-stream.request",
+            "ConverseStreamRequest",
+            "ConverseStream request",
+            True,
+        ),
         ("bedrock.converse.response", "ConverseResponse", "Converse response", False),
         ("bedrock.converse-stream.event", "ConverseStreamOutput", "ConverseStream event", False),
     ):
@@ -1823,8 +2191,17 @@ def converse() -> list[Schema]:
 
 def native_schemas() -> list[Schema]:
     return [
-        *llama(), *titan_text(), *jamba(), *jurassic(), *claude_messages(), *claude_text(),
-        *cohere_command(), *cohere_command_r(), *mistral(), *nova(), *embeddings(),
+        *llama(),
+        *titan_text(),
+        *jamba(),
+        *jurassic(),
+        *claude_messages(),
+        *claude_text(),
+        *cohere_command(),
+        *cohere_command_r(),
+        *mistral(),
+        *nova(),
+        *embeddings(),
         *bedrock_shared(),
     ]
 
