@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One command: set up a virtual environment, install bedrock-vcr with its test tools, and run
+# the test suite (lint, type check, tests with coverage). Works on a fresh machine with Python
+# 3.10+; Node.js is optional (the JavaScript SDK test is skipped without it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet ".[test]"
+
+if command -v npm >/dev/null 2>&1 && [ -f .ci/install-js.sh ]; then
+  bash .ci/install-js.sh
+fi
+
+.venv/bin/python -m ruff check src tests benchmarks examples
+.venv/bin/python -m mypy src
+.venv/bin/python -m pytest --cov=bedrock_vcr --cov-report=term "$@"
