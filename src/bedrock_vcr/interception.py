@@ -58,6 +58,7 @@ def _is_async(client: BaseClient) -> bool:
 
 def _make_hook(client: BaseClient) -> Callable[..., AWSResponse | None]:
     ref = weakref.ref(client)
+    is_async = _is_async(client)
 
     def before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Any:
         target = ref()
@@ -66,7 +67,7 @@ def _make_hook(client: BaseClient) -> Callable[..., AWSResponse | None]:
         operation = event_name.rsplit(".", 1)[-1]
         with _lock:
             handlers = list(reversed(_active))
-        if handlers and _is_async(target):
+        if handlers and is_async:
             raise AsyncClientNotSupported(
                 f"an aiobotocore client called {operation} while a bedrock-vcr cassette is "
                 "active; async clients are not supported yet, so the call was stopped before "

@@ -113,7 +113,7 @@ def canonical_json(data: Any) -> str:
 def _integral(data: Any) -> Any:
     """JSON has one number type: ``1`` and ``1.0`` are the same value (as for Bedrock)."""
     if isinstance(data, float):
-        return int(data) if data.is_integer() and abs(data) <= 2**53 else data
+        return int(data) if data.is_integer() else data
     if isinstance(data, dict):
         return {key: _integral(value) for key, value in data.items()}
     if isinstance(data, list):

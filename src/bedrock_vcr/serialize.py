@@ -440,63 +440,36 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
 
 # --- secrets -------------------------------------------------------------------------------
 
+# YAML folds a long string at a space: a plain or single-quoted scalar continues on the next line,
+# a double-quoted one ends the line with ``\`` and resumes with ``\ ``. Only a pattern spanning
+# a space can be split that way, so only the bearer pattern allows for it.
+_FOLD = r"(?:\s|\\)+"
 _SECRET_PATTERNS = [
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"), "an AWS access key id"),
     (re.compile(r"AWS4-HMAC-SHA256"), "a SigV4 Authorization value"),
     (re.compile(r"Signature=[0-9a-f]{64}"), "a SigV4 signature"),
     (re.compile(r"(?i)x-amz-security-token"), "an X-Amz-Security-Token header"),
-    (re.compile(r"(?i)\bauthorization\b\s*:"), "an Authorization header"),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"), "a bearer token"),
-    (re.compile(r"(?i)x-amz-date\s*:"), "an X-Amz-Date header"),
+    (re.compile(r"(?i)\bauthorization\b[ \t]*:"), "an Authorization header"),
+    # The token is a whole run of token characters, not followed by ':' (not the next YAML key).
+    (
+        re.compile(rf"(?i)\bbearer{_FOLD}[A-Za-z0-9._~+/=-]{{16,}}(?![A-Za-z0-9._~+/=:-])"),
+        "a bearer token",
+    ),
+    (re.compile(r"(?i)x-amz-date[ \t]*:"), "an X-Amz-Date header"),
 ]
 
 
 def find_secrets(text: str) -> list[tuple[int, str]]:
     """Lines (1-based) of ``text`` that look like they hold a credential, and what they hold.
 
-    YAML folds long strings across lines (a bearer token can land on the line after the word
-    ``Bearer``), so when the lines look clean the parsed strings are scanned too; such a hit is
-    reported at the line holding the start of the match.
+    The whole text is scanned, not line by line, so that a bearer token YAML folded onto the line
+    after the word ``Bearer`` is still found; a hit is reported at the line where it starts.
     """
-    hits = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
-        for pattern, what in _SECRET_PATTERNS:
-            if pattern.search(line):
-                hits.append((number, what))
-    if hits:
-        return hits
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return hits
-    for value in _strings(doc):
-        for pattern, what in _SECRET_PATTERNS:
-            found = pattern.search(value)
-            if found:
-                hits.append((_line_of(lines, found.group(0)), what))
-    return hits
-
-
-def _strings(doc: Any) -> Iterable[str]:
-    if isinstance(doc, str):
-        yield doc
-    elif isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _strings(key)
-            yield from _strings(value)
-    elif isinstance(doc, list):
-        for item in doc:
-            yield from _strings(item)
-
-
-def _line_of(lines: list[str], match: str) -> int:
-    """The first line holding the first word of ``match`` (0 when YAML escaped it)."""
-    word = match.split()[0].lower() if match.split() else match.lower()
-    for number, line in enumerate(lines, 1):
-        if word in line.lower():
-            return number
-    return 0
+    hits = set()
+    for pattern, what in _SECRET_PATTERNS:
+        for found in pattern.finditer(text):
+            hits.add((text.count("\n", 0, found.start()) + 1, what))
+    return sorted(hits)
 
 
 # --- atomic writes -------------------------------------------------------------------------
@@ -544,7 +517,7 @@ def is_vcrpy_document(doc: Any) -> bool:
     if not isinstance(doc, dict):
         return False
     items = doc.get("interactions") or []
-    if not items or not isinstance(items[0], dict):
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
         return False
     request = items[0].get("request") or {}
     return isinstance(request, dict) and "uri" in request and "operation" not in request
