@@ -15,10 +15,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from . import serialize
 from .errors import Candidate, CassetteNotFoundError, ConfigError, UnmatchedRequestError
 from .matching import MatchConfig
 from .model import Interaction, RecordedRequest, RecordedResponse
-from . import serialize
 
 
 class RecordMode(str, Enum):
@@ -166,9 +166,7 @@ class Cassette:
             i
             for i in self._index.get(key, [])
             if self.interactions[i].response is not None
-            and (
-                match.matcher is None or match.matcher(self.interactions[i].request, request)
-            )
+            and (match.matcher is None or match.matcher(self.interactions[i].request, request))
         ]
         if bucket and self.replays:
             reason = (
@@ -240,9 +238,11 @@ class Cassette:
             return False
         hooks_applied = [self._apply_hooks(i) for i in new]
         recorded = [i for i in hooks_applied if i is not None]
-        base = [] if self.record_mode is RecordMode.REWRITE else [
-            i for i in self.interactions if i.response is not None
-        ]
+        base = (
+            []
+            if self.record_mode is RecordMode.REWRITE
+            else [i for i in self.interactions if i.response is not None]
+        )
         serialize.write_atomic(self.path, serialize.dumps(base + recorded))
         return True
 

@@ -105,9 +105,7 @@ class MatchConfig:
 
 def canonical_json(data: Any) -> str:
     """One text per JSON value: keys sorted, no whitespace, ``1.0`` written as ``1``."""
-    return json.dumps(
-        _integral(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    return json.dumps(_integral(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _integral(data: Any) -> Any:
@@ -157,7 +155,7 @@ def json_differences(recorded: Any, incoming: Any, pointer: str, limit: int = 8)
                 else:
                     walk(a[key], b[key], sub)
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 walk(x, y, f"{where}/{i}")
         elif a != b or type(a) is not type(b) and not _same_number(a, b):
             out.append(f"body {where}: recorded {_short(a)}, request {_short(b)}")

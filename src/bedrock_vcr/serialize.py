@@ -163,9 +163,7 @@ def _header_from_doc(doc: Any, where: str) -> Header:
                     json_path=f"{where}/value",
                 ) from None
         return Header(kind, value)
-    raise CassetteFormatError(
-        "a header is a string or {type: ..., value: ...}", json_path=where
-    )
+    raise CassetteFormatError("a header is a string or {type: ..., value: ...}", json_path=where)
 
 
 def event_to_doc(event: StreamEvent) -> dict[str, Any]:
@@ -308,7 +306,9 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
     if "stream" in doc:
         events = doc["stream"]
         if not isinstance(events, list):
-            raise CassetteFormatError("stream must be a list of events", json_path=f"{where}/stream")
+            raise CassetteFormatError(
+                "stream must be a list of events", json_path=f"{where}/stream"
+            )
         response.events = [event_from_doc(e, f"{where}/stream/{i}") for i, e in enumerate(events)]
         for i, event in enumerate(response.events):
             try:
@@ -367,9 +367,7 @@ def dumps(interactions: Iterable[Interaction]) -> str:
         "interactions": [interaction_to_doc(i) for i in interactions if i.response is not None],
     }
     header = "# bedrock-vcr cassette (format described in README.md, section 'Cassette format')\n"
-    return header + yaml.dump(
-        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
-    )
+    return header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 _FIX_ENTRY = (
@@ -527,7 +525,5 @@ def load_file(path: Path) -> list[Interaction]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise CassetteFormatError(
-            f"the cassette is not UTF-8 text: {exc}", path=path
-        ) from None
+        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
     return loads(text, path)
