@@ -77,6 +77,7 @@ class Cassette:
         self.interactions: list[Interaction] = []
         self._index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         self._used: set[int] = set()
+        self._skip: dict[tuple[Any, ...], int] = {}
         self._played: list[int] = []
         self._new: list[Interaction] = []
         self._lock = threading.RLock()
@@ -138,22 +139,29 @@ class Cassette:
             bucket = self._index.get(key)
             if not bucket:
                 return None
-            fallback = None
-            for index in bucket:
+            # Answers before `start` are all used: identical requests cost O(1) each.
+            start = self._skip.get(key, 0)
+            for pos in range(start, len(bucket)):
+                index = bucket[pos]
                 recorded = self.interactions[index]
-                if recorded.response is None:
+                if index in self._used or recorded.response is None:
                     continue
                 if match.matcher is not None and not match.matcher(recorded.request, request):
                     continue
-                if index not in self._used:
-                    self._used.add(index)
-                    self._played.append(index)
-                    return recorded
-                fallback = recorded
-                fallback_index = index
-            if fallback is not None and self.config.allow_playback_repeats:
-                self._played.append(fallback_index)
-                return fallback
+                self._used.add(index)
+                self._played.append(index)
+                while start < len(bucket) and bucket[start] in self._used:
+                    start += 1
+                self._skip[key] = start
+                return recorded
+            if self.config.allow_playback_repeats:
+                for index in reversed(bucket):
+                    recorded = self.interactions[index]
+                    if recorded.response is None:
+                        continue
+                    if match.matcher is None or match.matcher(recorded.request, request):
+                        self._played.append(index)
+                        return recorded
         return None
 
     def unmatched(self, request: RecordedRequest) -> UnmatchedRequestError:

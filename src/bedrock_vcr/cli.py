@@ -10,9 +10,10 @@ from pathlib import Path
 
 from . import serialize
 from .errors import BedrockVCRError
+from .model import Interaction
 
 
-def _interactions(path: Path) -> list:  # type: ignore[type-arg]
+def _interactions(path: Path) -> list[Interaction]:
     return serialize.load_file(path)
 
 

@@ -46,13 +46,21 @@ class ChecksumMismatch(EventStreamError):
 
 
 class InvalidHeadersLength(EventStreamError):
-    """The prelude declares a headers section longer than the protocol allows."""
+    """The prelude declares a headers section that cannot be right."""
 
-    def __init__(self, length: int, *, offset: int | None = None) -> None:
+    def __init__(
+        self, length: int, *, offset: int | None = None, total: int | None = None
+    ) -> None:
         self.length = length
-        super().__init__(
-            f"headers length {length} exceeds the 131072-byte limit", offset=offset
-        )
+        self.total = total
+        if total is not None:
+            problem = (
+                f"headers length {length} does not fit in a frame of {total} bytes "
+                "(prelude and CRCs take 16)"
+            )
+        else:
+            problem = f"headers length {length} exceeds the 131072-byte limit"
+        super().__init__(problem, offset=offset)
 
 
 class InvalidPayloadLength(EventStreamError):

@@ -244,7 +244,7 @@ def _frame_length(buf: bytes | bytearray | memoryview, offset: int) -> int:
     if payload_len > MAX_PAYLOAD_LENGTH:
         raise InvalidPayloadLength(payload_len, offset=offset)
     if payload_len < 0:
-        raise InvalidHeadersLength(headers_len, offset=offset)
+        raise InvalidHeadersLength(headers_len, offset=offset, total=total)
     return int(total)
 
 

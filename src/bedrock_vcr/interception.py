@@ -110,14 +110,14 @@ def install_tracker() -> None:
     with _lock:
         if _original_init is None:
             _original_init = BaseClient.__init__
-            BaseClient.__init__ = _tracking_init  # type: ignore[method-assign]
+            BaseClient.__init__ = _tracking_init
 
 
 def uninstall_tracker() -> None:
     global _original_init
     with _lock:
         if _original_init is not None and not _active:
-            BaseClient.__init__ = _original_init  # type: ignore[method-assign]
+            BaseClient.__init__ = _original_init
             _original_init = None
 
 

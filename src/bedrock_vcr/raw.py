@@ -101,7 +101,7 @@ def replay_response(url: str, response: RecordedResponse, speed: float = 0.0) ->
     events = response.events
     if events is not None and response.status < 300:
         pieces = [e.frame for e in events]
-        delays = None
+        delays: list[float] | None = None
         if speed > 0:
             previous = response.latency
             delays = []
@@ -114,8 +114,7 @@ def replay_response(url: str, response: RecordedResponse, speed: float = 0.0) ->
     else:
         body = response.body
         headers["content-length"] = str(len(body))
-        delays = [response.latency * speed] if speed > 0 else None
-        raw = ReplayRaw([body], delays)
+        raw = ReplayRaw([body], [response.latency * speed] if speed > 0 else None)
     return AWSResponse(url, response.status, headers, raw)
 
 

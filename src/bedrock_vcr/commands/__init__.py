@@ -11,6 +11,6 @@ import importlib
 MODULES = ("serve",)
 
 
-def register_all(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_all(sub: argparse._SubParsersAction) -> None:
     for name in MODULES:
         importlib.import_module(f"{__name__}.{name}").register(sub)
