@@ -21,6 +21,7 @@ from .interception import patch_client
 from .matching import MatchConfig
 from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
 from .player import CassettePlayer
+from .vcrpy_import import ImportReport, convert_file
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "EventStreamError",
     "Header",
     "HeaderType",
+    "ImportReport",
     "Interaction",
     "MatchConfig",
     "Message",
@@ -50,6 +52,7 @@ __all__ = [
     "UnmatchedRequestError",
     "__version__",
     "cassette_player",
+    "convert_file",
     "decode_stream",
     "encode_message",
     "patch_client",

@@ -85,6 +85,15 @@ class Cassette:
         if self.existed and self.record_mode is not RecordMode.REWRITE:
             for interaction in serialize.load_file(self.path):
                 self._add(interaction)
+            if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
+                serialize.file_is_vcrpy(self.path)
+            ):
+                raise ConfigError(
+                    f"{self.path} is a vcrpy cassette; recording into it in "
+                    f"'{self.record_mode.value}' mode would rewrite it in bedrock-vcr's format "
+                    "and drop its non-Bedrock interactions. Convert it first with "
+                    "`bedrock-vcr import`, or replay it in mode 'none'/'once'."
+                )
 
     # --- indexing ------------------------------------------------------------------------
 

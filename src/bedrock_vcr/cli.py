@@ -95,8 +95,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             dest = out / src.name if out.is_dir() else out
         else:
             dest = src.with_name(src.stem + ".bedrock.yaml")
-        report = convert_file(src, dest)
-        print(report)
+        report = convert_file(src, dest, overwrite=args.force)
+        print(report.summary())
     return 0
 
 
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", help="output file, or folder (default: NAME.bedrock.yaml beside it)"
     )
+    p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_import)
 
     from .commands import register_all

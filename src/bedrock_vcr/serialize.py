@@ -521,6 +521,14 @@ def is_vcrpy_document(doc: Any) -> bool:
     return isinstance(request, dict) and "uri" in request and "operation" not in request
 
 
+def file_is_vcrpy(path: Path) -> bool:
+    """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one."""
+    try:
+        return is_vcrpy_document(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+
+
 def load_file(path: Path) -> list[Interaction]:
     try:
         text = path.read_text(encoding="utf-8")

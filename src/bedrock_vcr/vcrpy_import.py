@@ -292,8 +292,9 @@ def _events(body: bytes) -> list[StreamEvent]:
     try:
         for message, frame in decoder.frames():
             # Keep the recorded bytes should our encoding of the message ever differ from them.
-            override = None if message.encode() == frame else frame
-            events.append(StreamEvent(message, 0.0, override))
+            event = StreamEvent(message, 0.0, None if message.encode() == frame else frame)
+            event.__dict__["frame"] = frame  # prime the cached encoding: replay sends these bytes
+            events.append(event)
         decoder.close()
     except EventStreamError as exc:
         raise _fail(
