@@ -73,7 +73,7 @@ class use_cassette:  # noqa: N801 - reads like vcrpy's use_cassette
             "replay_speed": c.replay_speed,
             "before_record_request": c.before_record_request,
             "before_record_response": c.before_record_response,
-            "require_json_body": c.extra.get("require_json_body", True),
+            **c.extra,
         }
 
 

@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "before_record_request": None,
     "before_record_response": None,
     "require_json_body": True,
+    # schema validation (bedrock_vcr.checks): bedrock | fail | off, warn | fail | off
+    "validate_requests": "bedrock",
+    "validate_responses": "warn",
+    "strict_models": False,
+    "model_families": None,
 }
 OPTIONS = frozenset(DEFAULTS)
 
@@ -77,5 +82,14 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
         replay_speed=float(speed),
         before_record_request=merged["before_record_request"],
         before_record_response=merged["before_record_response"],
-        extra={"require_json_body": bool(merged["require_json_body"])},
+        extra={
+            "require_json_body": bool(merged["require_json_body"]),
+            **_validation_options(merged),
+        },
     )
+
+
+def _validation_options(merged: Mapping[str, Any]) -> dict[str, Any]:
+    from .checks import ValidationSettings  # lazily: importing bedrock_vcr stays light
+
+    return ValidationSettings.parse(merged).as_options()

@@ -26,6 +26,9 @@ from .raw import ReplayRaw, TeeRaw, replay_response
 #: Called with each request before matching; may return an ``AWSResponse`` (schema validation
 #: uses this to answer invalid requests the way Bedrock does).
 RequestCheck = Callable[[RecordedRequest], "AWSResponse | None"]
+#: Called with each recorded request and its answer once the answer is complete (body read,
+#: stream drained or dropped); schema validation reports drift this way. It may warn or raise.
+ResponseCheck = Callable[[RecordedRequest, RecordedResponse], None]
 
 
 def _text(value: Any) -> str:
@@ -88,7 +91,11 @@ class CassettePlayer:
     def __init__(self, cassette: Cassette) -> None:
         self.cassette = cassette
         self.request_checks: list[RequestCheck] = []
+        self.response_checks: list[ResponseCheck] = []
         self.requests: list[RecordedRequest] = []
+        self._checks_installed = False
+        # while exiting, answers completed by save() are checked after the cassette is written
+        self._deferred: list[tuple[RecordedRequest, RecordedResponse]] | None = None
 
     @classmethod
     def open(cls, path: Path | str, config: CassetteConfig | None = None) -> CassettePlayer:
@@ -142,34 +149,55 @@ class CassettePlayer:
             latency = time.monotonic() - started
 
             def finish(events: list[StreamEvent], end: str) -> None:
-                cassette.complete(
-                    interaction,
-                    RecordedResponse(
-                        live.status_code, headers, events=events, latency=latency, stream_end=end
-                    ),
+                response = RecordedResponse(
+                    live.status_code, headers, events=events, latency=latency, stream_end=end
                 )
+                cassette.complete(interaction, response)
+                self._recorded(recorded, response)
 
             tee = TeeRaw(live.raw, started, finish)
             cassette.add_pending(tee.drain)
             return AWSResponse(request.url, live.status_code, live.headers, tee)
         body = live.content
         latency = time.monotonic() - started
-        cassette.complete(
-            interaction, RecordedResponse(live.status_code, headers, body=body, latency=latency)
-        )
+        response = RecordedResponse(live.status_code, headers, body=body, latency=latency)
+        cassette.complete(interaction, response)
+        self._recorded(recorded, response)
         return AWSResponse(request.url, live.status_code, live.headers, ReplayRaw([body]))
 
+    def _recorded(self, request: RecordedRequest, response: RecordedResponse) -> None:
+        if self._deferred is not None:
+            self._deferred.append((request, response))
+            return
+        for check in self.response_checks:
+            check(request, response)
+
     # --- lifecycle -----------------------------------------------------------------------
+
+    def install_checks(self) -> None:
+        """Add the schema checks the cassette's config asks for, once (see ``checks``)."""
+        if not self._checks_installed:
+            self._checks_installed = True
+            from .checks import install
+
+            install(self)
 
     def __enter__(self) -> Cassette:
         # A missing cassette in replay-only mode fails at the first request (as a test failure),
         # so a test that makes no Bedrock call does not need one.
+        self.install_checks()
         interception.activate(self)
         return self.cassette
 
     def __exit__(self, *exc: object) -> None:
         interception.deactivate(self)
-        self.cassette.save()
+        self._deferred = []
+        try:
+            self.cassette.save()  # a check that raises must not cost the recording
+        finally:
+            deferred, self._deferred = self._deferred, None
+        for request, response in deferred:
+            self._recorded(request, response)
 
 
 def _json_problem(body: bytes) -> str:

@@ -137,7 +137,12 @@ def _schema_dir() -> Path:
 
 def available_schemas() -> list[str]:
     """Names of every shipped schema (file names without ``.json``)."""
-    return sorted(p.stem for p in _schema_dir().glob("*.json"))
+    return sorted(_schema_names())
+
+
+@functools.cache
+def _schema_names() -> frozenset[str]:
+    return frozenset(p.stem for p in _schema_dir().glob("*.json"))
 
 
 @functools.cache
@@ -209,7 +214,7 @@ def _schema_name(info: ModelInfo | None, kind: str, operation: str, body: Any) -
         }.get(kind)
     assert info is not None
     name = f"{_alternate(info.family, kind, body)}.{kind}"
-    return name if name in available_schemas() else None
+    return name if name in _schema_names() else None
 
 
 def _check_args(kind: str, operation: str) -> None:

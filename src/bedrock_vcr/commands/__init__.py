@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-MODULES = ("serve",)
+MODULES = ("serve", "validate")
 
 
 def register_all(sub: argparse._SubParsersAction) -> None:
