@@ -16,6 +16,6 @@ if command -v npm >/dev/null 2>&1 && [ -f .ci/install-js.sh ]; then
   bash .ci/install-js.sh
 fi
 
-.venv/bin/python -m ruff check src tests benchmarks examples
+.venv/bin/python -m ruff check src tests examples $( [ -d benchmarks ] && echo benchmarks )
 .venv/bin/python -m mypy src
 .venv/bin/python -m pytest --cov=bedrock_vcr --cov-report=term "$@"

@@ -65,8 +65,12 @@ def answer(request: RecordedRequest) -> RecordedResponse | None:
     if request.operation == "InvokeModelWithResponseStream":
         events = [
             StreamEvent.chunk(
-                {"generation": w, "prompt_token_count": None, "generation_token_count": i + 1,
-                 "stop_reason": None},
+                {
+                    "generation": w,
+                    "prompt_token_count": None,
+                    "generation_token_count": i + 1,
+                    "stop_reason": None,
+                },
                 offset=STREAM_GAP * i,
             )
             for i, w in enumerate(words)
@@ -75,53 +79,75 @@ def answer(request: RecordedRequest) -> RecordedResponse | None:
             events = events[:3] + [
                 StreamEvent.exception(
                     "modelStreamErrorException",
-                    {"message": "Model stream failed", "originalStatusCode": 500,
-                     "originalMessage": "upstream reset"},
+                    {
+                        "message": "Model stream failed",
+                        "originalStatusCode": 500,
+                        "originalMessage": "upstream reset",
+                    },
                     offset=STREAM_GAP * 3,
                 )
             ]
         else:
             events.append(
                 StreamEvent.chunk(
-                    {"generation": "", "prompt_token_count": 3,
-                     "generation_token_count": len(words), "stop_reason": "stop",
-                     "amazon-bedrock-invocationMetrics": {"inputTokenCount": 3,
-                     "outputTokenCount": len(words), "invocationLatency": 250,
-                     "firstByteLatency": 40}},
+                    {
+                        "generation": "",
+                        "prompt_token_count": 3,
+                        "generation_token_count": len(words),
+                        "stop_reason": "stop",
+                        "amazon-bedrock-invocationMetrics": {
+                            "inputTokenCount": 3,
+                            "outputTokenCount": len(words),
+                            "invocationLatency": 250,
+                            "firstByteLatency": 40,
+                        },
+                    },
                     offset=STREAM_GAP * len(words),
                 )
             )
         return RecordedResponse(
             200,
-            {"content-type": "application/vnd.amazon.eventstream",
-             "x-amzn-bedrock-content-type": "application/json"},
+            {
+                "content-type": "application/vnd.amazon.eventstream",
+                "x-amzn-bedrock-content-type": "application/json",
+            },
             events=events,
         )
     usage = {"inputTokens": 3, "outputTokens": len(words), "totalTokens": 3 + len(words)}
     if request.operation == "Converse":
         return _json(
             200,
-            {"output": {"message": {"role": "assistant", "content": [{"text": "".join(words)}]}},
-             "stopReason": "end_turn", "usage": usage, "metrics": {"latencyMs": 120}},
+            {
+                "output": {"message": {"role": "assistant", "content": [{"text": "".join(words)}]}},
+                "stopReason": "end_turn",
+                "usage": usage,
+                "metrics": {"latencyMs": 120},
+            },
         )
     if request.operation == "ConverseStream":
         events = [StreamEvent.event("messageStart", {"role": "assistant"})]
         events += [
-            StreamEvent.event("contentBlockDelta",
-                              {"contentBlockIndex": 0, "delta": {"text": w}},
-                              offset=STREAM_GAP * (i + 1))
+            StreamEvent.event(
+                "contentBlockDelta",
+                {"contentBlockIndex": 0, "delta": {"text": w}},
+                offset=STREAM_GAP * (i + 1),
+            )
             for i, w in enumerate(words)
         ]
         end = STREAM_GAP * (len(words) + 1)
         if "MIDSTREAM" in prompt:
-            events.append(StreamEvent.exception(
-                "throttlingException", {"message": "Too many tokens"}, offset=end))
+            events.append(
+                StreamEvent.exception(
+                    "throttlingException", {"message": "Too many tokens"}, offset=end
+                )
+            )
         else:
             events += [
                 StreamEvent.event("contentBlockStop", {"contentBlockIndex": 0}, offset=end),
                 StreamEvent.event("messageStop", {"stopReason": "end_turn"}, offset=end),
-                StreamEvent.event("metadata", {"usage": usage, "metrics": {"latencyMs": 250}},
-                                  offset=end),
+                StreamEvent.event(
+                    "metadata", {"usage": usage, "metrics": {"latencyMs": 250}}, offset=end
+                ),
             ]
         return RecordedResponse(
             200, {"content-type": "application/vnd.amazon.eventstream"}, events=events

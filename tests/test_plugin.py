@@ -96,8 +96,12 @@ def test_record_once_then_replay_offline_with_default_path(
             """
         )
     )
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    ):
         monkeypatch.delenv(name, raising=False)
     result = project.runpytest()
     result.assert_outcomes(passed=1)
@@ -126,7 +130,7 @@ def test_missing_cassette_in_none_mode_fails_the_test_with_the_fix(
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*CassetteNotFoundError*the cassette does not exist and record mode 'none' only replays*",
+            "*CassetteNotFoundError*the cassette does not exist and record mode 'none'*",
             "*--bedrock-record-mode=once*",
         ]
     )

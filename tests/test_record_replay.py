@@ -31,9 +31,7 @@ def client(url: str, config: Config = NO_RETRY, session: boto3.Session | None = 
 
 def _metadata(response: dict[str, Any]) -> dict[str, Any]:
     meta = dict(response["ResponseMetadata"])
-    headers = {
-        k: v for k, v in meta.pop("HTTPHeaders").items() if k not in ("date", "server")
-    }
+    headers = {k: v for k, v in meta.pop("HTTPHeaders").items() if k not in ("date", "server")}
     meta["HTTPHeaders"] = headers
     return meta
 
@@ -42,7 +40,9 @@ def run_operation(c: Any, operation: str, prompt: str = "hello") -> Any:
     """Call one operation and return everything the caller can observe."""
     try:
         if operation == "invoke_model":
-            r = c.invoke_model(modelId=LLAMA, body=json.dumps({"prompt": prompt, "max_gen_len": 32}))
+            r = c.invoke_model(
+                modelId=LLAMA, body=json.dumps({"prompt": prompt, "max_gen_len": 32})
+            )
             return {"body": r["body"].read(), "contentType": r["contentType"], "meta": _metadata(r)}
         if operation == "invoke_model_with_response_stream":
             r = c.invoke_model_with_response_stream(
@@ -139,7 +139,9 @@ def run_operation_raising(c: Any, operation: str, prompt: str) -> None:
     if operation.startswith("invoke"):
         getattr(c, operation)(modelId=LLAMA, body=json.dumps({"prompt": prompt, "max_gen_len": 32}))
     else:
-        getattr(c, operation)(modelId=NOVA, messages=[{"role": "user", "content": [{"text": prompt}]}])
+        getattr(c, operation)(
+            modelId=NOVA, messages=[{"role": "user", "content": [{"text": prompt}]}]
+        )
 
 
 def test_retries_are_recorded_per_attempt_and_replayed(
@@ -207,7 +209,9 @@ def test_stream_reaches_caller_incrementally_while_recording_and_replaying(
 ) -> None:
     path = tmp_path / "cassette.yaml"
 
-    def arrivals(c: Any, during_record: list[bool] | None = None, cassette: Any = None) -> list[float]:
+    def arrivals(
+        c: Any, during_record: list[bool] | None = None, cassette: Any = None
+    ) -> list[float]:
         start = time.monotonic()
         if operation == "converse_stream":
             stream = c.converse_stream(
@@ -299,7 +303,9 @@ def test_other_services_pass_through_untouched(server: BedrockServer, tmp_path: 
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
-def test_no_handler_stays_registered_after_the_cassette(server: BedrockServer, tmp_path: Path) -> None:
+def test_no_handler_stays_registered_after_the_cassette(
+    server: BedrockServer, tmp_path: Path
+) -> None:
     path = tmp_path / "cassette.yaml"
     c = client(server.url)
     with use_cassette(path, record_mode="once"):
@@ -324,7 +330,7 @@ def test_unmatched_request_in_none_mode_explains_the_closest(
     assert f"InvokeModel request to model '{LLAMA}'" in message
     assert str(path) in message
     assert "record mode: none" in message
-    assert "#/prompt: recorded \"recorded prompt\", request \"another prompt\"" in message
+    assert '#/prompt: recorded "recorded prompt", request "another prompt"' in message
     assert "--bedrock-record-mode" in message
 
 

@@ -40,9 +40,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                     what += f", {response.stream_end}"
             else:
                 what = f"{len(response.body)} byte body"
-            print(
-                f"  #{index} {request.operation} {request.model_id} -> {response.status} {what}"
-            )
+            print(f"  #{index} {request.operation} {request.model_id} -> {response.status} {what}")
             if args.verbose:
                 body = request.json
                 print("     request: " + (json.dumps(body)[:200] if body is not None else "-"))

@@ -40,7 +40,9 @@ DEFAULTS: dict[str, Any] = {
 OPTIONS = frozenset(DEFAULTS)
 
 
-def check_names(options: Mapping[str, Any], source: str, extra: frozenset[str] = frozenset()) -> None:
+def check_names(
+    options: Mapping[str, Any], source: str, extra: frozenset[str] = frozenset()
+) -> None:
     """Fail loudly on a misspelled option, suggesting the closest valid name."""
     valid = OPTIONS | extra
     for name in options:

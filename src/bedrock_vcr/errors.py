@@ -48,9 +48,7 @@ class ChecksumMismatch(EventStreamError):
 class InvalidHeadersLength(EventStreamError):
     """The prelude declares a headers section that cannot be right."""
 
-    def __init__(
-        self, length: int, *, offset: int | None = None, total: int | None = None
-    ) -> None:
+    def __init__(self, length: int, *, offset: int | None = None, total: int | None = None) -> None:
         self.length = length
         self.total = total
         if total is not None:
@@ -68,9 +66,7 @@ class InvalidPayloadLength(EventStreamError):
 
     def __init__(self, length: int, *, offset: int | None = None) -> None:
         self.length = length
-        super().__init__(
-            f"payload length {length} exceeds the 25165824-byte limit", offset=offset
-        )
+        super().__init__(f"payload length {length} exceeds the 25165824-byte limit", offset=offset)
 
 
 class DuplicateHeader(EventStreamError):

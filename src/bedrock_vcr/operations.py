@@ -15,8 +15,12 @@ class Operation:
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("InvokeModelWithResponseStream", "invoke_model_with_response_stream",
-              "invoke-with-response-stream", True),
+    Operation(
+        "InvokeModelWithResponseStream",
+        "invoke_model_with_response_stream",
+        "invoke-with-response-stream",
+        True,
+    ),
     Operation("InvokeModel", "invoke_model", "invoke", False),
     Operation("ConverseStream", "converse_stream", "converse-stream", True),
     Operation("Converse", "converse", "converse", False),
@@ -37,7 +41,7 @@ def parse_path(path: str) -> tuple[Operation, str] | None:
     path = urlsplit(path).path if "://" in path else path.split("?", 1)[0]
     if not path.startswith("/model/"):
         return None
-    rest = path[len("/model/"):]
+    rest = path[len("/model/") :]
     head, sep, suffix = rest.rpartition("/")
     if not sep or not head:
         return None

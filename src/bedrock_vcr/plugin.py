@@ -55,6 +55,17 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(name=None, *, path=None, **options): replay (or record) this test's Amazon "
         "Bedrock Runtime calls from a cassette; options as in bedrock_vcr.use_cassette",
     )
+    config.addinivalue_line(
+        "markers",
+        "bedrock_answer(*outcomes, model_id=None, operation=None, match=None, optional=False, "
+        "name=None): simulate Amazon Bedrock Runtime for this test with a bedrock_mock route "
+        "answering these outcomes (one: every call; several: one per call)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "bedrock_mock(**options): options of this test's bedrock_mock fixture "
+        "(assert_all_called, passthrough, speed, skip_backoff, overrides)",
+    )
     from . import interception
 
     # Only notes which bedrock-runtime clients exist (so module-level clients are covered);
@@ -134,7 +145,8 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
         if not path.suffix:
             path = path.with_suffix(".yaml")
         if not path.is_absolute():
-            path = (default.parent / path) if len(path.parts) == 1 else request.config.rootpath / path
+            base = default.parent if len(path.parts) == 1 else request.config.rootpath
+            path = base / path
     return path, options
 
 
@@ -184,7 +196,39 @@ def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
 
+@pytest.fixture
+def bedrock_schema(request: pytest.FixtureRequest) -> Any:
+    """Schema assertions (``assert_valid_request/response/chunk``) using this test's settings
+    (``model_families``, ``strict_models``)."""
+    from .checks import SchemaAssertions
+
+    return SchemaAssertions.from_options(_resolve(request)[1])
+
+
 @pytest.fixture(autouse=True)
 def _bedrock_cassette_marker(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker(MARKER) is not None:
         request.getfixturevalue("bedrock_cassette")
+
+
+@pytest.fixture
+def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Simulated Amazon Bedrock Runtime (a ``bedrock_vcr.BedrockMock``): declare routes with
+    ``bedrock_mock.on(...)``; unused routes fail the test at teardown."""
+    from .mock import from_markers
+
+    mock = from_markers(request.node)
+    if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed
+        _use_dummy_credentials(monkeypatch)
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture(autouse=True)
+def _bedrock_mock_marker(request: pytest.FixtureRequest) -> None:
+    node = request.node
+    if node.get_closest_marker("bedrock_answer") or node.get_closest_marker("bedrock_mock"):
+        request.getfixturevalue("bedrock_mock")
