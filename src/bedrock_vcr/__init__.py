@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import mutate
 from .api import cassette_player, use_cassette
 from .cassette import Cassette, CassetteConfig, RecordMode
 from .checks import (
@@ -25,11 +26,28 @@ from .errors import (
     UnmatchedRequestError,
 )
 from .eventstream import Header, HeaderType, Message, MessageDecoder, decode_stream, encode_message
+from .faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
 from .interception import patch_client
 from .matching import MatchConfig
+from .mock import (
+    BedrockMock,
+    MockVerificationError,
+    Route,
+    RouteExhaustedError,
+    UnexpectedRequestError,
+    mock_bedrock,
+)
 from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
 from .models import ModelInfo, resolve_model
 from .player import CassettePlayer
+from .simulation import (
+    Answer,
+    AnswerConflictError,
+    Embedding,
+    ToolCall,
+    UnsupportedAnswerError,
+    build_response,
+)
 from .validation import (
     SchemaValidationError,
     UnknownModelError,
@@ -49,6 +67,9 @@ from .vcrpy_import import ImportReport, convert_file
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer",
+    "AnswerConflictError",
+    "BedrockMock",
     "BedrockVCRError",
     "Cassette",
     "CassetteConfig",
@@ -60,7 +81,11 @@ __all__ = [
     "CassetteSchemaError",
     "ChecksumMismatch",
     "ConfigError",
+    "CorruptFrame",
+    "Disconnect",
+    "Embedding",
     "EventStreamError",
+    "Fault",
     "Header",
     "HeaderType",
     "ImportReport",
@@ -69,32 +94,43 @@ __all__ = [
     "MatchConfig",
     "Message",
     "MessageDecoder",
+    "MockVerificationError",
     "ModelInfo",
     "RecordMode",
     "RecordedRequest",
     "RecordedResponse",
     "RequestBodyError",
+    "Route",
+    "RouteExhaustedError",
     "SchemaAssertions",
     "SchemaDriftWarning",
     "SchemaValidationError",
     "SecretInCassetteError",
+    "StreamError",
     "StreamEvent",
+    "ToolCall",
+    "UnexpectedRequestError",
     "UnknownModelError",
     "UnknownModelWarning",
     "UnmatchedRequestError",
+    "UnsupportedAnswerError",
     "Violation",
     "assert_valid_chunk",
     "assert_valid_request",
     "assert_valid_response",
     "bedrock_validation_message",
+    "build_response",
     "cassette_player",
     "check_interactions",
     "convert_file",
     "decode_stream",
     "encode_message",
+    "mock_bedrock",
+    "mutate",
     "patch_client",
     "resolve_model",
     "schema_for",
+    "skip_backoff",
     "use_cassette",
     "validate_chunk",
     "validate_request",

@@ -43,6 +43,7 @@ _lock = threading.RLock()
 _active: list[Handler] = []
 _clients: weakref.WeakSet[BaseClient] = weakref.WeakSet()
 _original_init: Callable[..., None] | None = None
+_tracker_users = 0
 
 
 def _is_bedrock_runtime(client: BaseClient) -> bool:
@@ -105,7 +106,21 @@ def _tracking_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:
 
 
 def install_tracker() -> None:
-    """Start noting every ``bedrock-runtime`` client created from now on (idempotent)."""
+    """Start noting every ``bedrock-runtime`` client created from now on.
+
+    Calls are counted: the tracker stays until each install has been matched by an uninstall
+    (nested pytest sessions, as pytester runs them, each install and uninstall once).
+    """
+    global _original_init, _tracker_users
+    with _lock:
+        _tracker_users += 1
+        if _original_init is None:
+            _original_init = BaseClient.__init__
+            BaseClient.__init__ = _tracking_init
+
+
+def _ensure_tracker() -> None:
+    """Install the tracker for library use (not counted: it stays for the process)."""
     global _original_init
     with _lock:
         if _original_init is None:
@@ -114,9 +129,10 @@ def install_tracker() -> None:
 
 
 def uninstall_tracker() -> None:
-    global _original_init
+    global _original_init, _tracker_users
     with _lock:
-        if _original_init is not None and not _active:
+        _tracker_users = max(0, _tracker_users - 1)
+        if _original_init is not None and not _active and _tracker_users == 0:
             BaseClient.__init__ = _original_init
             _original_init = None
 
@@ -136,7 +152,7 @@ def patch_client(client: BaseClient) -> BaseClient:
 
 
 def activate(handler: Handler) -> None:
-    install_tracker()
+    _ensure_tracker()
     with _lock:
         if not _active:
             for client in list(_clients):
