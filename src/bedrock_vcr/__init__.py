@@ -40,6 +40,8 @@ from .mock import (
 from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
 from .models import ModelInfo, resolve_model
 from .player import CassettePlayer
+from .server import BedrockServer, CassetteSource, ScriptedSource, error_response
+from .server_config import ServeConfigError, SimulationSource, load_config
 from .simulation import (
     Answer,
     AnswerConflictError,
@@ -70,6 +72,7 @@ __all__ = [
     "Answer",
     "AnswerConflictError",
     "BedrockMock",
+    "BedrockServer",
     "BedrockVCRError",
     "Cassette",
     "CassetteConfig",
@@ -79,6 +82,7 @@ __all__ = [
     "CassettePlayer",
     "CassetteReport",
     "CassetteSchemaError",
+    "CassetteSource",
     "ChecksumMismatch",
     "ConfigError",
     "CorruptFrame",
@@ -105,7 +109,10 @@ __all__ = [
     "SchemaAssertions",
     "SchemaDriftWarning",
     "SchemaValidationError",
+    "ScriptedSource",
     "SecretInCassetteError",
+    "ServeConfigError",
+    "SimulationSource",
     "StreamError",
     "StreamEvent",
     "ToolCall",
@@ -125,6 +132,8 @@ __all__ = [
     "convert_file",
     "decode_stream",
     "encode_message",
+    "error_response",
+    "load_config",
     "mock_bedrock",
     "mutate",
     "patch_client",

@@ -1,0 +1,462 @@
+"""What ``bedrock-vcr serve`` answers with: simulated routes from a YAML file or from options.
+
+A config file (``bedrock-vcr serve --config FILE``)::
+
+    speed: 1                      # optional: pace declared latency (0 = never wait)
+    overrides: {"my-model-*": "meta.llama"}   # optional: model id/pattern -> family
+    cassettes: [recorded.yaml]    # optional: answered first, paths relative to this file
+    routes:                       # first matching route answers
+      - match: {operation: InvokeModelWithResponseStream, model: "meta.llama3-*",
+                prompt: "MIDSTREAM"}
+        stream_error: {code: modelStreamErrorException, after: 3, original_status_code: 500}
+      - match: {prompt: "THROTTLE"}
+        times: 2                  # the first two such requests only, then later routes
+        fault: ThrottlingException
+      - match: {prompt: "RETRY ME"}
+        sequence:                 # one outcome per request; then the last one repeats
+          - fault: ThrottlingException
+          - fault: ThrottlingException
+          - answer: "Recovered."
+      - answer: {text: "Hello there!", stop_reason: stop, chunk_size: 6, chunk_delay: 0.05}
+
+A route's ``match`` keys are all optional and must all hold: ``operation`` (``InvokeModel``... or
+the boto3 method name), ``model`` (an exact id, which also matches inference profiles and ARNs of
+that model, or an ``fnmatch`` pattern), ``prompt`` (a substring of the request's text). The
+server answers a model id that Bedrock does not have with Bedrock's "The provided model
+identifier is invalid." before any route is asked, unless ``overrides`` or a route's ``model``
+names it (that is how a custom model's id is simulated).
+
+Outcomes (one per route, or a ``sequence`` of them): ``answer`` (a string, or the fields of
+:class:`~bedrock_vcr.simulation.Answer`: ``text``, ``stop_reason``, ``input_tokens``,
+``output_tokens``, ``first_chunk_delay``, ``chunk_delay``, ``chunk_size``, ``tool_calls``,
+``stop_sequence``), ``embedding`` (fields of :class:`~bedrock_vcr.simulation.Embedding`),
+``fault`` (an error code, or ``code``, ``message``, ``status``, ``fields``, ``latency``),
+``stream_error`` (``code``, ``after``, ``message``, ``original_status_code``,
+``original_message``, ``answer``), ``disconnect`` (``after``, ``answer``) and ``corrupt_frame``
+(``at``, ``answer``). Every outcome is checked when the file is loaded (a stop reason the route's
+model lacks, an error its operation cannot return), with the file, route and key in the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import faults
+from .errors import BedrockVCRError, ConfigError
+from .mock import BedrockMock, Route
+from .model import RecordedRequest, RecordedResponse
+from .models import resolve_model
+from .simulation import Answer, Embedding, ToolCall, prompt_text
+
+OUTCOME_KEYS = ("answer", "embedding", "fault", "stream_error", "disconnect", "corrupt_frame")
+ROUTE_KEYS = ("match", "times", "sequence", "cycle", "name", *OUTCOME_KEYS)
+MATCH_KEYS = ("operation", "model", "prompt")
+TOP_KEYS = ("version", "speed", "overrides", "cassettes", "routes")
+_ANSWER_KEYS = (
+    "text",
+    "stop_reason",
+    "input_tokens",
+    "output_tokens",
+    "first_chunk_delay",
+    "chunk_delay",
+    "chunk_size",
+    "tool_calls",
+    "stop_sequence",
+)
+_FAULT_KEYS = ("code", "message", "status", "fields", "latency")
+_STREAM_ERROR_KEYS = (
+    "code",
+    "after",
+    "message",
+    "original_status_code",
+    "original_message",
+    "answer",
+)
+
+
+class ServeConfigError(ConfigError):
+    """A ``serve`` config file or option is invalid; says where (file, route, key) and why."""
+
+    def __init__(self, problem: str, *, where: str, fix: str | None = None) -> None:
+        self.problem = problem
+        self.where = where
+        self.fix = fix
+        text = f"{where}: {problem}"
+        if fix:
+            text += f"\n  fix: {fix}"
+        super().__init__(text)
+
+
+def _unknown(keys: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
+    for key in keys:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ServeConfigError(
+                f"unknown key {key!r}{hint}; valid keys: {', '.join(valid)}", where=where
+            )
+
+
+def _mapping(value: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ServeConfigError(f"{what} must be a mapping, got {type(value).__name__}", where=where)
+    return dict(value)
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+def _answer(value: Any, where: str) -> Answer:
+    if isinstance(value, str):
+        return Answer(value)
+    if isinstance(value, list):
+        return Answer(value)
+    spec = _mapping(value, where, "answer")
+    _unknown(spec, _ANSWER_KEYS, where)
+    calls = spec.pop("tool_calls", None) or []
+    tool_calls = []
+    for i, call in enumerate(calls):
+        call = _mapping(call, f"{where}.tool_calls[{i}]", "a tool call")
+        _unknown(call, ("name", "input", "id"), f"{where}.tool_calls[{i}]")
+        tool_calls.append(ToolCall(**call))
+    return Answer(**spec, tool_calls=tool_calls)
+
+
+def _fault(value: Any, where: str) -> faults.Fault:
+    if isinstance(value, str):
+        return faults.Fault(value)
+    spec = _mapping(value, where, "fault")
+    _unknown(spec, _FAULT_KEYS, where)
+    return faults.Fault(**spec)
+
+
+def _with_answer(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    if "answer" in spec:
+        spec["answer"] = _answer(spec["answer"], f"{where}.answer")
+    return spec
+
+
+def _stream_error(value: Any, where: str) -> faults.StreamError:
+    if isinstance(value, str):
+        return faults.StreamError(value)
+    spec = _mapping(value, where, "stream_error")
+    _unknown(spec, _STREAM_ERROR_KEYS, where)
+    return faults.StreamError(**_with_answer(spec, where))
+
+
+def _disconnect(value: Any, where: str) -> faults.Disconnect:
+    spec = {"after": value} if isinstance(value, int) else _mapping(value, where, "disconnect")
+    _unknown(spec, ("after", "answer"), where)
+    return faults.Disconnect(**_with_answer(spec, where))
+
+
+def _corrupt(value: Any, where: str) -> faults.CorruptFrame:
+    spec = {"at": value} if isinstance(value, int) else _mapping(value, where, "corrupt_frame")
+    _unknown(spec, ("at", "answer"), where)
+    return faults.CorruptFrame(**_with_answer(spec, where))
+
+
+def _embedding(value: Any, where: str) -> Embedding:
+    spec = _mapping(value or {}, where, "embedding")
+    _unknown(spec, ("vector", "input_tokens", "latency"), where)
+    return Embedding(**spec)
+
+
+_BUILDERS: dict[str, Callable[[Any, str], Any]] = {
+    "answer": _answer,
+    "embedding": _embedding,
+    "fault": _fault,
+    "stream_error": _stream_error,
+    "disconnect": _disconnect,
+    "corrupt_frame": _corrupt,
+}
+
+
+def outcome(spec: Mapping[str, Any], where: str) -> Any:
+    """The outcome object one ``{kind: value}`` mapping describes."""
+    kinds = [k for k in OUTCOME_KEYS if k in spec]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) or "none"
+        raise ServeConfigError(
+            f"give exactly one outcome ({', '.join(OUTCOME_KEYS)}); found {found}", where=where
+        )
+    kind = kinds[0]
+    try:
+        return _BUILDERS[kind](spec[kind], f"{where}.{kind}")
+    except ServeConfigError:
+        raise
+    except (BedrockVCRError, TypeError, ValueError) as exc:
+        raise ServeConfigError(str(exc), where=f"{where}.{kind}") from None
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RouteSpec:
+    """One route of a config: what it matches and what it answers."""
+
+    outcomes: list[Any]
+    operation: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    times: int | None = None
+    cycle: bool = False
+    name: str | None = None
+    used: int = field(default=0, init=False)
+
+    def next_outcome(self) -> Any:
+        index = self.used
+        self.used += 1
+        if index >= len(self.outcomes):
+            index = index % len(self.outcomes) if self.cycle else len(self.outcomes) - 1
+        return self.outcomes[index]
+
+    def wants(self, request: RecordedRequest) -> bool:
+        if self.times is not None and self.used >= self.times:
+            return False
+        return self.prompt is None or self.prompt in prompt_text(request.json)
+
+
+def route_spec(data: Any, where: str) -> RouteSpec:
+    data = _mapping(data, where, "a route")
+    _unknown(data, ROUTE_KEYS, where)
+    match = _mapping(data.get("match") or {}, f"{where}.match", "match")
+    _unknown(match, MATCH_KEYS, f"{where}.match")
+    if "sequence" in data:
+        if any(k in data for k in OUTCOME_KEYS):
+            raise ServeConfigError(
+                "a route has either one outcome or a sequence, not both", where=where
+            )
+        items = data["sequence"]
+        if not isinstance(items, list) or not items:
+            raise ServeConfigError("sequence must be a non-empty list of outcomes", where=where)
+        outcomes = [
+            outcome(
+                _mapping(item, f"{where}.sequence[{i}]", "an outcome"), f"{where}.sequence[{i}]"
+            )
+            for i, item in enumerate(items)
+        ]
+    elif any(k in data for k in OUTCOME_KEYS):
+        outcomes = [outcome(data, where)]
+    else:
+        outcomes = [None]  # the mock's default answer for the model's family
+    times = data.get("times")
+    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+        raise ServeConfigError(f"times must be an integer >= 1, got {times!r}", where=where)
+    prompt = match.get("prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        raise ServeConfigError("match.prompt must be a string", where=where)
+    return RouteSpec(
+        outcomes=outcomes,
+        operation=match.get("operation"),
+        model=match.get("model"),
+        prompt=prompt,
+        times=times,
+        cycle=bool(data.get("cycle", False)),
+        name=data.get("name"),
+    )
+
+
+class SimulationSource:
+    """A server source answering from routes (a :class:`~bedrock_vcr.mock.BedrockMock` inside).
+
+    Thread-safe: requests from concurrent connections pick their route and outcome one at a
+    time; building and sending the answer happen outside the lock.
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[RouteSpec],
+        *,
+        overrides: Mapping[str, str] | None = None,
+        where: str = "routes",
+    ) -> None:
+        self.specs = list(routes)
+        self.mock = BedrockMock(assert_all_called=False, skip_backoff=False, overrides=overrides)
+        self.overrides = self.mock.overrides
+        self._lock = threading.Lock()
+        self._routes: list[tuple[Route, RouteSpec]] = []
+        for index, spec in enumerate(self.specs):
+            label = f"{where}[{index}]"
+            try:
+                route = self.mock.on(
+                    spec.model,
+                    spec.operation,
+                    match=spec.wants,
+                    name=spec.name or label,
+                )
+                if spec.outcomes != [None]:
+                    route.side_effect = list(spec.outcomes)  # checks each one now
+            except BedrockVCRError as exc:
+                raise ServeConfigError(str(exc), where=label) from None
+            route.side_effect = None
+            self._routes.append((route, spec))
+
+    def knows_model(self, model_id: str) -> bool:
+        """A model id no family describes is still valid when ``overrides`` or a route names it."""
+        if self.overrides and resolve_model(model_id, self.overrides).known:
+            return True
+        return any(
+            spec.model is not None
+            and (spec.model == model_id or fnmatch.fnmatchcase(model_id, spec.model))
+            for spec in self.specs
+        )
+
+    def answer(self, request: RecordedRequest) -> RecordedResponse | None:
+        with self._lock:
+            for route, spec in self._routes:
+                if route.why_not(request) is None:
+                    chosen = spec.next_outcome()
+                    break
+            else:
+                return None
+        try:
+            return self.mock.build(chosen, request)
+        except BedrockVCRError as exc:
+            raise SimulationError(str(exc), route=route.name or "") from exc
+
+
+class SimulationError(BedrockVCRError):
+    """A declared outcome cannot answer this request (the server answers it with a 400)."""
+
+    def __init__(self, problem: str, *, route: str) -> None:
+        self.problem = problem
+        self.route = route
+        super().__init__(f"bedrock-vcr {route} cannot answer this request: {problem}")
+
+
+# --- files and options --------------------------------------------------------------------------
+
+
+@dataclass
+class ServeConfig:
+    """A loaded config: the simulation routes, cassettes to serve first, and the pacing."""
+
+    routes: list[RouteSpec] = field(default_factory=list)
+    cassettes: list[Path] = field(default_factory=list)
+    overrides: dict[str, str] | None = None
+    speed: float | None = None
+
+    def sources(self) -> list[Any]:
+        from .server import CassetteSource
+
+        out: list[Any] = []
+        if self.cassettes:
+            out.append(CassetteSource(self.cassettes))
+        if self.routes:
+            out.append(SimulationSource(self.routes, overrides=self.overrides))
+        return out
+
+
+def parse_config(data: Any, where: str, base: Path | None = None) -> ServeConfig:
+    if data is None:
+        data = {}
+    data = _mapping(data, where, "the config")
+    _unknown(data, TOP_KEYS, where)
+    version = data.get("version", 1)
+    if version != 1:
+        raise ServeConfigError(
+            f"unknown config version {version!r}; this bedrock-vcr reads 1",
+            where=f"{where}.version",
+        )
+    speed = data.get("speed")
+    if speed is not None and (not isinstance(speed, (int, float)) or speed < 0):
+        raise ServeConfigError(
+            f"speed must be a number >= 0, got {speed!r}", where=f"{where}.speed"
+        )
+    overrides = data.get("overrides")
+    if overrides is not None:
+        overrides = {str(k): str(v) for k, v in _mapping(overrides, where, "overrides").items()}
+    cassettes = []
+    for item in data.get("cassettes") or []:
+        path = Path(str(item))
+        cassettes.append(path if path.is_absolute() or base is None else base / path)
+    routes_data = data.get("routes") or []
+    if not isinstance(routes_data, list):
+        raise ServeConfigError("routes must be a list", where=f"{where}.routes")
+    routes = [route_spec(r, f"{where}.routes[{i}]") for i, r in enumerate(routes_data)]
+    config = ServeConfig(routes, cassettes, overrides, float(speed) if speed is not None else None)
+    if routes:
+        SimulationSource(routes, overrides=overrides, where=f"{where}.routes")  # checks outcomes
+    return config
+
+
+def load_config(path: Path | str) -> ServeConfig:
+    """Read and check a config file (see the module docstring for its keys)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ServeConfigError(f"cannot read the config: {exc.strerror}", where=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ServeConfigError(f"not valid YAML: {exc}", where=str(path)) from None
+    return parse_config(data, str(path), path.parent)
+
+
+def option_routes(
+    *,
+    answer: str | None = None,
+    stop_reason: str | None = None,
+    chunk_size: int | None = None,
+    latency: float | None = None,
+    chunk_delay: float | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    fault: str | None = None,
+    times: int | None = None,
+    stream_error: str | None = None,
+    after: int | None = None,
+    disconnect_after: int | None = None,
+    model: str | None = None,
+    operation: str | None = None,
+) -> list[RouteSpec]:
+    """Routes for ``serve``'s command-line options: a fault (all requests, or the first
+    ``times``) ahead of an answer (text, stop reason, chunking, latency), which a mid-stream
+    error or a dropped connection may cut short."""
+    where = "command line"
+    fields: dict[str, Any] = {}
+    for name, value in (
+        ("text", answer),
+        ("stop_reason", stop_reason),
+        ("chunk_size", chunk_size),
+        ("first_chunk_delay", latency),
+        ("chunk_delay", chunk_delay),
+        ("input_tokens", input_tokens),
+        ("output_tokens", output_tokens),
+    ):
+        if value is not None:
+            fields[name] = value
+    try:
+        reply: Any = Answer(**fields)
+        if stream_error is not None:
+            reply = faults.StreamError(stream_error, after or 0, reply)
+        elif disconnect_after is not None:
+            reply = faults.Disconnect(disconnect_after, reply)
+        elif after is not None:
+            raise ServeConfigError("--after goes with --stream-error", where=where)
+        routes = []
+        if fault is not None:
+            routes.append(
+                RouteSpec([faults.Fault(fault)], operation, model, times=times, name="--fault")
+            )
+        elif times is not None:
+            raise ServeConfigError("--times goes with --fault", where=where)
+        if fault is None or times is not None:
+            routes.append(RouteSpec([reply], operation, model, name="--answer"))
+    except ServeConfigError:
+        raise
+    except (BedrockVCRError, TypeError, ValueError) as exc:
+        raise ServeConfigError(str(exc), where=where) from None
+    SimulationSource(routes, where=where)  # checks the outcomes against --model/--operation
+    return routes
