@@ -394,6 +394,13 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "bedrock-vcr"
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Like Bedrock: a Date header but no Server header (so recordings made against this
+        # server carry nothing Bedrock would not send).
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
     # --- lifecycle and bookkeeping -----------------------------------------------------
 
     def setup(self) -> None:
