@@ -361,3 +361,58 @@ def test_exception_in_test_keeps_existing_cassette(server: BedrockServer, tmp_pa
         raise RuntimeError("test failed mid-way")
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["cassette.yaml"]
+
+
+def test_decorator_form_records_then_replays(server: BedrockServer, tmp_path: Path) -> None:
+    path = tmp_path / "decorated.yaml"
+    url = server.url
+
+    @use_cassette(path, record_mode="once")
+    def ask() -> Any:
+        return run_operation(client(url), "invoke_model", "decorated")
+
+    recorded = ask()
+    server.stop()
+    replay = use_cassette(path)(lambda: run_operation(client(url), "invoke_model", "decorated"))
+    assert replay() == recorded
+    assert path.exists()
+
+
+def test_async_function_decorated(server: BedrockServer, tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "async.yaml"
+    url = server.url
+
+    @use_cassette(path, record_mode="once")
+    async def ask() -> Any:
+        return run_operation(client(url), "converse", "from a coroutine")
+
+    recorded = asyncio.run(ask())
+    server.stop()
+    with use_cassette(path):
+        assert run_operation(client(url), "converse", "from a coroutine") == recorded
+
+
+def test_patch_client_covers_a_client_made_before_bedrock_vcr_watched(
+    server: BedrockServer, tmp_path: Path
+) -> None:
+    from bedrock_vcr import interception, patch_client
+
+    path = tmp_path / "cassette.yaml"
+    with use_cassette(path, record_mode="once"):
+        run_operation(client(server.url), "invoke_model", "patched")
+    # A client created while no tracker runs (as in a library that imported boto3 first).
+    interception.uninstall_tracker()
+    try:
+        unseen = client(server.url)
+    finally:
+        interception.install_tracker()
+    server_calls = []
+    with use_cassette(path, allow_playback_repeats=True) as cassette:
+        server_calls.append(run_operation(unseen, "invoke_model", "not in the cassette"))
+        assert cassette.play_count == 0  # answered by the live server, not the cassette
+        patch_client(unseen)
+        run_operation(unseen, "invoke_model", "patched")
+        assert cassette.play_count == 1
+    assert json.loads(server_calls[0]["body"])["generation"].startswith("word0")
