@@ -800,3 +800,30 @@ def test_ordinary_words_are_not_taken_for_secrets(tmp_path: Path) -> None:
     assert serialize.find_secrets(text) == []
     serialize.write_atomic(tmp_path / "c.yaml", text)
     assert (tmp_path / "c.yaml").read_text(encoding="utf-8") == text
+
+
+def test_unchanged_file_is_parsed_once_and_changes_are_seen(tmp_path: Path) -> None:
+    from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse
+
+    path = tmp_path / "shared.yaml"
+
+    def write_answer(text: str) -> None:
+        interaction = Interaction(
+            RecordedRequest("InvokeModel", "meta.llama3-8b-instruct-v1:0", b'{"prompt":"hi"}'),
+            RecordedResponse(
+                200,
+                {"content-type": "application/json"},
+                body=json.dumps({"generation": text}).encode(),
+            ),
+        )
+        serialize.write_atomic(path, serialize.dumps([interaction]))
+
+    write_answer("first")
+    first = serialize.load_file(path)
+    again = serialize.load_file(path)
+    assert again[0] is first[0]  # served from memory, not parsed again
+    again.clear()  # callers get their own list
+    assert len(serialize.load_file(path)) == 1
+    write_answer("second, longer")
+    changed = serialize.load_file(path)
+    assert json.loads(changed[0].response.body)["generation"] == "second, longer"

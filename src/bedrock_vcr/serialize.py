@@ -38,6 +38,8 @@ import os
 import re
 import stat
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -343,6 +345,10 @@ def interaction_to_doc(interaction: Interaction) -> dict[str, Any]:
 # --- files ---------------------------------------------------------------------------------
 
 
+#: libyaml's safe loader when PyYAML was built with it (about 3x faster), else the Python one.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -378,7 +384,11 @@ _FIX_ENTRY = (
 
 def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
     try:
-        doc = yaml.safe_load(text)
+        try:
+            doc = yaml.load(text, Loader=_Loader)
+        except yaml.YAMLError:
+            # libyaml's messages are terser: read the broken file again to explain it fully.
+            doc = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -529,9 +539,37 @@ def file_is_vcrpy(path: Path) -> bool:
         return False
 
 
+_CACHE_SIZE = 32
+_cache: OrderedDict[Path, tuple[int, int, list[Interaction]]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def load_file(path: Path) -> list[Interaction]:
+    """Read a cassette (bedrock-vcr or vcrpy format).
+
+    Parsed files are remembered by path, size and modification time, so tests that share a
+    cassette parse it once per process; the interactions are shared, never modified in place.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    key = path.resolve()
+    if info is not None:
+        with _cache_lock:
+            hit = _cache.get(key)
+            if hit is not None and hit[:2] == (info.st_mtime_ns, info.st_size):
+                _cache.move_to_end(key)
+                return list(hit[2])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
-    return loads(text, path)
+    interactions = loads(text, path)
+    if info is not None:
+        with _cache_lock:
+            _cache[key] = (info.st_mtime_ns, info.st_size, interactions)
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return list(interactions)
