@@ -149,16 +149,23 @@ def test_retries_are_recorded_per_attempt_and_replayed(
 ) -> None:
     path = tmp_path / "cassette.yaml"
     retrying = Config(retries={"max_attempts": 3, "mode": "standard"})
-    with use_cassette(path, record_mode="once") as cassette:
+    recording = use_cassette(path, record_mode="once", skip_backoff=True)
+    with recording as cassette:
         recorded = run_operation(client(server.url, retrying), "invoke_model", "THROTTLE")
     attempts = len(cassette.new_interactions)  # one interaction per attempt
     assert recorded["retries"] >= 2
     assert attempts == recorded["retries"] + 1
     server.stop()
-    with use_cassette(path) as cassette:
+    replaying = use_cassette(path, skip_backoff=True)
+    with replaying as cassette:
+        player = replaying.player
+        assert player is not None
         replayed = run_operation(client(server.url, retrying), "invoke_model", "THROTTLE")
     assert replayed == recorded
     assert cassette.play_count == attempts
+    # botocore computed a backoff before each retry; skip_backoff kept it from sleeping.
+    assert len(player.backoff_delays) == recorded["retries"]
+    assert all(delay > 0 for delay in player.backoff_delays)
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "before_record_request": None,
     "before_record_response": None,
     "require_json_body": True,
+    "skip_backoff": False,
     # schema validation (bedrock_vcr.checks): bedrock | fail | off, warn | fail | off
     "validate_requests": "bedrock",
     "validate_responses": "warn",
@@ -86,6 +87,7 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
         before_record_response=merged["before_record_response"],
         extra={
             "require_json_body": bool(merged["require_json_body"]),
+            "skip_backoff": bool(merged["skip_backoff"]),
             **_validation_options(merged),
         },
     )

@@ -93,6 +93,9 @@ class CassettePlayer:
         self.request_checks: list[RequestCheck] = []
         self.response_checks: list[ResponseCheck] = []
         self.requests: list[RecordedRequest] = []
+        #: Retry delays botocore computed but did not sleep (with ``skip_backoff=True``).
+        self.backoff_delays: list[float] = []
+        self._no_backoff: Any = None
         self._checks_installed = False
         # while exiting, answers completed by save() are checked after the cassette is written
         self._deferred: list[tuple[RecordedRequest, RecordedResponse]] | None = None
@@ -186,11 +189,19 @@ class CassettePlayer:
         # A missing cassette in replay-only mode fails at the first request (as a test failure),
         # so a test that makes no Bedrock call does not need one.
         self.install_checks()
+        if self.cassette.config.extra.get("skip_backoff"):
+            from .faults import skip_backoff
+
+            self._no_backoff = skip_backoff()
+            self.backoff_delays = self._no_backoff.__enter__()
         interception.activate(self)
         return self.cassette
 
     def __exit__(self, *exc: object) -> None:
         interception.deactivate(self)
+        if self._no_backoff is not None:
+            no_backoff, self._no_backoff = self._no_backoff, None
+            no_backoff.__exit__(None, None, None)
         self._deferred = []
         try:
             self.cassette.save()  # a check that raises must not cost the recording
