@@ -11,6 +11,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -33,7 +34,15 @@ from bedrock_vcr.simulation import (
     split_text,
     stop_reasons,
 )
-from bedrock_vcr.validation import validate_chunk, validate_request, validate_response
+from bedrock_vcr.simulation.families import Family, SchemaEnum, converse_family
+from bedrock_vcr.validation import (
+    SchemaPointerError,
+    available_schemas,
+    enum_at,
+    validate_chunk,
+    validate_request,
+    validate_response,
+)
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -437,6 +446,104 @@ def test_stop_reasons_lists_neutral_names_then_native_values() -> None:
     titan = stop_reasons("amazon.titan-text-lite-v1")
     assert titan[:4] == ("stop", "length", "stop_sequence", "content_filtered")
     assert "RAG_QUERY_WHEN_RAG_DISABLED" in titan
+
+
+# --- stop-reason vocabularies come from the schemas ---------------------------------------------
+
+# Keys under which a schema holds a stop reason; the schemas are searched for them independently of
+# the family table, so an enum the table does not point at (a chunk's, a second body style's) is
+# checked too.
+STOP_KEYS = frozenset(
+    {"stop_reason", "stopReason", "StopReason", "finish_reason", "completionReason", "reason"}
+)
+# Families whose schemas have no stop-reason enum, so the table lists the values itself.
+NO_SCHEMA_ENUM = {"ai21.j2": "finishReason.reason is a free string"}
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def _family_schemas(family: str) -> list[str]:
+    if family == "bedrock.converse":
+        return ["bedrock.converse.response", "bedrock.converse-stream.event"]
+    return [n for n in (f"{family}.response", f"{family}.chunk") if n in available_schemas()]
+
+
+def _stop_enums(schema: str) -> dict[str, tuple[Any, ...]]:
+    """Every enum under a stop-reason key of ``schema``, by JSON pointer."""
+    found: dict[str, tuple[Any, ...]] = {}
+
+    def walk(node: Any, pointer: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = f"{pointer}/{key}"
+                if (
+                    key in STOP_KEYS
+                    and isinstance(value, dict)
+                    and ("enum" in value or "$ref" in value)
+                ):
+                    found[here] = enum_at(schema, here)
+                walk(value, here)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{pointer}/{i}")
+
+    walk(json.loads((SCHEMA_DIR / f"{schema}.json").read_text(encoding="utf-8")), "#")
+    return found
+
+
+def _all_families() -> list[Family]:
+    return [*FAMILIES.values(), converse_family()]
+
+
+def test_the_proof_above_covers_every_family() -> None:
+    assert set(MODELS) == set(FAMILIES)
+
+
+@pytest.mark.parametrize("spec", _all_families(), ids=lambda f: f.name)
+def test_simulator_offers_exactly_the_stop_reasons_its_schemas_allow(spec: Family) -> None:
+    schemas = _family_schemas(spec.name)
+    enums = {f"{s}{p}": values for s in schemas for p, values in _stop_enums(s).items()}
+    if spec.name in NO_SCHEMA_ENUM:
+        assert enums == {}, f"{spec.name} now has a stop-reason enum: read it with SchemaEnum"
+        assert isinstance(spec.vocabulary, tuple)
+    else:
+        assert isinstance(spec.vocabulary, SchemaEnum)
+        assert f"{spec.vocabulary.schema}{spec.vocabulary.pointer}" in enums
+        for where, values in enums.items():
+            # null means "not stopped (yet)", never a stop reason one can ask for
+            assert set(spec.stops) == {v for v in values if v is not None}, where
+    assert len(set(spec.stops)) == len(spec.stops)
+    # what the simulator knows about the values must name values that exist
+    known = {*spec.neutral.values(), *spec.tool_stops, *spec.length_stops}
+    assert known <= set(spec.stops), known - set(spec.stops)
+
+
+ENUM_AT_ERRORS = [
+    pytest.param("meta.llama.nope", "#/properties/stop_reason", r"no such schema", id="schema"),
+    pytest.param(
+        "meta.llama.response",
+        "#/properties/stop",
+        r"no 'stop' under '#/properties/stop'",
+        id="node",
+    ),
+    pytest.param("meta.llama.response", "#/properties", r"has no enum", id="no-enum"),
+    pytest.param("meta.llama.response", "properties", r"is not a JSON pointer", id="not-pointer"),
+]
+
+
+@pytest.mark.parametrize(("schema", "pointer", "match"), ENUM_AT_ERRORS)
+def test_enum_at_names_the_schema_and_pointer_it_cannot_follow(
+    schema: str, pointer: str, match: str
+) -> None:
+    with pytest.raises(SchemaPointerError, match=match) as info:
+        enum_at(schema, pointer)
+    assert (info.value.schema_name, info.value.pointer) == (schema, pointer)
+
+
+def test_enum_at_follows_a_local_ref_and_keeps_null() -> None:
+    via_ref = enum_at("bedrock.converse.response", "#/properties/stopReason")
+    assert via_ref == enum_at("bedrock.converse.response", "#/$defs/StopReason")
+    assert "end_turn" in via_ref
+    assert enum_at("meta.llama.chunk", "/properties/stop_reason") == ("stop", "length", None)
 
 
 # --- refused when declared ---------------------------------------------------------------------

@@ -154,6 +154,60 @@ def _load(name: str) -> dict[str, Any]:
     return schema
 
 
+class SchemaPointerError(BedrockVCRError, LookupError):
+    """A JSON pointer into a shipped schema leads nowhere, or not to an ``enum``."""
+
+    def __init__(self, schema_name: str, pointer: str, reason: str) -> None:
+        self.schema_name = schema_name
+        self.pointer = pointer
+        self.reason = reason
+        super().__init__(
+            f"schema {schema_name!r} at {pointer!r}: {reason}.\n  fix: point at a node that "
+            f"holds an enum (`bedrock-vcr schema` prints the shipped schemas)."
+        )
+
+
+def enum_at(schema_name: str, pointer: str) -> tuple[Any, ...]:
+    """The values of the ``enum`` at JSON ``pointer`` (``#/properties/...``) of the shipped schema
+    ``schema_name`` (a name from :func:`available_schemas`), in schema order; ``None`` stands for
+    an allowed JSON null. A local ``$ref`` met on the way is followed. Raises
+    :class:`SchemaPointerError` when the schema, the node or its ``enum`` is missing."""
+    if schema_name not in _schema_names():
+        raise SchemaPointerError(schema_name, pointer, "no such schema is shipped")
+    root = _load(schema_name)
+
+    def deref(node: Any) -> Any:
+        seen: set[str] = set()
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if not ref.startswith("#") or ref in seen:
+                break
+            seen.add(ref)
+            node = walk(ref)
+        return node
+
+    def walk(ptr: str) -> Any:
+        path = ptr.removeprefix("#")
+        if path and not path.startswith("/"):
+            raise SchemaPointerError(schema_name, pointer, f"{ptr!r} is not a JSON pointer")
+        node: Any = root
+        for raw in path.split("/")[1:]:
+            key = raw.replace("~1", "/").replace("~0", "~")
+            node = deref(node)
+            if isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            else:
+                raise SchemaPointerError(schema_name, pointer, f"no {key!r} under {ptr!r}")
+        return node
+
+    node = deref(walk(pointer))
+    if not isinstance(node, Mapping) or not isinstance(node.get("enum"), list):
+        raise SchemaPointerError(schema_name, pointer, "the node there has no enum")
+    return tuple(node["enum"])
+
+
 def _effective(name: str, variants: tuple[str, ...]) -> dict[str, Any]:
     schema = copy.deepcopy(_load(name))
     defs = schema.get("$defs", {})

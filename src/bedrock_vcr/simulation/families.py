@@ -1,9 +1,11 @@
-"""The family table: for each native format, its stop reasons (and the neutral names they map
-to), where its requests put the max-token setting, and its encoders. Which family answers a
-given request is decided in :mod:`.selection`.
+"""The family table: for each native format, where its stop reasons are defined (and the neutral
+names they map to), where its requests put the max-token setting, and its encoders. Which family
+answers a given request is decided in :mod:`.selection`.
 
 Stop reasons are given either by a neutral name, mapped per family (:data:`NEUTRAL_STOP_REASONS`),
 or by the family's native value (``CONTENT_FILTERED`` for Titan, ``refusal`` for Claude, ...).
+The native values are not listed here: each family names the ``enum`` of its shipped response
+schema that defines them (:class:`SchemaEnum`), so a schema change reaches the simulator.
 """
 
 from __future__ import annotations
@@ -25,14 +27,37 @@ EMBEDDING_FAMILIES = frozenset({"amazon.titan-embed-v1", "amazon.titan-embed-v2"
 
 
 @dataclass(frozen=True)
+class SchemaEnum:
+    """Where a family's native stop reasons are defined: the ``enum`` at JSON ``pointer`` of the
+    shipped schema ``schema``."""
+
+    schema: str
+    pointer: str
+
+    def values(self) -> tuple[str, ...]:
+        return _schema_stops(self.schema, self.pointer)
+
+
+@functools.cache
+def _schema_stops(schema: str, pointer: str) -> tuple[str, ...]:
+    from bedrock_vcr.validation import enum_at
+
+    # null in a stop-reason enum means "no stop reason": a stream chunk before the last one, or a
+    # Messages answer that has not stopped. It is never a stop reason an answer can ask for.
+    return tuple(str(value) for value in enum_at(schema, pointer) if value is not None)
+
+
+@dataclass(frozen=True)
 class Family:
-    """One native format: ``stops`` its stop reasons, ``neutral`` the neutral names it maps,
-    ``max_paths`` where a request body may hold the max-token setting (first found wins),
-    ``default_max`` the service's default for it, ``response``/``chunks`` its encoders
-    (``chunks`` None: it does not stream)."""
+    """One native format: ``vocabulary`` where its stop reasons are defined (a schema enum, or
+    the values themselves where no schema enum exists; read them as :attr:`stops`), ``neutral``
+    the neutral names it maps, ``max_paths`` where a request body may hold the max-token setting
+    (first found wins), ``default_max`` the service's default for it, ``tool_stops`` /
+    ``length_stops`` the native values meaning tool use / the token limit,
+    ``response``/``chunks`` its encoders (``chunks`` None: it does not stream)."""
 
     name: str
-    stops: tuple[str, ...]
+    vocabulary: SchemaEnum | tuple[str, ...]
     neutral: Mapping[str, str]
     max_paths: tuple[tuple[str, ...], ...] = ()
     default_max: int | None = None
@@ -40,6 +65,13 @@ class Family:
     length_stops: tuple[str, ...] = ()
     response: Callable[[Render], dict[str, Any]] | None = None
     chunks: Callable[[Render], Chunks] | None = None
+
+    @property
+    def stops(self) -> tuple[str, ...]:
+        """The native stop reasons, in schema order."""
+        if isinstance(self.vocabulary, SchemaEnum):
+            return self.vocabulary.values()
+        return self.vocabulary
 
     def native_stop(self, name: str) -> str | None:
         # neutral names win over a native value spelled the same (AI21 J2's native ``stop`` is
@@ -99,14 +131,17 @@ _COHERE_NEUTRAL = {
     "stop_sequence": "STOP_SEQUENCE",
     "content_filtered": "ERROR_TOXIC",
 }
-_MISTRAL_STOPS = ("stop", "length", "tool_calls", "model_length", "error")
+_MISTRAL_LENGTH = ("length", "model_length")
+# The AI21 J2 response schema leaves ``finishReason.reason`` a free string (its description names
+# these three values), so there is no enum to read: the vocabulary is listed here instead.
+_J2_STOPS = ("endoftext", "length", "stop")
 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family(
             "meta.llama",
-            ("stop", "length"),
+            SchemaEnum("meta.llama.response", "#/properties/stop_reason"),
             {"stop": "stop", "length": "length"},
             (("max_gen_len",),),
             512,
@@ -116,14 +151,12 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "amazon.titan-text",
-            (
-                "FINISH",
-                "FINISHED",
-                "LENGTH",
-                "STOP_CRITERIA_MET",
-                "RAG_QUERY_WHEN_RAG_DISABLED",
-                "CONTENT_FILTERED",
+            SchemaEnum(
+                "amazon.titan-text.response",
+                "#/properties/results/items/properties/completionReason",
             ),
+            # the schema accepts both FINISH and FINISHED; real recordings show FINISH, so the
+            # neutral "stop" maps to it (FINISHED stays available by its native name)
             {
                 "stop": "FINISH",
                 "length": "LENGTH",
@@ -138,7 +171,9 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "ai21.jamba",
-            ("stop", "length", "content_filter", "tool_calls"),
+            SchemaEnum(
+                "ai21.jamba.response", "#/properties/choices/items/properties/finish_reason"
+            ),
             {
                 "stop": "stop",
                 "length": "length",
@@ -154,7 +189,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "ai21.j2",
-            ("endoftext", "length", "stop"),
+            _J2_STOPS,
             {"stop": "endoftext", "length": "length", "stop_sequence": "stop"},
             (("maxTokens",),),
             16,
@@ -163,15 +198,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "anthropic.claude-messages",
-            (
-                "end_turn",
-                "max_tokens",
-                "stop_sequence",
-                "tool_use",
-                "pause_turn",
-                "refusal",
-                "model_context_window_exceeded",
-            ),
+            SchemaEnum("anthropic.claude-messages.response", "#/properties/stop_reason"),
             {
                 "stop": "end_turn",
                 "length": "max_tokens",
@@ -187,7 +214,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "anthropic.claude-text",
-            ("stop_sequence", "max_tokens"),
+            SchemaEnum("anthropic.claude-text.response", "#/properties/stop_reason"),
             {"stop": "stop_sequence", "length": "max_tokens", "stop_sequence": "stop_sequence"},
             (("max_tokens_to_sample",),),
             None,
@@ -197,14 +224,8 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "cohere.command",
-            (
-                "COMPLETE",
-                "MAX_TOKENS",
-                "ERROR",
-                "ERROR_TOXIC",
-                "ERROR_LIMIT",
-                "USER_CANCEL",
-                "STOP_SEQUENCE",
+            SchemaEnum(
+                "cohere.command.response", "#/properties/generations/items/properties/finish_reason"
             ),
             _COHERE_NEUTRAL,
             (("max_tokens",),),
@@ -215,15 +236,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "cohere.command-r",
-            (
-                "COMPLETE",
-                "STOP_SEQUENCE",
-                "MAX_TOKENS",
-                "ERROR",
-                "ERROR_TOXIC",
-                "ERROR_LIMIT",
-                "USER_CANCEL",
-            ),
+            SchemaEnum("cohere.command-r.response", "#/properties/finish_reason"),
             _COHERE_NEUTRAL,
             (("max_tokens",),),
             4000,
@@ -233,37 +246,34 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "mistral.text",
-            _MISTRAL_STOPS,
+            SchemaEnum(
+                "mistral.text.response", "#/properties/outputs/items/properties/stop_reason"
+            ),
             {"stop": "stop", "length": "length"},
             (("max_tokens",),),
             512,
-            length_stops=("length", "model_length"),
+            length_stops=_MISTRAL_LENGTH,
             response=mistral.text_response,
             chunks=mistral.text_chunks,
         ),
         Family(
             "mistral.chat",
-            _MISTRAL_STOPS,
+            # the schema also accepts ``finish_reason`` (same enum); the simulator writes
+            # ``stop_reason``
+            SchemaEnum(
+                "mistral.chat.response", "#/properties/choices/items/properties/stop_reason"
+            ),
             {"stop": "stop", "length": "length", "tool_use": "tool_calls"},
             (("max_tokens",),),
             8192,
             tool_stops=("tool_calls",),
-            length_stops=("length", "model_length"),
+            length_stops=_MISTRAL_LENGTH,
             response=mistral.chat_response,
             chunks=mistral.chat_chunks,
         ),
         Family(
             "amazon.nova",
-            (
-                "end_turn",
-                "max_tokens",
-                "stop_sequence",
-                "tool_use",
-                "content_filtered",
-                "guardrail_intervened",
-                "malformed_model_output",
-                "malformed_tool_use",
-            ),
+            SchemaEnum("amazon.nova.response", "#/properties/stopReason"),
             _CONVERSE_NEUTRAL,
             (("inferenceConfig", "max_new_tokens"), ("inferenceConfig", "maxTokens")),
             5000,
@@ -276,20 +286,17 @@ FAMILIES: dict[str, Family] = {
 }
 
 
-@functools.cache
-def _converse_stop_reasons() -> tuple[str, ...]:
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("bedrock-runtime")
-    return tuple(model.shape_for("StopReason").enum)
+# The Converse schemas are generated from botocore's service model, so its StopReason enum is
+# botocore's.
+CONVERSE_STOPS = SchemaEnum("bedrock.converse.response", "#/$defs/StopReason")
 
 
 @functools.cache
 def converse_family() -> Family:
-    """The Converse/ConverseStream format (its stop reasons come from botocore's model)."""
+    """The Converse/ConverseStream format."""
     return Family(
         "bedrock.converse",
-        _converse_stop_reasons(),
+        CONVERSE_STOPS,
         _CONVERSE_NEUTRAL,
         (("inferenceConfig", "maxTokens"),),
         None,
@@ -303,7 +310,7 @@ def converse_family() -> Family:
 @functools.cache
 def all_stop_reasons() -> frozenset[str]:
     """Every stop reason an :class:`Answer` may name (neutral and native of any family)."""
-    names = set(NEUTRAL_STOP_REASONS) | set(_converse_stop_reasons())
+    names = set(NEUTRAL_STOP_REASONS) | set(converse_family().stops)
     for family in FAMILIES.values():
         names.update(family.stops)
     return frozenset(names)
