@@ -191,10 +191,13 @@ INVALID_REQUESTS = [
 
 @pytest.fixture
 def invalid_cassette(tmp_path: Path) -> Path:
-    """Every invalid request of the table recorded with a 200 answer: matching would replay it."""
+    """A cassette with the table's models but none of its invalid requests."""
     return write(
         tmp_path / "recorded.yaml",
-        *(interaction(m, body, plain(ANSWERS[m])) for _, m, body, _ in INVALID_REQUESTS),
+        *(
+            interaction(m, {"other": "request"}, plain(ANSWERS[m]))
+            for _, m, _, _ in INVALID_REQUESTS
+        ),
     )
 
 
@@ -211,12 +214,31 @@ def test_invalid_request_is_answered_like_bedrock(
         c = client()
         with pytest.raises(c.exceptions.ValidationException) as caught:
             c.invoke_model(modelId=model_id, body=json.dumps(body))
-        assert cassette.play_count == 0  # answered before matching
+        assert cassette.play_count == 0  # answered like Bedrock, not "unmatched"
     error = caught.value.response
     assert error["Error"] == {"Code": "ValidationException", "Message": message}
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert error["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == ERROR_TYPE
     assert invalid_cassette.read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("model_id", "body"),
+    [case[1:3] for case in INVALID_REQUESTS],
+    ids=[case[0] for case in INVALID_REQUESTS],
+)
+def test_a_recorded_answer_wins_over_the_schema(
+    tmp_path: Path, model_id: str, body: dict[str, Any]
+) -> None:
+    # Bedrock answered this request when it was recorded: that answer is the evidence, so
+    # replay gives it back (as production did) and reports that the schema disagrees.
+    path = write(tmp_path / "c.yaml", interaction(model_id, body, plain(ANSWERS[model_id])))
+    with use_cassette(path) as cassette:
+        c = client()
+        with pytest.warns(SchemaDriftWarning, match="breaks its schema, but the cassette"):
+            response = c.invoke_model(modelId=model_id, body=json.dumps(body))
+        assert json.loads(response["body"].read()) == ANSWERS[model_id]
+        assert cassette.play_count == 1
 
 
 def test_invalid_streaming_request_is_answered_like_bedrock(tmp_path: Path) -> None:
@@ -259,9 +281,10 @@ def test_fail_mode_raises_listing_every_violation(invalid_cassette: Path) -> Non
     assert str(invalid_cassette) in text and "validate_requests='fail'" in text
 
 
-def test_off_mode_passes_the_request_to_matching(invalid_cassette: Path, tmp_path: Path) -> None:
+def test_off_mode_passes_the_request_to_matching(tmp_path: Path) -> None:
     body = {"prompt": "hi", "top_p": 1.5}
-    with use_cassette(invalid_cassette, validate_requests="off") as cassette:
+    recorded = write(tmp_path / "recorded.yaml", interaction(LLAMA, body, plain(LLAMA_ANSWER)))
+    with use_cassette(recorded, validate_requests="off") as cassette:
         answer = client().invoke_model(modelId=LLAMA, body=json.dumps(body))
         assert json.loads(answer["body"].read()) == LLAMA_ANSWER
         assert cassette.play_count == 1

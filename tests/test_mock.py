@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.config import Config
 
@@ -382,3 +383,45 @@ def test_concurrent_requests_each_take_one_outcome() -> None:
         answers = list(pool.map(ask, range(40)))
     assert sorted(answers) == sorted(f"answer {i}" for i in range(40))
     assert route.call_count == 40 and route.remaining == 0
+
+
+def test_an_invalid_request_gets_bedrocks_validation_exception() -> None:
+    body = {"inputText": "hi", "textGenerationConfig": {"stopSequences": "User:"}}
+    with BedrockMock() as mock:
+        route = mock.on(model_id="amazon.titan-text-express-v1", optional=True)
+        route.return_value = Answer("never sent")
+        client = boto3.client("bedrock-runtime", region_name="us-east-1")
+        with pytest.raises(client.exceptions.ValidationException) as info:
+            client.invoke_model(modelId="amazon.titan-text-express-v1", body=json.dumps(body))
+        assert route.call_count == 0
+    assert info.value.response["Error"]["Message"] == (
+        "Malformed input request: #/textGenerationConfig/stopSequences: expected type: "
+        "JSONArray, found: String, please reformat your input and try again."
+    )
+    with BedrockMock(validate_requests="off") as mock:
+        mock.on(model_id="amazon.titan-text-express-v1", return_value=Answer("sent anyway"))
+        response = client.invoke_model(
+            modelId="amazon.titan-text-express-v1", body=json.dumps(body)
+        )
+        assert "sent anyway" in response["body"].read().decode()
+
+
+def test_simulation_needs_no_credentials_even_for_clients_made_before(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A fresh session: boto3's default one may hold credentials from an earlier test.
+    client = boto3.Session().client("bedrock-runtime", region_name="us-east-1")
+    with BedrockMock() as mock:
+        mock.on(return_value=Answer("no keys needed"))
+        body = json.dumps({"prompt": "hi"})
+        response = client.invoke_model(modelId="meta.llama3-8b-instruct-v1:0", body=body)
+        assert "no keys needed" in response["body"].read().decode()
+    with BedrockMock(passthrough=True) as mock:  # may reach the network: signs as usual
+        mock.on(return_value=Answer("signed"), optional=True)
+        with pytest.raises(botocore.exceptions.NoCredentialsError):
+            client.invoke_model(modelId="meta.llama3-8b-instruct-v1:0", body=body)

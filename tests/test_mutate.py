@@ -146,7 +146,7 @@ def test_fault_at_chunk_n_keeps_the_recorded_frames(
     with BedrockMock() as mock:
         mock.on(return_value=variant)
         client = boto3.client("bedrock-runtime", region_name="us-east-1", config=NO_RETRY)
-        result = client.invoke_model_with_response_stream(modelId=LLAMA, body=b"{}")
+        result = client.invoke_model_with_response_stream(modelId=LLAMA, body=b'{"prompt":"hi"}')
         seen = []
         with pytest.raises(error):
             for event in result["body"]:

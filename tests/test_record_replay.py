@@ -423,3 +423,25 @@ def test_patch_client_covers_a_client_made_before_bedrock_vcr_watched(
         run_operation(unseen, "invoke_model", "patched")
         assert cassette.play_count == 1
     assert json.loads(server_calls[0]["body"])["generation"].startswith("word0")
+
+
+def test_replay_needs_no_credentials_even_for_clients_made_before(
+    server: BedrockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cassette.yaml"
+    with use_cassette(path, record_mode="once"):
+        recorded = run_operation(client(server.url), "invoke_model", "no keys")
+    server.stop()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # e.g. made at import time, from a fresh session: botocore found no credentials
+    early = client(server.url, session=boto3.Session())
+    with pytest.raises(botocore.exceptions.NoCredentialsError):
+        run_operation(early, "invoke_model", "outside any cassette")
+    with use_cassette(path):
+        assert run_operation(early, "invoke_model", "no keys") == recorded
+    # A cassette that records must sign, so it needs real credentials as usual.
+    with use_cassette(path, record_mode="new_episodes"):
+        with pytest.raises(botocore.exceptions.NoCredentialsError):
+            run_operation(early, "invoke_model", "a new request")

@@ -827,3 +827,23 @@ def test_unchanged_file_is_parsed_once_and_changes_are_seen(tmp_path: Path) -> N
     write_answer("second, longer")
     changed = serialize.load_file(path)
     assert json.loads(changed[0].response.body)["generation"] == "second, longer"
+
+
+@pytest.mark.parametrize("cut_after", ["    stream:\n", "      headers:\n", "    headers:\n"])
+def test_a_cassette_cut_short_is_refused(tmp_path: Path, cut_after: str) -> None:
+    events = [StreamEvent.chunk({"generation": "hi", "stop_reason": None}, 0.1)]
+    interaction = Interaction(
+        RecordedRequest("InvokeModelWithResponseStream", "meta.llama3-8b-instruct-v1:0", b"{}"),
+        RecordedResponse(
+            200, {"content-type": "application/vnd.amazon.eventstream"}, events=events
+        ),
+    )
+    text = serialize.dumps([interaction])
+    cut = text[: text.index(cut_after, text.index("response:")) + len(cut_after)]
+    if cut_after == "    headers:\n":  # the response's own headers: nothing after them
+        cut = cut.rstrip("\n") + " {}\n"
+    path = tmp_path / "cut.yaml"
+    path.write_text(cut)
+    with pytest.raises(CassetteFormatError, match="cut short") as info:
+        serialize.load_file(path)
+    assert info.value.interaction == 0

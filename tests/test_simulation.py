@@ -692,7 +692,9 @@ def test_answers_contradicting_the_request_fail_when_served(
     with BedrockMock() as mock:
         mock.on(return_value=answer)
         with pytest.raises(AnswerConflictError, match=match):
-            _client().invoke_model(modelId="meta.llama3-8b-instruct-v1:0", body=json.dumps(body))
+            _client().invoke_model(
+                modelId="meta.llama3-8b-instruct-v1:0", body=json.dumps({"prompt": "hi", **body})
+            )
 
 
 def test_length_without_a_setting_uses_the_family_default() -> None:

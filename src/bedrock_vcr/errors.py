@@ -192,10 +192,10 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
         else:
             lines.append("  the cassette holds no request for this operation and model.")
         lines.append(
-            "  fix: if the request changed on purpose, re-record with "
-            "`pytest --bedrock-record-mode=new_episodes` (adds it) or `=rewrite` (records the "
-            "cassette anew); otherwise relax matching with `match_on`/`ignore_body_keys` "
-            f"(see {DOCS}matching)."
+            "  fix: if the request changed on purpose, re-record: `pytest "
+            "--bedrock-record-mode=new_episodes` adds it, `=rewrite` records the cassette anew "
+            "(outside pytest: use_cassette(..., record_mode='new_episodes')); otherwise relax "
+            f"matching with `match_on`/`ignore_body_keys` (see {DOCS}matching)."
         )
         return "\n".join(lines)
 

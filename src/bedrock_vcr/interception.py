@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import botocore
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
@@ -27,6 +28,8 @@ from .errors import BedrockVCRError
 SERVICE = "bedrock-runtime"
 EVENT = f"before-send.{SERVICE}"
 UNIQUE_ID = "bedrock-vcr-before-send"
+SIGNER_EVENT = f"choose-signer.{SERVICE}"
+SIGNER_ID = "bedrock-vcr-choose-signer"
 
 
 class Handler(Protocol):
@@ -83,16 +86,38 @@ def _make_hook(client: BaseClient) -> Callable[..., AWSResponse | None]:
     return before_send
 
 
+def _choose_signer(**_: Any) -> Any:
+    """Skip signing while no active handler can send a request on to the network.
+
+    Replay and simulation need no credential, so none is looked up (botocore resolves them
+    when a client is created, which may be long before a cassette is active, and fails at
+    signing time if there were none). Handlers say whether they may forward a request with
+    ``may_reach_network()``; a handler without that method is assumed to.
+    """
+    with _lock:
+        handlers = list(_active)
+    if handlers and not any(_may_reach_network(h) for h in handlers):
+        return botocore.UNSIGNED
+    return None
+
+
+def _may_reach_network(handler: Handler) -> bool:
+    check = getattr(handler, "may_reach_network", None)
+    return True if check is None else bool(check())
+
+
 def _register(client: BaseClient) -> None:
     hook = _make_hook(client)
     client.__dict__["_bedrock_vcr_hook"] = hook  # keep it alive as long as the client
     client.meta.events.register_first(EVENT, hook, unique_id=UNIQUE_ID)
+    client.meta.events.register_first(SIGNER_EVENT, _choose_signer, unique_id=SIGNER_ID)
 
 
 def _unregister(client: BaseClient) -> None:
     hook = client.__dict__.pop("_bedrock_vcr_hook", None)
     if hook is not None:
         client.meta.events.unregister(EVENT, hook, unique_id=UNIQUE_ID)
+        client.meta.events.unregister(SIGNER_EVENT, _choose_signer, unique_id=SIGNER_ID)
 
 
 def _tracking_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:

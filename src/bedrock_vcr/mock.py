@@ -52,7 +52,14 @@ if TYPE_CHECKING:
 Outcome = Any  # Answer | Embedding | Fault | StreamError | Disconnect | CorruptFrame |
 # RecordedResponse | Interaction | BaseException | type[BaseException] | Callable[[request], ...]
 
-OPTIONS = ("assert_all_called", "passthrough", "speed", "skip_backoff", "overrides")
+OPTIONS = (
+    "assert_all_called",
+    "passthrough",
+    "speed",
+    "skip_backoff",
+    "overrides",
+    "validate_requests",
+)
 ANSWER_MARKER = "bedrock_answer"
 OPTIONS_MARKER = "bedrock_mock"
 _SPECS = (faults.Fault, faults.StreamError, faults.Disconnect, faults.CorruptFrame)
@@ -330,7 +337,10 @@ class BedrockMock:
     ``bedrock_mock``. Options: ``assert_all_called`` (verify routes at exit, default True),
     ``passthrough`` (unmatched requests go to the next handler or the network instead of
     failing, default False), ``speed`` (latency pacing, default 0), ``skip_backoff`` (default
-    True), ``overrides`` (model id -> family, as in :func:`bedrock_vcr.models.resolve_model`).
+    True), ``overrides`` (model id -> family, as in :func:`bedrock_vcr.models.resolve_model`;
+    the same mapping as the ``model_families`` setting), ``validate_requests`` (``bedrock``
+    (default): a request that breaks its model's schema gets Bedrock's HTTP 400
+    ``ValidationException``, as in production; ``fail``: the test fails; ``off``).
     """
 
     def __init__(
@@ -341,7 +351,10 @@ class BedrockMock:
         speed: float = 0.0,
         skip_backoff: bool = True,
         overrides: Mapping[str, str] | None = None,
+        validate_requests: str = "bedrock",
     ) -> None:
+        from .checks import RequestValidator, ValidationSettings
+
         if not isinstance(speed, (int, float)) or speed < 0:
             raise ConfigError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
         self.assert_all_called = assert_all_called
@@ -349,6 +362,11 @@ class BedrockMock:
         self.speed = float(speed)
         self.skip_backoff = skip_backoff
         self.overrides = dict(overrides) if overrides else None
+        self.validator = RequestValidator(
+            ValidationSettings.parse(
+                {"validate_requests": validate_requests, "model_families": self.overrides}
+            )
+        )
         self.routes: list[Route] = []
         self.calls: list[Call] = []
         self.unexpected: list[RecordedRequest] = []
@@ -451,6 +469,9 @@ class BedrockMock:
 
     def answer(self, request: RecordedRequest) -> RecordedResponse | None:
         """The local server's source protocol: the response, or None when no route matches."""
+        rejection = self.validator.answer(request)
+        if rejection is not None:
+            return rejection
         found = self.respond(request)
         return found[1] if found is not None else None
 
@@ -477,6 +498,9 @@ class BedrockMock:
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
         recorded = request_from_botocore(request, operation)
+        rejection = self.validator.answer(recorded)
+        if rejection is not None:  # what Bedrock answers a body that breaks its schema
+            return replay_response(request.url, rejection, self.speed)
         found = self.respond(recorded)
         if found is None:
             if self.passthrough:
@@ -487,6 +511,10 @@ class BedrockMock:
                 recorded, [(repr(r), r.why_not(recorded) or "") for r in self.routes]
             )
         return replay_response(request.url, found[1], self.speed)
+
+    def may_reach_network(self) -> bool:
+        """Only with ``passthrough`` can a request go on (and so need real credentials)."""
+        return self.passthrough
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -111,16 +111,23 @@ class CassettePlayer:
     ) -> AWSResponse | None:
         recorded = request_from_botocore(request, operation)
         self.requests.append(recorded)
+        rejection = None
         for check in self.request_checks:
-            answer = check(recorded)
-            if answer is not None:
-                return answer
+            rejection = check(recorded)
+            if rejection is not None:
+                break
         cassette = self.cassette
-        if not cassette.existed and not cassette.records:
-            cassette.check_exists()
         found = cassette.find(recorded)
         if found is not None and found.response is not None:
+            if rejection is not None:
+                # Bedrock answered this request when it was recorded: the recording is the
+                # evidence, so replay it and report that the schema disagrees.
+                _warn_recorded_despite_schema(recorded, cassette.path)
             return replay_response(request.url, found.response, cassette.config.replay_speed)
+        if rejection is not None:
+            return rejection
+        if not cassette.existed and not cassette.records:
+            cassette.check_exists()
         if not cassette.records:
             if (
                 operation in BY_NAME
@@ -134,6 +141,10 @@ class CassettePlayer:
                 )
             raise cassette.unmatched(recorded)
         return self._record(client, request, recorded)
+
+    def may_reach_network(self) -> bool:
+        """Only a recording cassette sends requests on (and so needs real credentials)."""
+        return self.cassette.records
 
     # --- recording -----------------------------------------------------------------------
 
@@ -209,6 +220,22 @@ class CassettePlayer:
             deferred, self._deferred = self._deferred, None
         for request, response in deferred:
             self._recorded(request, response)
+
+
+def _warn_recorded_despite_schema(request: RecordedRequest, path: Path) -> None:
+    import warnings
+
+    from .checks import SchemaDriftWarning
+
+    warnings.warn(
+        SchemaDriftWarning(
+            f"{request.operation} request to {request.model_id!r} breaks its schema, but the "
+            f"cassette {path} holds Bedrock's answer to it, so that answer is replayed. The "
+            "schema may be stricter than Bedrock: please report it, or set "
+            "validate_requests='off' for this test."
+        ),
+        stacklevel=2,
+    )
 
 
 def _json_problem(body: bytes) -> str:

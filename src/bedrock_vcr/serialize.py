@@ -203,7 +203,13 @@ def event_to_doc(event: StreamEvent) -> dict[str, Any]:
 def event_from_doc(doc: Any, where: str) -> StreamEvent:
     if not isinstance(doc, dict):
         raise CassetteFormatError("a stream event must be a mapping", json_path=where)
-    headers_doc = doc.get("headers") or {}
+    headers_doc = doc.get("headers")
+    if headers_doc is None:
+        raise CassetteFormatError(
+            "the stream event has no headers (was the file cut short?)",
+            json_path=f"{where}/headers",
+            fix="restore the cassette from version control, or re-record it",
+        )
     if not isinstance(headers_doc, dict):
         raise CassetteFormatError("event headers must be a mapping", json_path=f"{where}/headers")
     headers = {
@@ -307,6 +313,13 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
     )
     if "stream" in doc:
         events = doc["stream"]
+        if events is None:
+            raise CassetteFormatError(
+                "the response's stream is empty (was the file cut short?); a stream with no "
+                "events is written `stream: []`",
+                json_path=f"{where}/stream",
+                fix="restore the cassette from version control, or re-record it",
+            )
         if not isinstance(events, list):
             raise CassetteFormatError(
                 "stream must be a list of events", json_path=f"{where}/stream"
@@ -320,8 +333,14 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
                     f"the event cannot be encoded as a frame: {exc}",
                     json_path=f"{where}/stream/{i}",
                 ) from None
+    elif "body" in doc:
+        response.body = body_from_doc(doc["body"], f"{where}/body")
     else:
-        response.body = body_from_doc(doc.get("body"), f"{where}/body")
+        raise CassetteFormatError(
+            "the response has neither a body nor a stream (was the file cut short?)",
+            json_path=where,
+            fix="restore the cassette from version control, or re-record it",
+        )
     return response
 
 

@@ -302,7 +302,8 @@ def _resolve(
         _warned.add(model_id)
         warnings.warn(
             f"bedrock-vcr: no schema for model {model_id!r}; its {operation} payloads are not "
-            "validated. Map it to a family with overrides={...} or use strict mode to fail "
+            "validated. Map it to a family with the model_families setting (overrides= in "
+            "this API, --model-family on the command line), or set strict_models=True to fail "
             f"instead (see the {_README}).",
             UnknownModelWarning,
             stacklevel=4,
