@@ -425,3 +425,12 @@ def test_simulation_needs_no_credentials_even_for_clients_made_before(
         mock.on(return_value=Answer("signed"), optional=True)
         with pytest.raises(botocore.exceptions.NoCredentialsError):
             client.invoke_model(modelId="meta.llama3-8b-instruct-v1:0", body=body)
+
+
+def test_a_refused_answer_withdraws_its_new_route() -> None:
+    with BedrockMock() as mock:
+        route = mock.on(model_id="meta.llama3-8b-instruct-v1:0")
+        with pytest.raises(UnsupportedAnswerError, match="FINISH"):
+            route.return_value = Answer("x", stop_reason="FINISH")
+        assert route not in mock.routes
+    # leaving the block did not add a "route was never called" failure
