@@ -21,4 +21,11 @@ fi
 
 .venv/bin/python -m ruff check src tests examples $( [ -d benchmarks ] && echo benchmarks )
 .venv/bin/python -m mypy src
-.venv/bin/python -m pytest --cov=bedrock_vcr --cov-report=term "$@"
+# coverage starts before pytest, so the modules the plugin imports at start-up are measured too
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set -o pipefail
+.venv/bin/python -m coverage run --source=bedrock_vcr -m pytest "$@" 2>&1 | tee "$log"
+.venv/bin/python -m coverage report --skip-covered --sort=cover
+# end with pytest's own summary line, so it closes the output
+tail -n 1 "$log"
