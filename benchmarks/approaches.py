@@ -82,8 +82,8 @@ def floor_contender(workload: Workload, operation: str, targets: list[int]) -> C
 
     botocore runs *every* ``before-send`` handler and takes the first answer, and bedrock-vcr
     hooks each ``bedrock-runtime`` client while a cassette is active; so before each batch the
-    floor's client drops bedrock-vcr's hook (through botocore's public ``unregister``), or the
-    floor would pay for a cassette lookup it does not use. The replay blocks check that their
+    floor's client drops bedrock-vcr's hooks (through botocore's public ``unregister``), or the
+    floor would pay for a cassette lookup it does not use, and would skip signing as replay does. The replay blocks check that their
     cassette served exactly their own calls.
     """
     prebuilt: dict[int, tuple[dict[str, str], list[bytes]]] = {}
@@ -117,6 +117,9 @@ def floor_contender(workload: Workload, operation: str, targets: list[int]) -> C
 
     def detach() -> None:
         client.meta.events.unregister(SEND_EVENT, unique_id=interception.UNIQUE_ID)
+        # bedrock-vcr also skips SigV4 signing while nothing can reach the network; the floor
+        # keeps botocore's full cost, signing included.
+        client.meta.events.unregister(interception.SIGNER_EVENT, unique_id=interception.SIGNER_ID)
 
     return Contender(FLOOR, call, before=detach)
 
