@@ -4,7 +4,8 @@ Every botocore client of ``bedrock-runtime`` gets, while at least one handler is
 ``before-send`` handler registered first on its own event emitter. It asks the active handlers
 (innermost first) for an answer; a handler returns an ``AWSResponse`` (botocore then skips the
 network and parses it as usual) or ``None`` to pass. When no handler is active, nothing is
-registered on any client.
+registered on any client. aiobotocore clients get an async hook instead, which awaits a
+handler's ``handle_async`` when it has one and serves answers through :mod:`bedrock_vcr.aio`.
 
 Clients are found through a light tracker installed on the first activation (or by the pytest
 plugin at start-up, so that clients created at import or collection time are covered too): it
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import botocore
@@ -39,7 +40,7 @@ class Handler(Protocol):
 
 
 class AsyncClientNotSupported(BedrockVCRError):
-    """An aiobotocore client met an active cassette (async support is not built yet)."""
+    """An aiobotocore client's HTTP backend cannot be recorded (neither aiohttp nor httpx)."""
 
 
 _lock = threading.RLock()
@@ -60,9 +61,10 @@ def _is_async(client: BaseClient) -> bool:
     return any(cls.__module__.startswith("aiobotocore") for cls in type(client).__mro__)
 
 
-def _make_hook(client: BaseClient) -> Callable[..., AWSResponse | None]:
+def _make_hook(client: BaseClient) -> Callable[..., Any]:
     ref = weakref.ref(client)
-    is_async = _is_async(client)
+    if _is_async(client):
+        return _make_async_hook(ref)
 
     def before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Any:
         target = ref()
@@ -71,16 +73,42 @@ def _make_hook(client: BaseClient) -> Callable[..., AWSResponse | None]:
         operation = event_name.rsplit(".", 1)[-1]
         with _lock:
             handlers = list(reversed(_active))
-        if handlers and is_async:
-            raise AsyncClientNotSupported(
-                f"an aiobotocore client called {operation} while a bedrock-vcr cassette is "
-                "active; async clients are not supported yet, so the call was stopped before "
-                "reaching the network. Use a boto3 client in this test."
-            )
         for handler in handlers:
             response = handler.handle(target, request, operation)
             if response is not None:
                 return response
+        return None
+
+    return before_send
+
+
+def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[Any]]:
+    """The hook of an aiobotocore client, which awaits ``before-send`` handlers.
+
+    A handler's ``handle_async`` is awaited when it has one (recording needs the client's async
+    http session); otherwise its ``handle`` answers and the ``AWSResponse`` is served through
+    :mod:`bedrock_vcr.aio`, imported here only, so aiobotocore stays optional.
+    """
+
+    async def before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Any:
+        target = ref()
+        if target is None:
+            return None
+        operation = event_name.rsplit(".", 1)[-1]
+        with _lock:
+            handlers = list(reversed(_active))
+        if not handlers:
+            return None
+        from .aio import to_aio_response
+
+        for handler in handlers:
+            handle_async = getattr(handler, "handle_async", None)
+            if handle_async is not None:
+                response = await handle_async(target, request, operation)
+            else:
+                response = handler.handle(target, request, operation)
+            if response is not None:
+                return to_aio_response(response)
         return None
 
     return before_send

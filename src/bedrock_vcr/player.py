@@ -109,6 +109,24 @@ class CassettePlayer:
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
+        answer = self._answer(request, operation)
+        if isinstance(answer, RecordedRequest):
+            return self._record(client, request, answer)
+        return answer
+
+    async def handle_async(
+        self, client: BaseClient, request: AWSPreparedRequest, operation: str
+    ) -> AWSResponse | None:
+        """The aiobotocore variant: replays alike, records through the async http session."""
+        answer = self._answer(request, operation)
+        if isinstance(answer, RecordedRequest):
+            from .aio import record
+
+            return await record(self, client, request, answer)
+        return answer
+
+    def _answer(self, request: AWSPreparedRequest, operation: str) -> AWSResponse | RecordedRequest:
+        """The replayed (or rejecting) answer, or the request to record."""
         recorded = request_from_botocore(request, operation)
         self.requests.append(recorded)
         rejection = None
@@ -140,7 +158,7 @@ class CassettePlayer:
                     problem=_json_problem(recorded.body),
                 )
             raise cassette.unmatched(recorded)
-        return self._record(client, request, recorded)
+        return recorded
 
     def may_reach_network(self) -> bool:
         """Only a recording cassette sends requests on (and so needs real credentials)."""
