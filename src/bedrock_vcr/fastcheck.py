@@ -94,6 +94,21 @@ def _is_type(value: Any, name: str) -> bool:
     raise Unsupported(f"type {name!r}")
 
 
+_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+}
+
+
+def _type_check(names: tuple[str, ...]) -> Check:
+    """A check for ``type``; plain ``isinstance`` where JSON and Python types coincide."""
+    if len(names) == 1 and names[0] in _PYTHON_TYPES:
+        return _bind(lambda kind, v: isinstance(v, kind), _PYTHON_TYPES[names[0]])
+    return _bind(lambda names, v: any(_is_type(v, n) for n in names), names)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -150,12 +165,15 @@ class _Compiler:
             names = (types,) if isinstance(types, str) else tuple(types)
             for name in names:
                 _is_type(None, name)  # rejects unknown type names now
-            add(_bind(lambda names, v: any(_is_type(v, n) for n in names), names))
+            add(_type_check(names))
         if "$ref" in schema:
             add(self.ref(schema["$ref"]))
         if "enum" in schema:
             options = list(schema["enum"])
-            add(_bind(lambda options, v: any(_equal(v, o) for o in options), options))
+            if all(isinstance(o, str) for o in options):  # the common case: a set lookup
+                add(_bind(lambda names, v: isinstance(v, str) and v in names, frozenset(options)))
+            else:
+                add(_bind(lambda options, v: any(_equal(v, o) for o in options), options))
         if "const" in schema:
             constant = schema["const"]
             add(_bind(lambda constant, v: _equal(v, constant), constant))
@@ -179,7 +197,14 @@ class _Compiler:
         if len(checks) == 1:
             return checks[0]
         frozen = tuple(checks)
-        return lambda value: all(check(value) for check in frozen)
+
+        def every(value: Any) -> bool:
+            for check in frozen:
+                if not check(value):
+                    return False
+            return True
+
+        return every
 
     @staticmethod
     def _numbers(schema: Mapping[str, Any], add: Callable[[Check], None]) -> None:

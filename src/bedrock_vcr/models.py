@@ -12,6 +12,7 @@ maps them (``overrides``).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -127,8 +128,21 @@ def resolve_model(model_id: str, overrides: Mapping[str, str] | None = None) -> 
     ``overrides`` maps a model id or an :mod:`fnmatch` pattern (matched against the id as given,
     percent-decoded, and the foundation-model id) to a family name from :data:`FAMILIES`; it wins
     over the built-in table, which is how a custom or imported model gets a schema. An override
-    may name a family with variants as ``"amazon.titan-text:lite"``.
+    may name a family with variants as ``"amazon.titan-text:lite"``. Results without overrides
+    are cached (replay resolves the same few ids on every request).
     """
+    if not overrides:
+        return _resolve_cached(model_id)
+    return _resolve(model_id, overrides)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolve_cached(model_id: str) -> ModelInfo:
+    return _resolve(model_id, None)
+
+
+def _resolve(model_id: str, overrides: Mapping[str, str] | None = None) -> ModelInfo:
+    """The uncached resolution (see :func:`resolve_model`)."""
     decoded = _decode(model_id)
     profile: str | None = None
     arn_type: str | None = None
