@@ -83,8 +83,8 @@ def floor_contender(workload: Workload, operation: str, targets: list[int]) -> C
     botocore runs *every* ``before-send`` handler and takes the first answer, and bedrock-vcr
     hooks each ``bedrock-runtime`` client while a cassette is active; so before each batch the
     floor's client drops bedrock-vcr's hooks (through botocore's public ``unregister``), or the
-    floor would pay for a cassette lookup it does not use, and would skip signing as replay does. The replay blocks check that their
-    cassette served exactly their own calls.
+    floor would pay for a cassette lookup it does not use, and would skip signing as replay
+    does. The replay blocks check that their cassette served exactly their own calls.
     """
     prebuilt: dict[int, tuple[dict[str, str], list[bytes]]] = {}
     for i in set(targets):
