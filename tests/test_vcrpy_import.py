@@ -615,12 +615,12 @@ def test_recording_into_a_vcrpy_cassette_is_refused(tmp_path: Path, mode: str) -
     source.write_text(
         "interactions:\n"
         "- request:\n"
-        "    body: '{\"prompt\": \"hi\"}'\n"
+        '    body: \'{"prompt": "hi"}\'\n'
         "    headers: {}\n"
         "    method: POST\n"
         "    uri: https://bedrock-runtime.us-east-1.amazonaws.com/model/meta.llama3-8b-instruct-v1%3A0/invoke\n"
         "  response:\n"
-        "    body: {string: '{\"generation\": \"x\"}'}\n"
+        '    body: {string: \'{"generation": "x"}\'}\n'
         "    headers: {Content-Type: [application/json]}\n"
         "    status: {code: 200, message: OK}\n"
         "version: 1\n"
