@@ -20,6 +20,7 @@ else
 fi
 
 .venv/bin/python -m ruff check src tests examples $( [ -d benchmarks ] && echo benchmarks )
+.venv/bin/python -m ruff format --check src tests examples $( [ -d benchmarks ] && echo benchmarks )
 .venv/bin/python -m mypy src
 # coverage starts before pytest, so the modules the plugin imports at start-up are measured too
 log=$(mktemp)
