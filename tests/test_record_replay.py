@@ -445,3 +445,23 @@ def test_replay_needs_no_credentials_even_for_clients_made_before(
     with use_cassette(path, record_mode="new_episodes"):
         with pytest.raises(botocore.exceptions.NoCredentialsError):
             run_operation(early, "invoke_model", "a new request")
+
+
+def test_watch_clients_covers_clients_made_before_the_first_cassette(
+    server: BedrockServer, tmp_path: Path
+) -> None:
+    from bedrock_vcr import interception, watch_clients
+
+    path = tmp_path / "cassette.yaml"
+    with use_cassette(path, record_mode="once"):
+        run_operation(client(server.url), "invoke_model", "watched")
+    server.stop()
+    interception.uninstall_tracker()  # as in a plain script: nothing watches yet
+    try:
+        watch_clients()
+        early = client(server.url)  # e.g. created at import time, before any cassette
+        with use_cassette(path) as cassette:
+            run_operation(early, "invoke_model", "watched")
+        assert cassette.play_count == 1
+    finally:
+        interception.install_tracker()

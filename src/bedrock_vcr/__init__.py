@@ -27,7 +27,7 @@ from .errors import (
 )
 from .eventstream import Header, HeaderType, Message, MessageDecoder, decode_stream, encode_message
 from .faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
-from .interception import patch_client
+from .interception import patch_client, watch_clients
 from .matching import MatchConfig
 from .mock import (
     BedrockMock,
@@ -144,5 +144,6 @@ __all__ = [
     "validate_chunk",
     "validate_request",
     "validate_response",
+    "watch_clients",
     "__version__",
 ]

@@ -181,6 +181,17 @@ def _ensure_tracker() -> None:
             BaseClient.__init__ = _tracking_init
 
 
+def watch_clients() -> None:
+    """Note every ``bedrock-runtime`` client created from now on (outside pytest).
+
+    The pytest plugin does this at start-up. A script or another test runner calls it once,
+    before the code under test creates its clients, so that a cassette or mock activated later
+    covers them too (``patch_client`` adds a client that already exists). Nothing is hooked
+    into botocore until a cassette or mock is active.
+    """
+    _ensure_tracker()
+
+
 def uninstall_tracker() -> None:
     global _original_init, _tracker_users
     with _lock:

@@ -447,13 +447,13 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
         try:
             if not isinstance(item, dict):
                 raise CassetteFormatError("an interaction must be a mapping")
-            out.append(
-                Interaction(
-                    request=request_from_doc(item.get("request"), "#/request"),
-                    response=response_from_doc(item.get("response"), "#/response"),
-                    recorded_at=item.get("recorded_at"),
-                )
+            interaction = Interaction(
+                request=request_from_doc(item.get("request"), "#/request"),
+                response=response_from_doc(item.get("response"), "#/response"),
+                recorded_at=item.get("recorded_at"),
             )
+            _check_bedrock_stream(interaction)
+            out.append(interaction)
         except CassetteFormatError as exc:
             raise CassetteFormatError(
                 exc.problem,
@@ -537,6 +537,23 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _check_bedrock_stream(interaction: Interaction) -> None:
+    """Every frame of a Bedrock stream says its message type; one that does not was cut short."""
+    response = interaction.response
+    if response is None or response.events is None:
+        return
+    if interaction.request.operation not in ("InvokeModelWithResponseStream", "ConverseStream"):
+        return
+    for i, event in enumerate(response.events):
+        if ":message-type" not in event.message.headers:
+            raise CassetteFormatError(
+                "the stream event has no :message-type header, which every Bedrock frame "
+                "carries (was the file cut short?)",
+                json_path=f"#/response/stream/{i}/headers",
+                fix="restore the cassette from version control, or re-record it",
+            )
 
 
 def is_vcrpy_document(doc: Any) -> bool:
