@@ -28,11 +28,10 @@ from aiobotocore.awsrequest import AioAWSResponse
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from .eventstream import MessageDecoder
 from .interception import AsyncClientNotSupported
 from .model import RecordedRequest, RecordedResponse, StreamEvent
 from .operations import BY_NAME
-from .raw import ReplayRaw
+from .raw import ReplayRaw, StreamRecorder
 
 if TYPE_CHECKING:
     from .player import CassettePlayer
@@ -179,7 +178,7 @@ class _TeeContent:
         return b"".join([chunk async for chunk, _ in self._tee._stream()])
 
 
-class AioTeeRaw:
+class AioTeeRaw(StreamRecorder):
     """Wraps a live aiohttp event-stream response while recording.
 
     As :class:`bedrock_vcr.raw.TeeRaw`: each network chunk is passed on as soon as it arrives
@@ -196,37 +195,15 @@ class AioTeeRaw:
         on_finish: Callable[[list[StreamEvent], str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._real = real
-        self._started = started
-        self._on_finish = on_finish
-        self._clock = clock
-        self._decoder = MessageDecoder()
-        self._events: list[StreamEvent] = []
-        self._finished = False
+        super().__init__(real, started, on_finish, clock)
         self._iterator: AsyncIterator[bytes] | None = None
         self.content = _TeeContent(self)
         self.url = getattr(real, "url", "")
-
-    def _feed(self, data: bytes) -> bool:
-        """Decode ``data``; returns True when an exception/error frame arrived."""
-        self._decoder.feed(data)
-        now = self._clock() - self._started
-        saw_exception = False
-        for message, _frame in self._decoder.frames():
-            self._events.append(StreamEvent(message, now))
-            if message.header(":message-type", "event") != "event":
-                saw_exception = True
-        return saw_exception
 
     def _chunks(self) -> AsyncIterator[bytes]:
         if self._iterator is None:
             self._iterator = _live_chunks(self._real)
         return self._iterator
-
-    def _finish(self, end: str) -> None:
-        if not self._finished:
-            self._finished = True
-            self._on_finish(self._events, end)
 
     async def drain(self) -> None:
         """Read and record whatever the caller did not read, then finish the recording."""

@@ -118,14 +118,9 @@ def replay_response(url: str, response: RecordedResponse, speed: float = 0.0) ->
     return AWSResponse(url, response.status, headers, raw)
 
 
-class TeeRaw:
-    """Wraps a live event-stream body while recording.
-
-    Each network chunk is passed on as soon as it arrives and decoded into frames with their
-    arrival offset. When a frame is an exception (botocore raises at that frame and never reads
-    on), the rest of the body is drained and the recording finished *before* the chunk is handed
-    over, so the cassette never holds half a stream.
-    """
+class StreamRecorder:
+    """What both tees (sync here, async in :mod:`bedrock_vcr.aio`) share: decoding a live body
+    into frames with their arrival offsets, and finishing the recording exactly once."""
 
     def __init__(
         self,
@@ -141,7 +136,6 @@ class TeeRaw:
         self._decoder = MessageDecoder()
         self._events: list[StreamEvent] = []
         self._finished = False
-        self._iterator: Iterator[bytes] | None = None
 
     def _feed(self, data: bytes) -> bool:
         """Decode ``data``; returns True when an exception/error frame arrived."""
@@ -154,15 +148,35 @@ class TeeRaw:
                 saw_exception = True
         return saw_exception
 
-    def _chunks(self) -> Iterator[bytes]:
-        if self._iterator is None:
-            self._iterator = iter(self._real.stream())
-        return self._iterator
-
     def _finish(self, end: str) -> None:
         if not self._finished:
             self._finished = True
             self._on_finish(self._events, end)
+
+
+class TeeRaw(StreamRecorder):
+    """Wraps a live event-stream body while recording.
+
+    Each network chunk is passed on as soon as it arrives and decoded into frames with their
+    arrival offset. When a frame is an exception (botocore raises at that frame and never reads
+    on), the rest of the body is drained and the recording finished *before* the chunk is handed
+    over, so the cassette never holds half a stream.
+    """
+
+    def __init__(
+        self,
+        real: Any,
+        started: float,
+        on_finish: Callable[[list[StreamEvent], str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(real, started, on_finish, clock)
+        self._iterator: Iterator[bytes] | None = None
+
+    def _chunks(self) -> Iterator[bytes]:
+        if self._iterator is None:
+            self._iterator = iter(self._real.stream())
+        return self._iterator
 
     def drain(self) -> None:
         """Read and record whatever the caller did not read, then finish the recording."""
