@@ -30,7 +30,8 @@ from workload import (
     vcrpy_replay_config,
 )
 
-from bedrock_vcr import interception, use_cassette
+from bedrock_vcr import use_cassette
+from bedrock_vcr.intercept import clients as interception
 
 SEND_EVENT = "before-send.bedrock-runtime"
 #: Nothing listens here: a call that escapes interception fails instead of timing a network.

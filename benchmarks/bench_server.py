@@ -151,7 +151,7 @@ def measure_level(
 
 
 def start_server(cassette: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "bedrock_vcr.cli", "serve", str(cassette), "--port", "0"]
+    command = [sys.executable, "-m", "bedrock_vcr.cli.main", "serve", str(cassette), "--port", "0"]
     exe = shutil.which("bedrock-vcr")
     if exe is not None:
         command = [exe, "serve", str(cassette), "--port", "0"]

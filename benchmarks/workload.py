@@ -24,10 +24,16 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from bedrock_vcr import serialize, use_cassette
-from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from bedrock_vcr.operations import model_path
-from bedrock_vcr.server import ScriptedSource
+from bedrock_vcr import use_cassette
+from bedrock_vcr.bedrock.operations import model_path
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.records import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
+from bedrock_vcr.server.app import ScriptedSource
 
 MODEL_ID = "meta.llama3-8b-instruct-v1:0"
 INVOKE = "InvokeModel"

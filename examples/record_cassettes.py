@@ -3,7 +3,7 @@
     python examples/record_cassettes.py
 
 No machine here reaches AWS, so the answers come from the project's local Bedrock-compatible
-server (:class:`bedrock_vcr.server.BedrockServer`) with a :class:`ScriptedSource`: realistic native
+server (:class:`bedrock_vcr.server.app.BedrockServer`) with a :class:`ScriptedSource`: realistic native
 bodies per model family (Llama, Titan Text, Jamba, Converse), streams as event sequences with
 Bedrock's invocation metrics on the final chunk, and the ``x-amzn-bedrock-*`` headers InvokeModel
 sends. The server paces streams by their offsets, so the recorder stores realistic arrival times.
@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent
-from bedrock_vcr.serialize import load_file
-from bedrock_vcr.server import BedrockServer, ScriptedSource, error_response
-from bedrock_vcr.validation import (
+from bedrock_vcr.cassettes.yaml_format import load_file
+from bedrock_vcr.server.app import BedrockServer, ScriptedSource, error_response
+from bedrock_vcr.validation.schemas import (
     bedrock_validation_message,
     validate_chunk,
     validate_request,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_vcr.server import BedrockServer, ScriptedSource
+from bedrock_vcr.server.app import BedrockServer, ScriptedSource
 
 from . import scripted
 

@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 
 from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent, use_cassette
-from bedrock_vcr.mock import BedrockMock
-from bedrock_vcr.server import BedrockServer, ScriptedSource
+from bedrock_vcr.intercept.mock import BedrockMock
+from bedrock_vcr.server.app import BedrockServer, ScriptedSource
 from bedrock_vcr.simulation import Answer
 
 from . import scripted
@@ -24,7 +24,7 @@ from . import scripted
 aiobotocore_session = pytest.importorskip("aiobotocore.session")
 aiohttp = pytest.importorskip("aiohttp")
 
-from bedrock_vcr.aio import UnfinishedStreamWarning  # noqa: E402  (needs aiobotocore)
+from bedrock_vcr.intercept.aio import UnfinishedStreamWarning  # noqa: E402  (needs aiobotocore)
 
 LLAMA = "meta.llama3-70b-instruct-v1:0"
 NOVA = "us.amazon.nova-lite-v1:0"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bedrock_vcr import serialize
-from bedrock_vcr.cassette import Cassette, CassetteConfig, RecordMode
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.cassette import Cassette, CassetteConfig, RecordMode
+from bedrock_vcr.cassettes.matching import MatchConfig
+from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from bedrock_vcr.errors import CassetteNotFoundError, ConfigError, UnmatchedRequestError
-from bedrock_vcr.matching import MatchConfig
-from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse
 
 LLAMA = "meta.llama3-8b-instruct-v1:0"
 TITAN = "amazon.titan-text-express-v1"

@@ -1,4 +1,4 @@
-"""Schema validation wired into replay, recording, cassette load and pytest (bedrock_vcr.checks)."""
+"""Schema validation wired into replay, recording, cassette load and pytest (bedrock_vcr.validation.checks)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ from bedrock_vcr import (
     RecordedResponse,
     StreamEvent,
     UnmatchedRequestError,
-    config,
-    serialize,
     use_cassette,
 )
-from bedrock_vcr.checks import (
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.intercept import settings as config
+from bedrock_vcr.server.app import BedrockServer, ScriptedSource, error_response
+from bedrock_vcr.validation.checks import (
     CassetteSchemaError,
     InvalidRequestError,
     RequestValidator,
@@ -34,8 +35,7 @@ from bedrock_vcr.checks import (
     ValidationSettings,
     check_interactions,
 )
-from bedrock_vcr.server import BedrockServer, ScriptedSource, error_response
-from bedrock_vcr.validation import (
+from bedrock_vcr.validation.schemas import (
     ERROR_TYPE,
     SchemaValidationError,
     UnknownModelError,
@@ -571,7 +571,7 @@ def test_settings_through_the_fixture_and_the_marker(pytester: pytest.Pytester) 
             import json
             import boto3
             import pytest
-            from bedrock_vcr.checks import InvalidRequestError
+            from bedrock_vcr.validation.checks import InvalidRequestError
 
             BODY = json.dumps({{"prompt": "hi", "top_p": 1.5}})
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bedrock_vcr import Interaction, RecordedRequest, RecordedResponse, StreamEvent, serialize
-from bedrock_vcr.cli import main
+from bedrock_vcr import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cli.main import main
 
 from .conftest import REAL_CASSETTES
 

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bedrock_vcr import errors
-from bedrock_vcr.eventstream import (
+from bedrock_vcr.wire.eventstream import (
     MAX_HEADERS_LENGTH,
     MAX_PAYLOAD_LENGTH,
     TYPES_BY_NAME,

@@ -19,11 +19,10 @@ from botocore.eventstream import ChecksumMismatch
 from botocore.retries import standard
 from urllib3.exceptions import ProtocolError
 
-from bedrock_vcr import faults
+from bedrock_vcr.cassettes.records import RecordedRequest
 from bedrock_vcr.errors import ConfigError
-from bedrock_vcr.mock import BedrockMock
-from bedrock_vcr.model import RecordedRequest
-from bedrock_vcr.simulation import Answer
+from bedrock_vcr.intercept.mock import BedrockMock
+from bedrock_vcr.simulation import Answer, faults
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 

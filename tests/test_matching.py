@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bedrock_vcr.cassettes.matching import DEFAULT_MATCH_ON, FIELDS, MatchConfig, json_differences
+from bedrock_vcr.cassettes.records import RecordedRequest
 from bedrock_vcr.errors import ConfigError
-from bedrock_vcr.matching import DEFAULT_MATCH_ON, FIELDS, MatchConfig, json_differences
-from bedrock_vcr.model import RecordedRequest
 
 TITAN = "amazon.titan-text-express-v1"
 LLAMA = "meta.llama3-8b-instruct-v1:0"

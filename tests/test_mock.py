@@ -11,16 +11,16 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
+from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from bedrock_vcr.errors import ConfigError
-from bedrock_vcr.mock import (
+from bedrock_vcr.intercept.mock import (
     BedrockMock,
     MockVerificationError,
     RouteExhaustedError,
     UnexpectedRequestError,
     mock_bedrock,
 )
-from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse
-from bedrock_vcr.server import BedrockServer
+from bedrock_vcr.server.app import BedrockServer
 from bedrock_vcr.simulation import Answer, UnsupportedAnswerError
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -276,7 +276,7 @@ def test_fixture_routes_and_call_assertions(inner: pytest.Pytester) -> None:
             """
             import os
             from app import generate
-            from bedrock_vcr.mock import BedrockMock
+            from bedrock_vcr.intercept.mock import BedrockMock
             from bedrock_vcr.simulation import Answer
 
             def test_retries(bedrock_mock: BedrockMock):
@@ -327,7 +327,7 @@ def test_markers_declare_answers_per_test(inner: pytest.Pytester) -> None:
             """
             import pytest
             from app import generate
-            from bedrock_vcr.faults import throttling
+            from bedrock_vcr.simulation.faults import throttling
             from bedrock_vcr.simulation import Answer
 
             @pytest.mark.bedrock_answer(Answer("marked"), model_id="meta.llama3-*")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedrock_vcr.models import FAMILIES, UNKNOWN, resolve_model
+from bedrock_vcr.bedrock.models import FAMILIES, UNKNOWN, resolve_model
 
 PROFILE_ARN = (
     "arn:aws:bedrock:us-east-1:012345678901:inference-profile/"
@@ -215,7 +215,7 @@ def test_override_to_unknown_family_is_rejected() -> None:
 
 
 def test_families_have_schemas() -> None:
-    from bedrock_vcr.validation import available_schemas
+    from bedrock_vcr.validation.schemas import available_schemas
 
     names = set(available_schemas())
     for family in FAMILIES - {UNKNOWN}:

@@ -17,12 +17,18 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from bedrock_vcr import faults, mutate
+from bedrock_vcr.cassettes.records import Interaction, RecordedRequest
 from bedrock_vcr.errors import ConfigError
-from bedrock_vcr.mock import BedrockMock
-from bedrock_vcr.model import Interaction, RecordedRequest
-from bedrock_vcr.simulation import Answer, ToolCall, UnsupportedAnswerError, build_response
-from bedrock_vcr.validation import validate_chunk, validate_response
+from bedrock_vcr.intercept.mock import BedrockMock
+from bedrock_vcr.simulation import (
+    Answer,
+    ToolCall,
+    UnsupportedAnswerError,
+    build_response,
+    faults,
+    mutate,
+)
+from bedrock_vcr.validation.schemas import validate_chunk, validate_response
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -242,7 +248,7 @@ REAL_FILES = [
 
 
 def _real(name: str) -> Interaction:
-    from bedrock_vcr.vcrpy_import import read_file
+    from bedrock_vcr.cassettes.vcrpy import read_file
 
     path = REAL / name
     if not path.exists():

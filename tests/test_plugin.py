@@ -13,7 +13,7 @@ SERVER_CONFTEST = textwrap.dedent(
     import json
     import pytest
     from bedrock_vcr import RecordedResponse
-    from bedrock_vcr.server import BedrockServer, ScriptedSource
+    from bedrock_vcr.server.app import BedrockServer, ScriptedSource
 
     def answer(request):
         prompt = json.loads(request.body)["prompt"]

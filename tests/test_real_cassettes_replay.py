@@ -42,8 +42,9 @@ from botocore.response import StreamingBody
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
-from bedrock_vcr import model, use_cassette
-from bedrock_vcr.vcrpy_import import convert_file
+from bedrock_vcr import use_cassette
+from bedrock_vcr.cassettes import records as model
+from bedrock_vcr.cassettes.vcrpy import convert_file
 
 REAL_CASSETTES = Path(
     os.environ.get(

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from botocore.eventstream import EventStreamBuffer
 
-from bedrock_vcr.models import resolve_model
-from bedrock_vcr.validation import (
+from bedrock_vcr.bedrock.models import resolve_model
+from bedrock_vcr.validation.schemas import (
     UnknownModelWarning,
     validate_chunk,
     validate_request,

@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 
 from bedrock_vcr import UnmatchedRequestError, use_cassette
-from bedrock_vcr.server import BedrockServer
+from bedrock_vcr.server.app import BedrockServer
 
 from . import scripted
 
@@ -404,7 +404,8 @@ def test_async_function_decorated(server: BedrockServer, tmp_path: Path) -> None
 def test_patch_client_covers_a_client_made_before_bedrock_vcr_watched(
     server: BedrockServer, tmp_path: Path
 ) -> None:
-    from bedrock_vcr import interception, patch_client
+    from bedrock_vcr import patch_client
+    from bedrock_vcr.intercept import clients as interception
 
     path = tmp_path / "cassette.yaml"
     with use_cassette(path, record_mode="once"):
@@ -450,7 +451,8 @@ def test_replay_needs_no_credentials_even_for_clients_made_before(
 def test_watch_clients_covers_clients_made_before_the_first_cassette(
     server: BedrockServer, tmp_path: Path
 ) -> None:
-    from bedrock_vcr import interception, watch_clients
+    from bedrock_vcr import watch_clients
+    from bedrock_vcr.intercept import clients as interception
 
     path = tmp_path / "cassette.yaml"
     with use_cassette(path, record_mode="once"):

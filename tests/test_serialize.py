@@ -15,11 +15,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr import serialize
-from bedrock_vcr.cassette import Cassette, CassetteConfig, RecordMode
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.cassette import Cassette, CassetteConfig, RecordMode
+from bedrock_vcr.cassettes.records import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
 from bedrock_vcr.errors import CassetteFormatError, SecretInCassetteError
-from bedrock_vcr.eventstream import Header, HeaderType, Message
-from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from bedrock_vcr.wire.eventstream import Header, HeaderType, Message
 
 MODEL = "meta.llama3-70b-instruct-v1:0"
 
@@ -805,7 +810,7 @@ def test_ordinary_words_are_not_taken_for_secrets(tmp_path: Path) -> None:
 
 
 def test_unchanged_file_is_parsed_once_and_changes_are_seen(tmp_path: Path) -> None:
-    from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse
+    from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
 
     path = tmp_path / "shared.yaml"
 

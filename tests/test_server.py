@@ -23,25 +23,31 @@ import pytest
 import yaml
 from botocore.config import Config
 
-from bedrock_vcr import faults, serialize
+from bedrock_vcr.bedrock.operations import model_path
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.records import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
 from bedrock_vcr.errors import CassetteNotFoundError
-from bedrock_vcr.eventstream import decode_stream
-from bedrock_vcr.model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from bedrock_vcr.operations import model_path
-from bedrock_vcr.server import (
+from bedrock_vcr.server.app import (
     INVALID_MODEL_MESSAGE,
     BedrockServer,
     CassetteSource,
     ScriptedSource,
     error_response,
 )
-from bedrock_vcr.server_config import (
+from bedrock_vcr.server.routes_file import (
     ServeConfigError,
     SimulationSource,
     load_config,
     option_routes,
     parse_config,
 )
+from bedrock_vcr.simulation import faults
+from bedrock_vcr.wire.eventstream import decode_stream
 
 from .conftest import REAL_CASSETTES
 
@@ -732,7 +738,7 @@ def test_without_h2_an_http2_client_is_asked_for_http11(
     h2_connection = pytest.importorskip("h2.connection")
     h2_config = pytest.importorskip("h2.config")
     h2_events = pytest.importorskip("h2.events")
-    from bedrock_vcr import server_h2
+    from bedrock_vcr.server import http2 as server_h2
 
     monkeypatch.setattr(server_h2, "available", lambda: False)
     conn = h2_connection.H2Connection(h2_config.H2Configuration(client_side=True))
@@ -932,7 +938,7 @@ def test_option_errors(options: dict[str, Any], message: str) -> None:
 
 def start_serve(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bedrock_vcr.cli", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "bedrock_vcr.cli.main", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -1022,7 +1028,16 @@ def test_serve_refuses_a_bad_config(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("routes: [{anser: hi}]\n")
     result = subprocess.run(
-        [sys.executable, "-m", "bedrock_vcr.cli", "serve", "--port", "0", "--config", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "bedrock_vcr.cli.main",
+            "serve",
+            "--port",
+            "0",
+            "--config",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         timeout=30,

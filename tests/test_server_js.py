@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_vcr.server import INVALID_MODEL_MESSAGE, BedrockServer
-from bedrock_vcr.server_config import SimulationSource, load_config
+from bedrock_vcr.server.app import INVALID_MODEL_MESSAGE, BedrockServer
+from bedrock_vcr.server.routes_file import SimulationSource, load_config
 from bedrock_vcr.simulation import estimate_tokens
 
 JS = Path(__file__).resolve().parent / "js"

@@ -18,8 +18,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from bedrock_vcr.mock import BedrockMock
-from bedrock_vcr.model import RecordedRequest
+from bedrock_vcr.cassettes.records import RecordedRequest
+from bedrock_vcr.intercept.mock import BedrockMock
 from bedrock_vcr.simulation import (
     FAMILIES,
     Answer,
@@ -35,7 +35,7 @@ from bedrock_vcr.simulation import (
     stop_reasons,
 )
 from bedrock_vcr.simulation.families import Family, SchemaEnum, converse_family
-from bedrock_vcr.validation import (
+from bedrock_vcr.validation.schemas import (
     SchemaPointerError,
     available_schemas,
     enum_at,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedrock_vcr.errors import BedrockVCRError
-from bedrock_vcr.validation import (
+from bedrock_vcr.validation.schemas import (
     ERROR_TYPE,
     SchemaNotFoundError,
     SchemaValidationError,

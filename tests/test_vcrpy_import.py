@@ -1,4 +1,4 @@
-"""Reading vcrpy / pytest-recording cassettes and converting them (``bedrock_vcr.vcrpy_import``).
+"""Reading vcrpy / pytest-recording cassettes and converting them (``bedrock_vcr.cassettes.vcrpy``).
 
 Synthetic vcrpy documents pin down each mapping rule and each malformed-input error; a cassette
 written by vcrpy itself (recording boto3 calls to the project's local server) shows that what
@@ -23,17 +23,17 @@ from bedrock_vcr import (
     CassetteFormatError,
     SecretInCassetteError,
     StreamEvent,
-    serialize,
     use_cassette,
 )
-from bedrock_vcr.server import BedrockServer
-from bedrock_vcr.vcrpy_import import (
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.vcrpy import (
     ImportReport,
     convert_file,
     interactions_from_vcrpy,
     load_document,
     read_vcrpy,
 )
+from bedrock_vcr.server.app import BedrockServer
 
 from .test_real_cassettes_replay import NO_RETRY, Call, load_recorded, outcome
 

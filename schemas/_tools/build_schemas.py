@@ -16,8 +16,8 @@ Conventions shared by every file:
   ``cacheReadInputTokenCount`` and ``serverToolUsage``, which the service model does not list),
   and every SDK ignores keys it does not know, so an extra key is not a violation;
 * per-model differences (Titan maxima, Llama vision, Jamba on the streaming operation) live in
-  ``$defs/variants/<name>``; the resolver in ``bedrock_vcr.models`` names the variants that apply
-  and ``bedrock_vcr.validation`` adds them to the root with ``allOf``.
+  ``$defs/variants/<name>``; the resolver in ``bedrock_vcr.bedrock.models`` names the variants that apply
+  and ``bedrock_vcr.validation.schemas`` adds them to the root with ``allOf``.
 """
 
 from __future__ import annotations

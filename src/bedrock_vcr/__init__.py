@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from . import mutate
-from .api import cassette_player, use_cassette
-from .cassette import Cassette, CassetteConfig, RecordMode
-from .checks import (
-    CassetteReport,
-    CassetteSchemaError,
-    InvalidRequestError,
-    SchemaAssertions,
-    SchemaDriftWarning,
-    check_interactions,
-)
+from .bedrock.models import ModelInfo, resolve_model
+from .cassettes.cassette import Cassette, CassetteConfig, RecordMode
+from .cassettes.matching import MatchConfig
+from .cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from .cassettes.vcrpy import ImportReport, convert_file
 from .errors import (
     BedrockVCRError,
     CassetteError,
@@ -25,11 +19,9 @@ from .errors import (
     SecretInCassetteError,
     UnmatchedRequestError,
 )
-from .eventstream import Header, HeaderType, Message, MessageDecoder, decode_stream, encode_message
-from .faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
-from .interception import patch_client, watch_clients
-from .matching import MatchConfig
-from .mock import (
+from .intercept.api import cassette_player, use_cassette
+from .intercept.clients import patch_client, watch_clients
+from .intercept.mock import (
     BedrockMock,
     MockVerificationError,
     Route,
@@ -37,11 +29,9 @@ from .mock import (
     UnexpectedRequestError,
     mock_bedrock,
 )
-from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from .models import ModelInfo, resolve_model
-from .player import CassettePlayer
-from .server import BedrockServer, CassetteSource, ScriptedSource, error_response
-from .server_config import ServeConfigError, SimulationSource, load_config
+from .intercept.player import CassettePlayer
+from .server.app import BedrockServer, CassetteSource, ScriptedSource, error_response
+from .server.routes_file import ServeConfigError, SimulationSource, load_config
 from .simulation import (
     Answer,
     AnswerConflictError,
@@ -49,8 +39,18 @@ from .simulation import (
     ToolCall,
     UnsupportedAnswerError,
     build_response,
+    mutate,
 )
-from .validation import (
+from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
+from .validation.checks import (
+    CassetteReport,
+    CassetteSchemaError,
+    InvalidRequestError,
+    SchemaAssertions,
+    SchemaDriftWarning,
+    check_interactions,
+)
+from .validation.schemas import (
     SchemaValidationError,
     UnknownModelError,
     UnknownModelWarning,
@@ -64,7 +64,14 @@ from .validation import (
     validate_request,
     validate_response,
 )
-from .vcrpy_import import ImportReport, convert_file
+from .wire.eventstream import (
+    Header,
+    HeaderType,
+    Message,
+    MessageDecoder,
+    decode_stream,
+    encode_message,
+)
 
 __version__ = "0.1.0"
 

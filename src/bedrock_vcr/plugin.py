@@ -2,7 +2,7 @@
 
 The engine lives in the other modules and is imported lazily inside fixtures, so loading the
 plugin costs nothing for tests that do not use it. Settings precedence is documented in
-:mod:`bedrock_vcr.config`.
+:mod:`bedrock_vcr.intercept.settings`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .cassette import Cassette
+    from .cassettes.cassette import Cassette
 
 MARKER = "bedrock_cassette"
 MODES = ("none", "once", "new_episodes", "all", "rewrite")
@@ -66,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "bedrock_mock(**options): options of this test's bedrock_mock fixture "
         "(assert_all_called, passthrough, speed, skip_backoff, overrides)",
     )
-    from . import interception
+    from .intercept import clients as interception
 
     # Only notes which bedrock-runtime clients exist (so module-level clients are covered);
     # nothing is hooked into botocore until a cassette is active.
@@ -74,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    from . import interception
+    from .intercept import clients as interception
 
     interception.uninstall_tracker()
 
@@ -121,7 +121,7 @@ def _marker_options(request: pytest.FixtureRequest) -> tuple[str | None, dict[st
 
 
 def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
-    from . import config as _config
+    from .intercept import settings as _config
 
     name, marker_opts = _marker_options(request)
     fixture_opts = dict(request.getfixturevalue("bedrock_vcr_config"))
@@ -167,8 +167,8 @@ def bedrock_cassette(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Cassette]:
     """Activate this test's cassette: every bedrock-runtime client is answered from it."""
-    from . import config as _config
-    from .player import CassettePlayer
+    from .intercept import settings as _config
+    from .intercept.player import CassettePlayer
 
     path, options = _resolve(request)
     player = CassettePlayer.open(path, _config.build(options, "bedrock-vcr settings"))
@@ -200,7 +200,7 @@ def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def bedrock_schema(request: pytest.FixtureRequest) -> Any:
     """Schema assertions (``assert_valid_request/response/chunk``) using this test's settings
     (``model_families``, ``strict_models``)."""
-    from .checks import SchemaAssertions
+    from .validation.checks import SchemaAssertions
 
     return SchemaAssertions.from_options(_resolve(request)[1])
 
@@ -215,7 +215,7 @@ def _bedrock_cassette_marker(request: pytest.FixtureRequest) -> None:
 def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Simulated Amazon Bedrock Runtime (a ``bedrock_vcr.BedrockMock``): declare routes with
     ``bedrock_mock.on(...)``; unused routes fail the test at teardown."""
-    from .mock import from_markers
+    from .intercept.mock import from_markers
 
     mock = from_markers(request.node)
     if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed

@@ -2,7 +2,7 @@
 
 An :class:`Answer` is provider-neutral: the text (or its stream pieces), a stop reason, token
 counts and timing. :func:`build_response` encodes it for one concrete request as a
-:class:`~bedrock_vcr.model.RecordedResponse` (a plain JSON body for ``InvokeModel``/``Converse``,
+:class:`~bedrock_vcr.cassettes.records.RecordedResponse` (a plain JSON body for ``InvokeModel``/``Converse``,
 event-stream frames for the streaming operations), which then travels the same botocore path as a
 replayed recording. :class:`Embedding` does the same for embedding models.
 

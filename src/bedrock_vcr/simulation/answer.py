@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..bedrock.models import ModelInfo, resolve_model
 from ..errors import ConfigError
-from ..models import ModelInfo, resolve_model
 from .errors import UnsupportedAnswerError
 from .families import EMBEDDING_FAMILIES, NEUTRAL_STOP_REASONS, all_stop_reasons
 from .render import ToolCall

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..model import RecordedRequest, RecordedResponse
-from ..models import resolve_model
+from ..bedrock.models import resolve_model
+from ..cassettes.records import RecordedRequest, RecordedResponse
 from .answer import Embedding
 from .errors import AnswerConflictError
 from .render import json_body, request_id

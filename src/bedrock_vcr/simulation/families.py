@@ -40,7 +40,7 @@ class SchemaEnum:
 
 @functools.cache
 def _schema_stops(schema: str, pointer: str) -> tuple[str, ...]:
-    from bedrock_vcr.validation import enum_at
+    from bedrock_vcr.validation.schemas import enum_at
 
     # null in a stop-reason enum means "no stop reason": a stream chunk before the last one, or a
     # Messages answer that has not stopped. It is never a stop reason an answer can ask for.

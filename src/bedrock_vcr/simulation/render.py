@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import ModelInfo
+from ..bedrock.models import ModelInfo
 from .tokens import estimate_tokens
 
 #: The key of the metrics Bedrock adds to the last chunk of an InvokeModel stream.

@@ -1,16 +1,16 @@
 """Encoding an answer for one request: :func:`build_response` resolves the answer against the
 request (family, native stop reason, token counts, stream pieces) into a
 :class:`~.render.Render`, checks that the request does not contradict it, and wraps the
-family's encoding as a :class:`~bedrock_vcr.model.RecordedResponse` (a JSON body for
+family's encoding as a :class:`~bedrock_vcr.cassettes.records.RecordedResponse` (a JSON body for
 ``InvokeModel``/``Converse``, event-stream frames for the streaming operations)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..model import RecordedRequest, RecordedResponse, StreamEvent
-from ..models import resolve_model
-from ..raw import STREAM_CONTENT_TYPE
+from ..bedrock.models import resolve_model
+from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from ..intercept.raw import STREAM_CONTENT_TYPE
 from .answer import Answer, Embedding
 from .embeddings import build_embedding
 from .errors import AnswerConflictError

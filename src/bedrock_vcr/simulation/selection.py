@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..model import RecordedRequest
-from ..models import ModelInfo, resolve_model
+from ..bedrock.models import ModelInfo, resolve_model
+from ..cassettes.records import RecordedRequest
 from .errors import UnsupportedAnswerError
 from .families import (
     EMBEDDING_FAMILIES,

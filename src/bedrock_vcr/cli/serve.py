@@ -1,7 +1,7 @@
 """``bedrock-vcr serve``: the local Bedrock-compatible server, from the command line.
 
 Answers come from cassettes (positional arguments, served first), a config file of simulated
-routes (``--config``, see :mod:`bedrock_vcr.server_config`) and the simulation options
+routes (``--config``, see :mod:`bedrock_vcr.server.routes_file`) and the simulation options
 (``--answer`` ... ``--fault`` ...), in that order. With none of them every request to a known
 model gets a default simulated answer. SIGINT and SIGTERM stop the server cleanly: no new
 connections, requests in flight finish (up to ``--grace`` seconds), the port is released, exit
@@ -18,8 +18,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..server import DEFAULT_GRACE, MAX_BODY, BedrockServer, CassetteSource
-from ..server_config import RouteSpec, ServeConfig, SimulationSource, load_config, option_routes
+from ..server.app import DEFAULT_GRACE, MAX_BODY, BedrockServer, CassetteSource
+from ..server.routes_file import (
+    RouteSpec,
+    ServeConfig,
+    SimulationSource,
+    load_config,
+    option_routes,
+)
 
 _SIMULATION_OPTIONS = (
     "answer",

@@ -10,17 +10,17 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from . import interception
-from .cassette import Cassette, CassetteConfig
-from .errors import RequestBodyError
-from .model import (
+from ..bedrock.operations import BY_NAME, parse_path
+from ..cassettes.cassette import Cassette, CassetteConfig
+from ..cassettes.records import (
     DROPPED_RESPONSE_HEADERS,
     KEPT_REQUEST_HEADERS,
     RecordedRequest,
     RecordedResponse,
     StreamEvent,
 )
-from .operations import BY_NAME, parse_path
+from ..errors import RequestBodyError
+from . import clients as interception
 from .raw import ReplayRaw, TeeRaw, replay_response
 
 #: Called with each request before matching; may return an ``AWSResponse`` (schema validation
@@ -210,7 +210,7 @@ class CassettePlayer:
         """Add the schema checks the cassette's config asks for, once (see ``checks``)."""
         if not self._checks_installed:
             self._checks_installed = True
-            from .checks import install
+            from ..validation.checks import install
 
             install(self)
 
@@ -219,7 +219,7 @@ class CassettePlayer:
         # so a test that makes no Bedrock call does not need one.
         self.install_checks()
         if self.cassette.config.extra.get("skip_backoff"):
-            from .faults import skip_backoff
+            from ..simulation.faults import skip_backoff
 
             self._no_backoff = skip_backoff()
             self.backoff_delays = self._no_backoff.__enter__()
@@ -243,7 +243,7 @@ class CassettePlayer:
 def _warn_recorded_despite_schema(request: RecordedRequest, path: Path) -> None:
     import warnings
 
-    from .checks import SchemaDriftWarning
+    from ..validation.checks import SchemaDriftWarning
 
     warnings.warn(
         SchemaDriftWarning(

@@ -6,8 +6,8 @@ bodies with ``await raw.content.read(n)`` / ``raw.content.at_eof()`` / ``raw.url
 body with ``await raw.read()``; it closes with ``raw.close()`` or ``raw.release()``.
 
 :class:`AioReplayRaw` serves the same recorded pieces (pre-encoded frames or one body) as
-:class:`bedrock_vcr.raw.ReplayRaw`, pacing with ``asyncio.sleep``; :class:`AioTeeRaw` wraps a
-live aiohttp response while recording, like :class:`bedrock_vcr.raw.TeeRaw`. The cassette core
+:class:`bedrock_vcr.intercept.raw.ReplayRaw`, pacing with ``asyncio.sleep``; :class:`AioTeeRaw` wraps a
+live aiohttp response while recording, like :class:`bedrock_vcr.intercept.raw.TeeRaw`. The cassette core
 is shared: handlers answer with the synchronous ``AWSResponse`` and :func:`to_aio_response`
 converts it; only recording needs awaiting (:func:`record`).
 
@@ -28,9 +28,9 @@ from aiobotocore.awsrequest import AioAWSResponse
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from .interception import AsyncClientNotSupported
-from .model import RecordedRequest, RecordedResponse, StreamEvent
-from .operations import BY_NAME
+from ..bedrock.operations import BY_NAME
+from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from .clients import AsyncClientNotSupported
 from .raw import ReplayRaw, StreamRecorder
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class AioReplayRaw:
     """Recorded pieces served as aiobotocore reads an ``aiohttp.ClientResponse``.
 
     ``pieces``, ``delays`` and ``dropped`` mean what they mean for
-    :class:`bedrock_vcr.raw.ReplayRaw`; a dropped body ends with ``aiohttp.ClientPayloadError``
+    :class:`bedrock_vcr.intercept.raw.ReplayRaw`; a dropped body ends with ``aiohttp.ClientPayloadError``
     as a connection closed mid-response does.
     """
 
@@ -181,7 +181,7 @@ class _TeeContent:
 class AioTeeRaw(StreamRecorder):
     """Wraps a live aiohttp event-stream response while recording.
 
-    As :class:`bedrock_vcr.raw.TeeRaw`: each network chunk is passed on as soon as it arrives
+    As :class:`bedrock_vcr.intercept.raw.TeeRaw`: each network chunk is passed on as soon as it arrives
     and decoded into frames with their arrival offset; when a frame is an exception, the rest
     of the body is read and the recording finished before that chunk is handed over (the
     caller raises there and never reads on). The recording also finishes on ``close()`` when

@@ -5,7 +5,7 @@ Every botocore client of ``bedrock-runtime`` gets, while at least one handler is
 (innermost first) for an answer; a handler returns an ``AWSResponse`` (botocore then skips the
 network and parses it as usual) or ``None`` to pass. When no handler is active, nothing is
 registered on any client. aiobotocore clients get an async hook instead, which awaits a
-handler's ``handle_async`` when it has one and serves answers through :mod:`bedrock_vcr.aio`.
+handler's ``handle_async`` when it has one and serves answers through :mod:`bedrock_vcr.intercept.aio`.
 
 Clients are found through a light tracker installed on the first activation (or by the pytest
 plugin at start-up, so that clients created at import or collection time are covered too): it
@@ -24,7 +24,7 @@ import botocore
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from .errors import BedrockVCRError
+from ..errors import BedrockVCRError
 
 SERVICE = "bedrock-runtime"
 EVENT = f"before-send.{SERVICE}"
@@ -87,7 +87,7 @@ def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[An
 
     A handler's ``handle_async`` is awaited when it has one (recording needs the client's async
     http session); otherwise its ``handle`` answers and the ``AWSResponse`` is served through
-    :mod:`bedrock_vcr.aio`, imported here only, so aiobotocore stays optional.
+    :mod:`bedrock_vcr.intercept.aio`, imported here only, so aiobotocore stays optional.
     """
 
     async def before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Any:

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import serialize
-from .errors import BedrockVCRError
-from .model import Interaction
+from ..cassettes import yaml_format as serialize
+from ..cassettes.records import Interaction
+from ..errors import BedrockVCRError
 
 
 def _interactions(path: Path) -> list[Interaction]:
@@ -81,7 +81,7 @@ def cmd_scrub(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .vcrpy_import import convert_file
+    from ..cassettes.vcrpy import convert_file
 
     sources = [Path(p) for p in args.paths]
     if args.output and len(sources) > 1 and not Path(args.output).is_dir():
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_import)
 
-    from .commands import register_all
+    from . import register_all
 
     register_all(sub)
     return parser

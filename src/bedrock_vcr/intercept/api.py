@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import config as _config
-from .cassette import Cassette
+from ..cassettes.cassette import Cassette
+from . import settings as _config
 from .player import CassettePlayer
 
 F = TypeVar("F", bound=Callable[..., Any])

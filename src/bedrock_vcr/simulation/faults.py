@@ -2,7 +2,7 @@
 
 Three kinds of failure, each a small frozen spec with ``check(operation)`` (refuses, when it is
 declared, what the operation cannot produce) and ``build(request)`` (the
-:class:`~bedrock_vcr.model.RecordedResponse` to replay):
+:class:`~bedrock_vcr.cassettes.records.RecordedResponse` to replay):
 
 * :class:`Fault`: an HTTP error response for any error botocore's service model lists for the
   operation, with the modelled status, the ``x-amzn-ErrorType`` header and the
@@ -33,9 +33,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ConfigError
-from .model import RecordedRequest, RecordedResponse, StreamEvent
-from .simulation import STREAMING, Answer, build_response
+from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from ..errors import ConfigError
+from . import STREAMING, Answer, build_response
 
 SERVICE = "bedrock-runtime"
 OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream")
@@ -172,7 +172,7 @@ class Fault:
         operation = request.operation if request is not None else None
         if operation in OPERATIONS:
             self.check(operation)
-        from .server import error_response  # lazily: the server imports the simulation
+        from ..server.app import error_response  # lazily: the server imports the simulation
 
         shape = _shape_anywhere(self.code)
         status = self.status if self.status is not None else shape.status

@@ -6,12 +6,12 @@
 ...     client.invoke_model(...)            # botocore retries twice, then gets "Hi!"
 ...     assert route.call_count == 3
 
-:class:`BedrockMock` is an interception handler (see :mod:`bedrock_vcr.interception`): each
+:class:`BedrockMock` is an interception handler (see :mod:`bedrock_vcr.intercept.clients`): each
 request is matched against the routes in the order they were declared (first match wins); the
 route's outcome (an :class:`~bedrock_vcr.simulation.Answer`, an
-:class:`~bedrock_vcr.simulation.Embedding`, a :mod:`~bedrock_vcr.faults` spec, a recorded
+:class:`~bedrock_vcr.simulation.Embedding`, a :mod:`~bedrock_vcr.simulation.faults` spec, a recorded
 response or interaction, an exception to raise, or a callable returning one of those) is built
-into a :class:`~bedrock_vcr.model.RecordedResponse` and replayed through botocore exactly like a
+into a :class:`~bedrock_vcr.cassettes.records.RecordedResponse` and replayed through botocore exactly like a
 cassette, so parsing, retries and stream decoding are botocore's own.
 
 Outcomes are checked when they are declared (a stop reason the route's model lacks, an error the
@@ -20,7 +20,7 @@ that every route was called and every ``side_effect`` sequence consumed (opt out
 ``optional=True`` or for all with ``assert_all_called=False``) and that no request went
 unanswered (``passthrough=True`` lets unmatched requests go on to the next handler instead).
 Retries do not sleep while the mock is active (``skip_backoff=False`` to keep botocore's
-delays; see :func:`bedrock_vcr.faults.skip_backoff`). ``speed`` paces simulated latency: 0 (the
+delays; see :func:`bedrock_vcr.simulation.faults.skip_backoff`). ``speed`` paces simulated latency: 0 (the
 default) does not wait, 1 waits the declared delays, 0.5 half of them.
 """
 
@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from . import faults, interception
-from .errors import BedrockVCRError, ConfigError
-from .model import Interaction, RecordedRequest, RecordedResponse
-from .models import resolve_model
-from .operations import OPERATIONS
+from ..bedrock.models import resolve_model
+from ..bedrock.operations import OPERATIONS
+from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
+from ..errors import BedrockVCRError, ConfigError
+from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
+from . import clients as interception
 from .player import request_from_botocore
 from .raw import replay_response
-from .simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response
 
 if TYPE_CHECKING:
     import pytest
@@ -165,7 +165,7 @@ class Route:
 
     ``return_value``: the outcome of every call. ``side_effect``: an outcome or callable used
     instead of ``return_value``, or a sequence consumed one outcome per call (a callable gets
-    the :class:`~bedrock_vcr.model.RecordedRequest` and returns an outcome, or None for
+    the :class:`~bedrock_vcr.cassettes.records.RecordedRequest` and returns an outcome, or None for
     ``return_value``). Neither set: a default :class:`Answer` (an :class:`Embedding` for
     embedding models).
     """
@@ -274,7 +274,7 @@ class Route:
         elif not isinstance(outcome, (RecordedResponse, Interaction)):
             raise ConfigError(
                 f"{self} cannot answer with {outcome!r}; an outcome is an Answer, Embedding, "
-                "a bedrock_vcr.faults spec, a RecordedResponse or Interaction, an exception, or "
+                "a bedrock_vcr.simulation.faults spec, a RecordedResponse or Interaction, an exception, or "
                 "a callable taking the request"
             )
 
@@ -351,7 +351,7 @@ class BedrockMock:
     ``bedrock_mock``. Options: ``assert_all_called`` (verify routes at exit, default True),
     ``passthrough`` (unmatched requests go to the next handler or the network instead of
     failing, default False), ``speed`` (latency pacing, default 0), ``skip_backoff`` (default
-    True), ``overrides`` (model id -> family, as in :func:`bedrock_vcr.models.resolve_model`;
+    True), ``overrides`` (model id -> family, as in :func:`bedrock_vcr.bedrock.models.resolve_model`;
     the same mapping as the ``model_families`` setting), ``validate_requests`` (``bedrock``
     (default): a request that breaks its model's schema gets Bedrock's HTTP 400
     ``ValidationException``, as in production; ``fail``: the test fails; ``off``).
@@ -367,7 +367,7 @@ class BedrockMock:
         overrides: Mapping[str, str] | None = None,
         validate_requests: str = "bedrock",
     ) -> None:
-        from .checks import RequestValidator, ValidationSettings
+        from ..validation.checks import RequestValidator, ValidationSettings
 
         if not isinstance(speed, (int, float)) or speed < 0:
             raise ConfigError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
@@ -414,7 +414,7 @@ class BedrockMock:
         self.routes.append(route)
         return route
 
-    # error helpers, named after the error codes (see bedrock_vcr.faults)
+    # error helpers, named after the error codes (see bedrock_vcr.simulation.faults)
     def access_denied(self, message: str | None = None) -> faults.Fault:
         return faults.access_denied(message)
 

@@ -17,9 +17,9 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from .cassette import CassetteConfig, RecordMode
-from .errors import ConfigError
-from .matching import MatchConfig
+from ..cassettes.cassette import CassetteConfig, RecordMode
+from ..cassettes.matching import MatchConfig
+from ..errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
     "record_mode": "none",
@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "before_record_response": None,
     "require_json_body": True,
     "skip_backoff": False,
-    # schema validation (bedrock_vcr.checks): bedrock | fail | off, warn | fail | off
+    # schema validation (bedrock_vcr.validation.checks): bedrock | fail | off, warn | fail | off
     "validate_requests": "bedrock",
     "validate_responses": "warn",
     "strict_models": False,
@@ -94,6 +94,6 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
 
 
 def _validation_options(merged: Mapping[str, Any]) -> dict[str, Any]:
-    from .checks import ValidationSettings  # lazily: importing bedrock_vcr stays light
+    from ..validation.checks import ValidationSettings  # lazily: importing bedrock_vcr stays light
 
     return ValidationSettings.parse(merged).as_options()

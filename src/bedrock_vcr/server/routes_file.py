@@ -49,12 +49,11 @@ from typing import Any
 
 import yaml
 
-from . import faults
-from .errors import BedrockVCRError, ConfigError
-from .mock import BedrockMock, Route
-from .model import RecordedRequest, RecordedResponse
-from .models import resolve_model
-from .simulation import Answer, Embedding, ToolCall, prompt_text
+from ..bedrock.models import resolve_model
+from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..errors import BedrockVCRError, ConfigError
+from ..intercept.mock import BedrockMock, Route
+from ..simulation import Answer, Embedding, ToolCall, faults, prompt_text
 
 OUTCOME_KEYS = ("answer", "embedding", "fault", "stream_error", "disconnect", "corrupt_frame")
 ROUTE_KEYS = ("match", "times", "sequence", "cycle", "name", *OUTCOME_KEYS)
@@ -267,7 +266,7 @@ def route_spec(data: Any, where: str) -> RouteSpec:
 
 
 class SimulationSource:
-    """A server source answering from routes (a :class:`~bedrock_vcr.mock.BedrockMock` inside).
+    """A server source answering from routes (a :class:`~bedrock_vcr.intercept.mock.BedrockMock` inside).
 
     Thread-safe: requests from concurrent connections pick their route and outcome one at a
     time; building and sending the answer happen outside the lock.
@@ -347,7 +346,7 @@ class ServeConfig:
     speed: float | None = None
 
     def sources(self) -> list[Any]:
-        from .server import CassetteSource
+        from .app import CassetteSource
 
         out: list[Any] = []
         if self.cassettes:

@@ -2,8 +2,8 @@
 
 The AWS SDK for JavaScript v3 builds its Bedrock Runtime client on an HTTP/2 request handler, and
 for an ``http://`` endpoint it opens the connection with the HTTP/2 preface straight away ("prior
-knowledge"). The HTTP/1.1 handler in :mod:`bedrock_vcr.server` spots that preface and hands the
-connection to :class:`H2Session`, which frames the same :class:`~bedrock_vcr.server.App` answers
+knowledge"). The HTTP/1.1 handler in :mod:`bedrock_vcr.server.app` spots that preface and hands the
+connection to :class:`H2Session`, which frames the same :class:`~bedrock_vcr.server.app.App` answers
 as HTTP/2: one HEADERS frame, then the body as DATA frames, a stream's event-stream frames each
 sent as soon as flow control allows.
 
@@ -23,7 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .server import App
+    from .app import App
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _GOAWAY = 0x7
@@ -216,7 +216,7 @@ class H2Session:
     def _answer(self, request: _Request) -> None:
         import h2.exceptions
 
-        from .server import _too_large, deliver
+        from .app import _too_large, deliver
 
         try:
             fields = dict(request.headers)
@@ -302,7 +302,7 @@ class H2Session:
 
 
 class _H2Out:
-    """The :class:`~bedrock_vcr.server.Transport` of one HTTP/2 stream."""
+    """The :class:`~bedrock_vcr.server.app.Transport` of one HTTP/2 stream."""
 
     def __init__(self, session: H2Session, request: _Request) -> None:
         self.session = session

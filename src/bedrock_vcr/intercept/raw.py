@@ -16,8 +16,8 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from urllib3.exceptions import ProtocolError
 
-from .eventstream import MessageDecoder
-from .model import RecordedResponse, StreamEvent
+from ..cassettes.records import RecordedResponse, StreamEvent
+from ..wire.eventstream import MessageDecoder
 
 STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
@@ -119,7 +119,7 @@ def replay_response(url: str, response: RecordedResponse, speed: float = 0.0) ->
 
 
 class StreamRecorder:
-    """What both tees (sync here, async in :mod:`bedrock_vcr.aio`) share: decoding a live body
+    """What both tees (sync here, async in :mod:`bedrock_vcr.intercept.aio`) share: decoding a live body
     into frames with their arrival offsets, and finishing the recording exactly once."""
 
     def __init__(

@@ -34,9 +34,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as _JSONSchemaError
 
+from bedrock_vcr.bedrock.models import UNKNOWN, ModelInfo, resolve_model
 from bedrock_vcr.errors import BedrockVCRError
-from bedrock_vcr.fastcheck import compile_schema
-from bedrock_vcr.models import UNKNOWN, ModelInfo, resolve_model
+from bedrock_vcr.validation.fastcheck import compile_schema
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
 ERROR_TYPE = "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"
@@ -77,7 +77,7 @@ class UnknownModelError(BedrockVCRError, LookupError):
             f"{operation}: no schema is known for model {model_id!r}"
             + (f" (foundation model {base_id!r})" if base_id and base_id != model_id else "")
             + ".\n  fix: map it to a family with overrides={'<id or pattern>': '<family>'} "
-            f"(families are listed in bedrock_vcr.models.FAMILIES; see the {_README}), "
+            f"(families are listed in bedrock_vcr.bedrock.models.FAMILIES; see the {_README}), "
             "or validate without strict mode to skip it with a warning."
         )
 

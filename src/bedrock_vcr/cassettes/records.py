@@ -1,6 +1,6 @@
 """In-memory form of recorded interactions: wire-exact bytes, decoded once.
 
-The cassette file (see :mod:`bedrock_vcr.serialize`) stores bodies parsed and streams as decoded
+The cassette file (see :mod:`bedrock_vcr.cassettes.yaml_format`) stores bodies parsed and streams as decoded
 events for people to read; in memory everything is kept as the exact bytes that go back to
 botocore, so replay never re-encodes anything.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .eventstream import Header, HeaderType, Message
+from ..wire.eventstream import Header, HeaderType, Message
 
 #: Request headers worth keeping: they change what Bedrock answers.
 KEPT_REQUEST_HEADERS = (

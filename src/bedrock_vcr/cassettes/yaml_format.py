@@ -46,9 +46,9 @@ from typing import Any
 
 import yaml
 
-from .errors import CassetteFormatError, EventStreamError, SecretInCassetteError
-from .eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
-from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from ..errors import CassetteFormatError, EventStreamError, SecretInCassetteError
+from ..wire.eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
+from .records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
 
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -425,7 +425,7 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
             "re-record with --bedrock-record-mode=once",
         )
     if is_vcrpy_document(doc):
-        from .vcrpy_import import interactions_from_vcrpy
+        from .vcrpy import interactions_from_vcrpy
 
         return interactions_from_vcrpy(doc, path)
     version = doc.get("version")

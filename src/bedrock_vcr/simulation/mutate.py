@@ -29,15 +29,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import faults
-from .errors import ConfigError
-from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from .simulation import (
+from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from ..errors import ConfigError
+from . import (
     Answer,
     ToolCall,
     build_response,
     estimate_tokens,
     family_of,
+    faults,
     native_stop_reason,
     with_max_tokens,
 )
@@ -419,7 +419,7 @@ def truncated(
 
 def with_fault(interaction: Interaction, fault: FaultSpec) -> Interaction:
     """The recorded stream broken as ``fault`` says (its ``answer`` is ignored: the recording is
-    the stream), or the answer replaced by an HTTP error (:class:`~bedrock_vcr.faults.Fault`)."""
+    the stream), or the answer replaced by an HTTP error (:class:`~bedrock_vcr.simulation.faults.Fault`)."""
     request, response = interaction.request, _response(interaction)
     if isinstance(fault, faults.Fault):
         fault.check(request.operation)

@@ -9,16 +9,16 @@ A vcrpy cassette stores each HTTP exchange as it crossed the wire::
       response: {status: {code: 200, message: OK}, headers: {Name: [value, ...]},
                  body: {string: <str | !!binary>}}
 
-This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.model.Interaction`
+This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.cassettes.records.Interaction`
 objects, so that ``use_cassette`` replays a vcrpy file directly, and :func:`convert_file` writes
 the readable bedrock-vcr format. What is kept:
 
 - the operation and model id, from the request path (interactions that are not one of the four
   Bedrock Runtime operations, such as calls to other AWS services, are skipped and reported);
-- request headers listed in :data:`~bedrock_vcr.model.KEPT_REQUEST_HEADERS` only, so signatures,
+- request headers listed in :data:`~bedrock_vcr.cassettes.records.KEPT_REQUEST_HEADERS` only, so signatures,
   dates, session tokens and SDK bookkeeping never reach a converted cassette;
 - response headers with lower-case names (several values of one header joined with ``", "``, as
-  urllib3 hands them to botocore), minus :data:`~bedrock_vcr.model.DROPPED_RESPONSE_HEADERS`;
+  urllib3 hands them to botocore), minus :data:`~bedrock_vcr.cassettes.records.DROPPED_RESPONSE_HEADERS`;
 - plain bodies as their exact bytes; an event-stream body (``application/vnd.amazon.eventstream``
   on a 2xx answer) split into its frames. vcrpy keeps no timing, so every event's offset is 0.
 
@@ -37,10 +37,11 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import serialize
-from .errors import CassetteError, CassetteFormatError, EventStreamError
-from .eventstream import MessageDecoder
-from .model import (
+from ..bedrock.operations import parse_path
+from ..errors import CassetteError, CassetteFormatError, EventStreamError
+from ..wire.eventstream import MessageDecoder
+from . import yaml_format as serialize
+from .records import (
     DROPPED_RESPONSE_HEADERS,
     KEPT_REQUEST_HEADERS,
     Interaction,
@@ -48,7 +49,6 @@ from .model import (
     RecordedResponse,
     StreamEvent,
 )
-from .operations import parse_path
 
 #: vcrpy's cassette format versions this module reads (vcrpy has written version 1 since 2014).
 VCRPY_VERSIONS = (1,)

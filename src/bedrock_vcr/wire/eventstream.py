@@ -16,7 +16,7 @@ from enum import IntEnum
 from typing import Any
 from zlib import crc32
 
-from .errors import (
+from ..errors import (
     ChecksumMismatch,
     DuplicateHeader,
     InvalidHeader,

@@ -1,6 +1,6 @@
 """A cassette in use: its interactions, the record mode, matching and saving.
 
-This module knows nothing about botocore; :mod:`bedrock_vcr.interception` turns botocore requests
+This module knows nothing about botocore; :mod:`bedrock_vcr.intercept.clients` turns botocore requests
 into :class:`RecordedRequest` and asks the cassette what to do with them.
 """
 
@@ -15,10 +15,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from . import serialize
-from .errors import Candidate, CassetteNotFoundError, ConfigError, UnmatchedRequestError
+from ..errors import Candidate, CassetteNotFoundError, ConfigError, UnmatchedRequestError
+from . import yaml_format as serialize
 from .matching import MatchConfig
-from .model import Interaction, RecordedRequest, RecordedResponse
+from .records import Interaction, RecordedRequest, RecordedResponse
 
 
 class RecordMode(str, Enum):

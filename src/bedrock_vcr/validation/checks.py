@@ -1,6 +1,6 @@
 """Where schema validation runs: replayed requests, recordings, loaded cassettes, the CLI.
 
-:mod:`bedrock_vcr.validation` knows the schemas; this module decides when to call it and what to
+:mod:`bedrock_vcr.validation.schemas` knows the schemas; this module decides when to call it and what to
 do with what it finds. Four settings (``use_cassette`` options, marker arguments or
 ``bedrock_vcr_config`` keys) steer it:
 
@@ -14,7 +14,7 @@ do with what it finds. Four settings (``use_cassette`` options, marker arguments
     cassette is loaded: ``"warn"`` (default) emits a :class:`SchemaDriftWarning`, ``"fail"`` raises
     :class:`CassetteSchemaError`, ``"off"`` skips them.
 ``strict_models``
-    A model id with no known schema raises :class:`~bedrock_vcr.validation.UnknownModelError`
+    A model id with no known schema raises :class:`~bedrock_vcr.validation.schemas.UnknownModelError`
     instead of being skipped with a one-time warning.
 ``model_families``
     ``{model id or fnmatch pattern: family}`` for custom, imported or provisioned models.
@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BedrockVCRError, ConfigError
-from .model import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from .models import FAMILIES, resolve_model
-from .operations import STREAMING
-from .raw import replay_response
-from .validation import (
+from ..bedrock.models import FAMILIES, resolve_model
+from ..bedrock.operations import STREAMING
+from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from ..errors import BedrockVCRError, ConfigError
+from ..intercept.raw import replay_response
+from .schemas import (
     ERROR_TYPE,
     OPERATIONS,
     SchemaNotFoundError,
@@ -62,8 +62,8 @@ from .validation import (
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSResponse
 
-    from .cassette import Cassette
-    from .player import CassettePlayer
+    from ..cassettes.cassette import Cassette
+    from ..intercept.player import CassettePlayer
 
 REQUEST_MODES = ("bedrock", "fail", "off")
 RESPONSE_MODES = ("warn", "fail", "off")
@@ -488,7 +488,7 @@ class RequestValidator:
 
 
 class CassetteChecks:
-    """Validation wired into one :class:`~bedrock_vcr.player.CassettePlayer`."""
+    """Validation wired into one :class:`~bedrock_vcr.intercept.player.CassettePlayer`."""
 
     def __init__(self, cassette: Cassette, settings: ValidationSettings) -> None:
         self.cassette = cassette

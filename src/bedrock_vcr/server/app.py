@@ -4,7 +4,7 @@ It speaks the REST paths of the four operations (``/model/{modelId}/invoke``,
 ``/invoke-with-response-stream``, ``/converse``, ``/converse-stream``; model ids percent-encoded,
 ARNs included, a literal ``/`` inside an ARN accepted) over HTTP/1.1 and over cleartext HTTP/2
 (the AWS SDK for JavaScript v3 talks HTTP/2 to Bedrock Runtime by default; see
-:mod:`bedrock_vcr.server_h2`), and answers from *sources*: a cassette's recorded interactions,
+:mod:`bedrock_vcr.server.http2`), and answers from *sources*: a cassette's recorded interactions,
 scripted answers, simulated answers, or anything with an ``answer(request)`` method. Streams go
 out one event-stream frame per HTTP chunk (or HTTP/2 DATA frame), each flushed as it is written
 (``TCP_NODELAY`` on), optionally paced by the recorded offsets. Any SDK pointed at it with an
@@ -21,7 +21,7 @@ How a request is answered, in order:
 5. the sources, in order; the first answer wins;
 6. no answer: ``404 ResourceNotFoundException`` saying why nothing matched.
 
-A model is *known* when :func:`bedrock_vcr.models.resolve_model` names its family, when it is
+A model is *known* when :func:`bedrock_vcr.bedrock.models.resolve_model` names its family, when it is
 the ARN of a custom, provisioned or imported model (which carry no family in their id), or when a
 source says so (``knows_model``: a cassette knows the models it recorded, a scripted source the
 ``models`` it is given, a simulation the models its routes name).
@@ -51,13 +51,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
-from .cassette import Cassette, CassetteConfig, RecordMode
-from .errors import BedrockVCRError, CassetteNotFoundError
-from .matching import MatchConfig
-from .model import RecordedRequest, RecordedResponse
-from .models import resolve_model
-from .operations import parse_path
-from .raw import STREAM_CONTENT_TYPE
+from ..bedrock.models import resolve_model
+from ..bedrock.operations import parse_path
+from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
+from ..cassettes.matching import MatchConfig
+from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..errors import BedrockVCRError, CassetteNotFoundError
+from ..intercept.raw import STREAM_CONTENT_TYPE
 
 #: Largest request body accepted, in bytes: the service model's limit on an InvokeModel body.
 MAX_BODY = 25_000_000
@@ -453,7 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
         return super().handle_expect_100()
 
     def _serve_h2(self) -> None:
-        from . import server_h2
+        from . import http2 as server_h2
 
         rest = self.rfile.read(len(server_h2.PREFACE) - len(self.raw_requestline))
         preface = self.raw_requestline + rest

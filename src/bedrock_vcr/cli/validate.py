@@ -13,11 +13,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import serialize
-from ..checks import CassetteReport, PayloadChecker, check_interactions
+from ..bedrock.models import FAMILIES, UNKNOWN
+from ..cassettes import yaml_format as serialize
 from ..errors import BedrockVCRError
-from ..models import FAMILIES, UNKNOWN
-from ..validation import KINDS, OPERATIONS, UnknownModelError, schema_for
+from ..validation.checks import CassetteReport, PayloadChecker, check_interactions
+from ..validation.schemas import KINDS, OPERATIONS, UnknownModelError, schema_for
 
 PATTERNS = ("*.yaml", "*.yml")
 

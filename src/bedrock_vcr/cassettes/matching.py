@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError
-from .model import RecordedRequest
+from ..errors import ConfigError
+from .records import RecordedRequest
 
 Matcher = Callable[[RecordedRequest, RecordedRequest], bool]
 
