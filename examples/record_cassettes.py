@@ -3,7 +3,7 @@
     python examples/record_cassettes.py
 
 No machine here reaches AWS, so the answers come from the project's local Bedrock-compatible
-server (:class:`bedrock_vcr.server.app.BedrockServer`) with a :class:`ScriptedSource`: realistic native
+server (:class:`bedrock_vcr.BedrockServer`) with a :class:`ScriptedSource`: realistic native
 bodies per model family (Llama, Titan Text, Jamba, Converse), streams as event sequences with
 Bedrock's invocation metrics on the final chunk, and the ``x-amzn-bedrock-*`` headers InvokeModel
 sends. The server paces streams by their offsets, so the recorder stores realistic arrival times.

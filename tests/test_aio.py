@@ -24,7 +24,7 @@ from . import scripted
 aiobotocore_session = pytest.importorskip("aiobotocore.session")
 aiohttp = pytest.importorskip("aiohttp")
 
-from bedrock_vcr.intercept.aio import UnfinishedStreamWarning  # noqa: E402  (needs aiobotocore)
+from bedrock_vcr.errors import UnfinishedStreamWarning  # noqa: E402  (needs aiobotocore)
 
 LLAMA = "meta.llama3-70b-instruct-v1:0"
 NOVA = "us.amazon.nova-lite-v1:0"

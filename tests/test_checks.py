@@ -1,4 +1,4 @@
-"""Schema validation wired into replay, recording, cassette load and pytest (bedrock_vcr.validation.checks)."""
+"""Schema validation wired into replay, recording, cassette load and pytest."""
 
 from __future__ import annotations
 
@@ -24,23 +24,23 @@ from bedrock_vcr import (
     use_cassette,
 )
 from bedrock_vcr.cassettes import yaml_format as serialize
-from bedrock_vcr.intercept import settings as config
-from bedrock_vcr.server.app import BedrockServer, ScriptedSource, error_response
-from bedrock_vcr.validation.checks import (
+from bedrock_vcr.errors import (
     CassetteSchemaError,
     InvalidRequestError,
-    RequestValidator,
-    SchemaAssertions,
     SchemaDriftWarning,
-    ValidationSettings,
-    check_interactions,
-)
-from bedrock_vcr.validation.schemas import (
-    ERROR_TYPE,
     SchemaValidationError,
     UnknownModelError,
     UnknownModelWarning,
 )
+from bedrock_vcr.intercept import settings as config
+from bedrock_vcr.server.app import BedrockServer, ScriptedSource, error_response
+from bedrock_vcr.validation.checks import (
+    RequestValidator,
+    SchemaAssertions,
+    ValidationSettings,
+    check_interactions,
+)
+from bedrock_vcr.validation.schemas import ERROR_TYPE
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.usefixtures("aws_env")

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from bedrock_vcr.validation.fastcheck import compile_schema
 from bedrock_vcr.validation import schemas as validation
+from bedrock_vcr.validation.fastcheck import compile_schema
 
 EDGE_CASES = [
     ({"type": "integer"}, 1.0, True),

@@ -12,16 +12,16 @@ import pytest
 from botocore.config import Config
 
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
-from bedrock_vcr.errors import ConfigError
-from bedrock_vcr.intercept.mock import (
-    BedrockMock,
+from bedrock_vcr.errors import (
+    ConfigError,
     MockVerificationError,
     RouteExhaustedError,
     UnexpectedRequestError,
-    mock_bedrock,
+    UnsupportedAnswerError,
 )
+from bedrock_vcr.intercept.mock import BedrockMock, mock_bedrock
 from bedrock_vcr.server.app import BedrockServer
-from bedrock_vcr.simulation import Answer, UnsupportedAnswerError
+from bedrock_vcr.simulation import Answer
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 pytest_plugins = ["pytester"]

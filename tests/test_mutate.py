@@ -18,16 +18,9 @@ import pytest
 from botocore.config import Config
 
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest
-from bedrock_vcr.errors import ConfigError
+from bedrock_vcr.errors import ConfigError, UnsupportedAnswerError
 from bedrock_vcr.intercept.mock import BedrockMock
-from bedrock_vcr.simulation import (
-    Answer,
-    ToolCall,
-    UnsupportedAnswerError,
-    build_response,
-    faults,
-    mutate,
-)
+from bedrock_vcr.simulation import Answer, ToolCall, build_response, faults, mutate
 from bedrock_vcr.validation.schemas import validate_chunk, validate_response
 
 pytestmark = pytest.mark.usefixtures("aws_env")

@@ -29,3 +29,14 @@ def test_every_schema_file_is_shipped() -> None:
     shipped = {p.name for p in resources.files("bedrock_vcr._schemas").iterdir()}
     on_disk = {p.name for p in (ROOT / "schemas").glob("*.json")}
     assert on_disk and on_disk <= shipped
+
+
+def test_public_api_resolves_lazily() -> None:
+    import bedrock_vcr
+
+    exported = set(bedrock_vcr._EXPORTS)
+    assert exported | {"__version__"} == set(bedrock_vcr.__all__)
+    for name in bedrock_vcr.__all__:
+        assert getattr(bedrock_vcr, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        bedrock_vcr.nope  # noqa: B018

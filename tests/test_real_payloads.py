@@ -19,12 +19,8 @@ import yaml
 from botocore.eventstream import EventStreamBuffer
 
 from bedrock_vcr.bedrock.models import resolve_model
-from bedrock_vcr.validation.schemas import (
-    UnknownModelWarning,
-    validate_chunk,
-    validate_request,
-    validate_response,
-)
+from bedrock_vcr.errors import UnknownModelWarning
+from bedrock_vcr.validation.schemas import validate_chunk, validate_request, validate_response
 
 ROOT = Path(
     os.environ.get(

@@ -31,7 +31,7 @@ from bedrock_vcr.cassettes.records import (
     RecordedResponse,
     StreamEvent,
 )
-from bedrock_vcr.errors import CassetteNotFoundError
+from bedrock_vcr.errors import CassetteNotFoundError, ServeConfigError
 from bedrock_vcr.server.app import (
     INVALID_MODEL_MESSAGE,
     BedrockServer,
@@ -40,7 +40,6 @@ from bedrock_vcr.server.app import (
     error_response,
 )
 from bedrock_vcr.server.routes_file import (
-    ServeConfigError,
     SimulationSource,
     load_config,
     option_routes,

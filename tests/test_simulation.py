@@ -19,14 +19,13 @@ import pytest
 from botocore.config import Config
 
 from bedrock_vcr.cassettes.records import RecordedRequest
+from bedrock_vcr.errors import AnswerConflictError, SchemaPointerError, UnsupportedAnswerError
 from bedrock_vcr.intercept.mock import BedrockMock
 from bedrock_vcr.simulation import (
     FAMILIES,
     Answer,
-    AnswerConflictError,
     Embedding,
     ToolCall,
-    UnsupportedAnswerError,
     build_response,
     estimate_tokens,
     fit_text,
@@ -36,7 +35,6 @@ from bedrock_vcr.simulation import (
 )
 from bedrock_vcr.simulation.families import Family, SchemaEnum, converse_family
 from bedrock_vcr.validation.schemas import (
-    SchemaPointerError,
     available_schemas,
     enum_at,
     validate_chunk,

@@ -18,13 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.errors import BedrockVCRError
-from bedrock_vcr.validation.schemas import (
-    ERROR_TYPE,
+from bedrock_vcr.errors import (
+    BedrockVCRError,
     SchemaNotFoundError,
     SchemaValidationError,
     UnknownModelError,
     UnknownModelWarning,
+)
+from bedrock_vcr.validation.schemas import (
+    ERROR_TYPE,
     Violation,
     assert_valid_chunk,
     assert_valid_request,

@@ -1,79 +1,97 @@
-"""bedrock-vcr: record, replay, validate and simulate Amazon Bedrock Runtime calls."""
+"""bedrock-vcr: record, replay, validate and simulate Amazon Bedrock Runtime calls.
+
+The public API is the names in ``__all__``. They are loaded on first use (PEP 562), so that
+``import bedrock_vcr`` (which pytest does for the plugin in every project where the package is
+installed) loads no engine module, no botocore and no jsonschema until something is used.
+"""
 
 from __future__ import annotations
 
-from .bedrock.models import ModelInfo, resolve_model
-from .cassettes.cassette import Cassette, CassetteConfig, RecordMode
-from .cassettes.matching import MatchConfig
-from .cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from .cassettes.vcrpy import ImportReport, convert_file
-from .errors import (
-    BedrockVCRError,
-    CassetteError,
-    CassetteFormatError,
-    CassetteNotFoundError,
-    ChecksumMismatch,
-    ConfigError,
-    EventStreamError,
-    RequestBodyError,
-    SecretInCassetteError,
-    UnmatchedRequestError,
-)
-from .intercept.api import cassette_player, use_cassette
-from .intercept.clients import patch_client, watch_clients
-from .intercept.mock import (
-    BedrockMock,
-    MockVerificationError,
-    Route,
-    RouteExhaustedError,
-    UnexpectedRequestError,
-    mock_bedrock,
-)
-from .intercept.player import CassettePlayer
-from .server.app import BedrockServer, CassetteSource, ScriptedSource, error_response
-from .server.routes_file import ServeConfigError, SimulationSource, load_config
-from .simulation import (
-    Answer,
-    AnswerConflictError,
-    Embedding,
-    ToolCall,
-    UnsupportedAnswerError,
-    build_response,
-    mutate,
-)
-from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
-from .validation.checks import (
-    CassetteReport,
-    CassetteSchemaError,
-    InvalidRequestError,
-    SchemaAssertions,
-    SchemaDriftWarning,
-    check_interactions,
-)
-from .validation.schemas import (
-    SchemaValidationError,
-    UnknownModelError,
-    UnknownModelWarning,
-    Violation,
-    assert_valid_chunk,
-    assert_valid_request,
-    assert_valid_response,
-    bedrock_validation_message,
-    schema_for,
-    validate_chunk,
-    validate_request,
-    validate_response,
-)
-from .wire.eventstream import (
-    Header,
-    HeaderType,
-    Message,
-    MessageDecoder,
-    decode_stream,
-    encode_message,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> the module that defines it (a module itself where the name is the module)
+_EXPORTS: dict[str, str] = {
+    "ModelInfo": "bedrock_vcr.bedrock.models",
+    "resolve_model": "bedrock_vcr.bedrock.models",
+    "Cassette": "bedrock_vcr.cassettes.cassette",
+    "CassetteConfig": "bedrock_vcr.cassettes.cassette",
+    "RecordMode": "bedrock_vcr.cassettes.cassette",
+    "MatchConfig": "bedrock_vcr.cassettes.matching",
+    "Interaction": "bedrock_vcr.cassettes.records",
+    "RecordedRequest": "bedrock_vcr.cassettes.records",
+    "RecordedResponse": "bedrock_vcr.cassettes.records",
+    "StreamEvent": "bedrock_vcr.cassettes.records",
+    "ImportReport": "bedrock_vcr.cassettes.vcrpy",
+    "convert_file": "bedrock_vcr.cassettes.vcrpy",
+    "AnswerConflictError": "bedrock_vcr.errors",
+    "BedrockVCRError": "bedrock_vcr.errors",
+    "BedrockVCRWarning": "bedrock_vcr.errors",
+    "CassetteError": "bedrock_vcr.errors",
+    "CassetteFormatError": "bedrock_vcr.errors",
+    "CassetteNotFoundError": "bedrock_vcr.errors",
+    "CassetteSchemaError": "bedrock_vcr.errors",
+    "ChecksumMismatch": "bedrock_vcr.errors",
+    "ConfigError": "bedrock_vcr.errors",
+    "EventStreamError": "bedrock_vcr.errors",
+    "InvalidRequestError": "bedrock_vcr.errors",
+    "MockVerificationError": "bedrock_vcr.errors",
+    "RequestBodyError": "bedrock_vcr.errors",
+    "RouteExhaustedError": "bedrock_vcr.errors",
+    "SchemaDriftWarning": "bedrock_vcr.errors",
+    "SchemaValidationError": "bedrock_vcr.errors",
+    "SecretInCassetteError": "bedrock_vcr.errors",
+    "ServeConfigError": "bedrock_vcr.errors",
+    "UnexpectedRequestError": "bedrock_vcr.errors",
+    "UnknownModelError": "bedrock_vcr.errors",
+    "UnknownModelWarning": "bedrock_vcr.errors",
+    "UnmatchedRequestError": "bedrock_vcr.errors",
+    "UnsupportedAnswerError": "bedrock_vcr.errors",
+    "cassette_player": "bedrock_vcr.intercept.api",
+    "use_cassette": "bedrock_vcr.intercept.api",
+    "patch_client": "bedrock_vcr.intercept.clients",
+    "watch_clients": "bedrock_vcr.intercept.clients",
+    "BedrockMock": "bedrock_vcr.intercept.mock",
+    "Route": "bedrock_vcr.intercept.mock",
+    "mock_bedrock": "bedrock_vcr.intercept.mock",
+    "CassettePlayer": "bedrock_vcr.intercept.player",
+    "BedrockServer": "bedrock_vcr.server.app",
+    "CassetteSource": "bedrock_vcr.server.app",
+    "ScriptedSource": "bedrock_vcr.server.app",
+    "error_response": "bedrock_vcr.server.app",
+    "SimulationSource": "bedrock_vcr.server.routes_file",
+    "load_config": "bedrock_vcr.server.routes_file",
+    "Answer": "bedrock_vcr.simulation",
+    "Embedding": "bedrock_vcr.simulation",
+    "ToolCall": "bedrock_vcr.simulation",
+    "build_response": "bedrock_vcr.simulation",
+    "CorruptFrame": "bedrock_vcr.simulation.faults",
+    "Disconnect": "bedrock_vcr.simulation.faults",
+    "Fault": "bedrock_vcr.simulation.faults",
+    "StreamError": "bedrock_vcr.simulation.faults",
+    "skip_backoff": "bedrock_vcr.simulation.faults",
+    "mutate": "bedrock_vcr.simulation.mutate",
+    "CassetteReport": "bedrock_vcr.validation.checks",
+    "SchemaAssertions": "bedrock_vcr.validation.checks",
+    "check_interactions": "bedrock_vcr.validation.checks",
+    "Violation": "bedrock_vcr.validation.schemas",
+    "assert_valid_chunk": "bedrock_vcr.validation.schemas",
+    "assert_valid_request": "bedrock_vcr.validation.schemas",
+    "assert_valid_response": "bedrock_vcr.validation.schemas",
+    "bedrock_validation_message": "bedrock_vcr.validation.schemas",
+    "schema_for": "bedrock_vcr.validation.schemas",
+    "validate_chunk": "bedrock_vcr.validation.schemas",
+    "validate_request": "bedrock_vcr.validation.schemas",
+    "validate_response": "bedrock_vcr.validation.schemas",
+    "Header": "bedrock_vcr.wire.eventstream",
+    "HeaderType": "bedrock_vcr.wire.eventstream",
+    "Message": "bedrock_vcr.wire.eventstream",
+    "MessageDecoder": "bedrock_vcr.wire.eventstream",
+    "decode_stream": "bedrock_vcr.wire.eventstream",
+    "encode_message": "bedrock_vcr.wire.eventstream",
+}
 
 __all__ = [
     "Answer",
@@ -81,6 +99,7 @@ __all__ = [
     "BedrockMock",
     "BedrockServer",
     "BedrockVCRError",
+    "BedrockVCRWarning",
     "Cassette",
     "CassetteConfig",
     "CassetteError",
@@ -154,3 +173,77 @@ __all__ = [
     "watch_clients",
     "__version__",
 ]
+
+if TYPE_CHECKING:
+    from .bedrock.models import ModelInfo, resolve_model
+    from .cassettes.cassette import Cassette, CassetteConfig, RecordMode
+    from .cassettes.matching import MatchConfig
+    from .cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+    from .cassettes.vcrpy import ImportReport, convert_file
+    from .errors import (
+        AnswerConflictError,
+        BedrockVCRError,
+        BedrockVCRWarning,
+        CassetteError,
+        CassetteFormatError,
+        CassetteNotFoundError,
+        CassetteSchemaError,
+        ChecksumMismatch,
+        ConfigError,
+        EventStreamError,
+        InvalidRequestError,
+        MockVerificationError,
+        RequestBodyError,
+        RouteExhaustedError,
+        SchemaDriftWarning,
+        SchemaValidationError,
+        SecretInCassetteError,
+        ServeConfigError,
+        UnexpectedRequestError,
+        UnknownModelError,
+        UnknownModelWarning,
+        UnmatchedRequestError,
+        UnsupportedAnswerError,
+    )
+    from .intercept.api import cassette_player, use_cassette
+    from .intercept.clients import patch_client, watch_clients
+    from .intercept.mock import BedrockMock, Route, mock_bedrock
+    from .intercept.player import CassettePlayer
+    from .server.app import BedrockServer, CassetteSource, ScriptedSource, error_response
+    from .server.routes_file import SimulationSource, load_config
+    from .simulation import Answer, Embedding, ToolCall, build_response, mutate
+    from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
+    from .validation.checks import CassetteReport, SchemaAssertions, check_interactions
+    from .validation.schemas import (
+        Violation,
+        assert_valid_chunk,
+        assert_valid_request,
+        assert_valid_response,
+        bedrock_validation_message,
+        schema_for,
+        validate_chunk,
+        validate_request,
+        validate_response,
+    )
+    from .wire.eventstream import (
+        Header,
+        HeaderType,
+        Message,
+        MessageDecoder,
+        decode_stream,
+        encode_message,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'bedrock_vcr' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

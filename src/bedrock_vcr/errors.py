@@ -1,22 +1,49 @@
-"""Exceptions raised by bedrock-vcr.
+"""Every exception and warning bedrock-vcr raises, in one place at the bottom of the layers.
 
-Every exception derives from :class:`BedrockVCRError`. Failures that pytest should report as a
-failed test (rather than an error in the tool) also derive from :class:`AssertionError`; codec and
-configuration errors also derive from :class:`ValueError`. Each class keeps its context as
-attributes and builds its message from them.
+Every exception derives from :class:`BedrockVCRError`, every warning from
+:class:`BedrockVCRWarning`. Failures that pytest should report as a failed test (rather than an
+error in the tool) also derive from :class:`AssertionError`; codec and configuration errors also
+derive from :class:`ValueError`. Each class keeps its context as attributes and builds its
+message from them. Exceptions pickle with their message and attributes intact (pytest-xdist
+sends them between processes), whatever their constructor takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DOCS = "the README section #"
+SCHEMAS_DOCS = "README section #schemas"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class BedrockVCRError(Exception):
     """Base class of every error bedrock-vcr raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # constructors take keyword-only context; pickle the finished message and attributes
+        # instead of calling __init__ again with the message as its only argument
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+class BedrockVCRWarning(UserWarning):
+    """Base class of every warning bedrock-vcr emits."""
 
 
 # --- event-stream codec -----------------------------------------------------------------------
@@ -220,3 +247,264 @@ class ConfigError(BedrockVCRError, ValueError):
 
 class RecordingError(BedrockVCRError):
     """A response could not be recorded faithfully."""
+
+
+# --- the local server -----------------------------------------------------------------------------
+
+
+class ServeConfigError(ConfigError):
+    """A ``serve`` config file or option is invalid; says where (file, route, key) and why."""
+
+    def __init__(self, problem: str, *, where: str, fix: str | None = None) -> None:
+        self.problem = problem
+        self.where = where
+        self.fix = fix
+        text = f"{where}: {problem}"
+        if fix:
+            text += f"\n  fix: {fix}"
+        super().__init__(text)
+
+
+class SimulationError(BedrockVCRError):
+    """A declared outcome cannot answer this request (the server answers it with a 400)."""
+
+    def __init__(self, problem: str, *, route: str) -> None:
+        self.problem = problem
+        self.route = route
+        super().__init__(f"bedrock-vcr {route} cannot answer this request: {problem}")
+
+
+# --- interception ---------------------------------------------------------------------------------
+
+
+class UnfinishedStreamWarning(BedrockVCRWarning):
+    """An async stream being recorded was not read to its end before the cassette closed."""
+
+
+class AsyncClientNotSupported(BedrockVCRError):
+    """An aiobotocore client's HTTP backend cannot be recorded (neither aiohttp nor httpx)."""
+
+
+# --- simulation through bedrock_mock --------------------------------------------------------------
+
+
+class UnexpectedRequestError(BedrockVCRError, AssertionError):
+    """A request matched no route of an active :class:`BedrockMock`."""
+
+    def __init__(self, request: Any, reasons: Sequence[tuple[str, str]]) -> None:
+        self.request = request
+        self.reasons = tuple(reasons)
+        lines = [f"{request.operation} request to model {request.model_id!r} matches no route."]
+        if reasons:
+            lines.append("  routes declared:")
+            lines += [f"    {route}: {why}" for route, why in reasons]
+        else:
+            lines.append("  no route is declared.")
+        lines.append(
+            f"  fix: declare it, e.g. bedrock_mock.on(model_id={request.model_id!r}, "
+            f"operation={request.operation!r}).return_value = Answer(...); or let unmatched "
+            "requests through with passthrough=True."
+        )
+        super().__init__("\n".join(lines))
+
+
+class RouteExhaustedError(BedrockVCRError, AssertionError):
+    """A route's ``side_effect`` sequence ran out of outcomes."""
+
+    def __init__(self, route: object, count: int) -> None:
+        self.route = route
+        self.count = count
+        super().__init__(
+            f"{route} received call #{count} but its side_effect sequence holds only "
+            f"{count - 1} outcome{'s' if count != 2 else ''}.\n  fix: add outcomes to the "
+            "sequence, or set return_value for an answer that repeats."
+        )
+
+
+class MockVerificationError(BedrockVCRError, AssertionError):
+    """At exit: routes never called, outcomes never used, or requests left unanswered."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        lines = ["bedrock_mock expectations not met:"]
+        lines += [f"  - {p}" for p in self.problems]
+        lines.append(
+            "  fix: remove the unused declarations, mark a route optional "
+            "(on(..., optional=True)), or turn the check off with assert_all_called=False "
+            "(@pytest.mark.bedrock_mock(assert_all_called=False) in pytest)."
+        )
+        super().__init__("\n".join(lines))
+
+
+# --- schemas and validation -----------------------------------------------------------------------
+
+
+class UnknownModelWarning(BedrockVCRWarning):
+    """A model id resolved to no schema family, so its payloads were not validated."""
+
+
+class UnknownModelError(BedrockVCRError, LookupError):
+    """Strict validation was asked for a model id whose family is unknown."""
+
+    def __init__(self, model_id: str, *, operation: str, base_id: str | None = None) -> None:
+        self.model_id = model_id
+        self.operation = operation
+        self.base_id = base_id
+        super().__init__(
+            f"{operation}: no schema is known for model {model_id!r}"
+            + (f" (foundation model {base_id!r})" if base_id and base_id != model_id else "")
+            + ".\n  fix: map it to a family with overrides={'<id or pattern>': '<family>'} "
+            f"(families are listed in bedrock_vcr.bedrock.models.FAMILIES; "
+            f"see the {SCHEMAS_DOCS}), "
+            "or validate without strict mode to skip it with a warning."
+        )
+
+
+class SchemaNotFoundError(BedrockVCRError, LookupError):
+    """The model's family has no schema for this kind of message on this operation."""
+
+    def __init__(
+        self, *, model_id: str, family: str, kind: str, operation: str, reason: str
+    ) -> None:
+        self.model_id = model_id
+        self.family = family
+        self.kind = kind
+        self.operation = operation
+        self.reason = reason
+        super().__init__(
+            f"no {kind} schema for {operation} on model {model_id!r} (family {family}): {reason}"
+        )
+
+
+class SchemaValidationError(BedrockVCRError, AssertionError):
+    """A payload does not fit its schema (raised by the ``assert_valid_*`` helpers)."""
+
+    def __init__(
+        self,
+        *,
+        model_id: str,
+        kind: str,
+        operation: str,
+        schema_id: str,
+        violations: Sequence[Any],
+    ) -> None:
+        self.model_id = model_id
+        self.kind = kind
+        self.operation = operation
+        self.schema_id = schema_id
+        self.violations = tuple(violations)
+        count = len(self.violations)
+        lines = [
+            f"{operation} {kind} for model {model_id!r} has {count} schema violation"
+            f"{'s' if count != 1 else ''} (schema {schema_id}):"
+        ]
+        lines += [f"  {v.path} [{v.keyword}]: {v.message}" for v in self.violations]
+        lines.append(
+            f"  fix: correct the payload; `bedrock-vcr schema {model_id}` prints the schema "
+            f"(see the {SCHEMAS_DOCS})."
+        )
+        super().__init__("\n".join(lines))
+
+
+class SchemaPointerError(BedrockVCRError, LookupError):
+    """A JSON pointer into a shipped schema leads nowhere, or not to an ``enum``."""
+
+    def __init__(self, schema_name: str, pointer: str, reason: str) -> None:
+        self.schema_name = schema_name
+        self.pointer = pointer
+        self.reason = reason
+        super().__init__(
+            f"schema {schema_name!r} at {pointer!r}: {reason}.\n  fix: point at a node that "
+            f"holds an enum (`bedrock-vcr schema` prints the shipped schemas)."
+        )
+
+
+class SchemaDriftWarning(BedrockVCRWarning):
+    """Recorded Bedrock traffic does not fit its schema: the schema is wrong or the API changed."""
+
+
+class CassetteSchemaError(BedrockVCRError, AssertionError):
+    """``validate_responses="fail"``: recorded answers do not fit their schemas."""
+
+    def __init__(
+        self, message: str, *, findings: Sequence[Any], cassette: Path | None, recording: bool
+    ) -> None:
+        self.findings = tuple(findings)
+        self.cassette = cassette
+        self.recording = recording
+        super().__init__(message)
+
+
+class InvalidRequestError(SchemaValidationError):
+    """``validate_requests="fail"``: a request made under a cassette breaks its model's schema."""
+
+    def __init__(
+        self,
+        request: Any,
+        violations: Sequence[Any],
+        *,
+        schema_id: str,
+        cassette: Path | None,
+    ) -> None:
+        super().__init__(
+            model_id=request.model_id,
+            kind="request",
+            operation=request.operation,
+            schema_id=schema_id,
+            violations=violations,
+        )
+        self.request = request
+        self.cassette = cassette
+        extra = [f"  cassette: {cassette}"] if cassette is not None else []
+        extra.append(
+            "  validate_requests='fail' raised this; 'bedrock' answers HTTP 400 "
+            "ValidationException as Bedrock would, 'off' lets the request through."
+        )
+        self.args = ("\n".join([str(self.args[0]), *extra]),)
+
+
+class UnsupportedAnswerError(ConfigError):
+    """An answer cannot exist for this model/operation (refused when it is declared)."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        model_id: str | None = None,
+        family: str | None = None,
+        operation: str | None = None,
+        valid: Sequence[str] = (),
+        fix: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.model_id = model_id
+        self.family = family
+        self.operation = operation
+        self.valid = tuple(valid)
+        self.fix = fix
+        where = []
+        if operation:
+            where.append(operation)
+        if model_id:
+            where.append(f"model {model_id!r}")
+        if family:
+            where.append(f"family {family}")
+        text = problem
+        if where:
+            text += f" ({', '.join(where)})"
+        if self.valid:
+            text += f"; valid values: {', '.join(self.valid)}"
+        if fix:
+            text += f"\n  fix: {fix}"
+        super().__init__(text)
+
+
+class AnswerConflictError(BedrockVCRError, AssertionError):
+    """The request being answered contradicts the declared answer (e.g. its max-token setting)."""
+
+    def __init__(self, problem: str, *, model_id: str, operation: str, fix: str) -> None:
+        self.problem = problem
+        self.model_id = model_id
+        self.operation = operation
+        self.fix = fix
+        super().__init__(f"{operation} on {model_id!r}: {problem}\n  fix: {fix}")

@@ -1,7 +1,7 @@
 """A cassette in use: its interactions, the record mode, matching and saving.
 
-This module knows nothing about botocore; :mod:`bedrock_vcr.intercept.clients` turns botocore requests
-into :class:`RecordedRequest` and asks the cassette what to do with them.
+This module knows nothing about botocore; :mod:`bedrock_vcr.intercept.clients` turns botocore
+requests into :class:`RecordedRequest` and asks the cassette what to do with them.
 """
 
 from __future__ import annotations

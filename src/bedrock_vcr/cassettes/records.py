@@ -1,8 +1,8 @@
 """In-memory form of recorded interactions: wire-exact bytes, decoded once.
 
-The cassette file (see :mod:`bedrock_vcr.cassettes.yaml_format`) stores bodies parsed and streams as decoded
-events for people to read; in memory everything is kept as the exact bytes that go back to
-botocore, so replay never re-encodes anything.
+The cassette file (see :mod:`bedrock_vcr.cassettes.yaml_format`) stores bodies parsed and streams
+as decoded events for people to read; in memory everything is kept as the exact bytes that go back
+to botocore, so replay never re-encodes anything.
 """
 
 from __future__ import annotations

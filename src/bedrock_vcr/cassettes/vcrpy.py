@@ -9,16 +9,17 @@ A vcrpy cassette stores each HTTP exchange as it crossed the wire::
       response: {status: {code: 200, message: OK}, headers: {Name: [value, ...]},
                  body: {string: <str | !!binary>}}
 
-This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.cassettes.records.Interaction`
+This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.Interaction`
 objects, so that ``use_cassette`` replays a vcrpy file directly, and :func:`convert_file` writes
 the readable bedrock-vcr format. What is kept:
 
 - the operation and model id, from the request path (interactions that are not one of the four
   Bedrock Runtime operations, such as calls to other AWS services, are skipped and reported);
-- request headers listed in :data:`~bedrock_vcr.cassettes.records.KEPT_REQUEST_HEADERS` only, so signatures,
-  dates, session tokens and SDK bookkeeping never reach a converted cassette;
+- request headers listed in :data:`~bedrock_vcr.cassettes.records.KEPT_REQUEST_HEADERS` only,
+  so signatures, dates, session tokens and SDK bookkeeping never reach a converted cassette;
 - response headers with lower-case names (several values of one header joined with ``", "``, as
-  urllib3 hands them to botocore), minus :data:`~bedrock_vcr.cassettes.records.DROPPED_RESPONSE_HEADERS`;
+  urllib3 hands them to botocore), minus
+  :data:`~bedrock_vcr.cassettes.records.DROPPED_RESPONSE_HEADERS`;
 - plain bodies as their exact bytes; an event-stream body (``application/vnd.amazon.eventstream``
   on a 2xx answer) split into its frames. vcrpy keeps no timing, so every event's offset is 0.
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ..bedrock.models import FAMILIES, UNKNOWN
 from ..cassettes import yaml_format as serialize
-from ..errors import BedrockVCRError
+from ..errors import BedrockVCRError, UnknownModelError
 from ..validation.checks import CassetteReport, PayloadChecker, check_interactions
-from ..validation.schemas import KINDS, OPERATIONS, UnknownModelError, schema_for
+from ..validation.schemas import KINDS, OPERATIONS, schema_for
 
 PATTERNS = ("*.yaml", "*.yml")
 

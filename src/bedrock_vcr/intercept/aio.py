@@ -6,10 +6,10 @@ bodies with ``await raw.content.read(n)`` / ``raw.content.at_eof()`` / ``raw.url
 body with ``await raw.read()``; it closes with ``raw.close()`` or ``raw.release()``.
 
 :class:`AioReplayRaw` serves the same recorded pieces (pre-encoded frames or one body) as
-:class:`bedrock_vcr.intercept.raw.ReplayRaw`, pacing with ``asyncio.sleep``; :class:`AioTeeRaw` wraps a
-live aiohttp response while recording, like :class:`bedrock_vcr.intercept.raw.TeeRaw`. The cassette core
-is shared: handlers answer with the synchronous ``AWSResponse`` and :func:`to_aio_response`
-converts it; only recording needs awaiting (:func:`record`).
+:class:`bedrock_vcr.intercept.raw.ReplayRaw`, pacing with ``asyncio.sleep``; :class:`AioTeeRaw`
+wraps a live aiohttp response while recording, like :class:`bedrock_vcr.intercept.raw.TeeRaw`. The
+cassette core is shared: handlers answer with the synchronous ``AWSResponse`` and
+:func:`to_aio_response` converts it; only recording needs awaiting (:func:`record`).
 
 This module imports aiobotocore and aiohttp; it is imported only when an aiobotocore client
 meets an active handler, so both stay optional.
@@ -30,7 +30,7 @@ from botocore.client import BaseClient
 
 from ..bedrock.operations import BY_NAME
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
-from .clients import AsyncClientNotSupported
+from ..errors import AsyncClientNotSupported, UnfinishedStreamWarning
 from .raw import ReplayRaw, StreamRecorder
 
 if TYPE_CHECKING:
@@ -43,10 +43,6 @@ __all__ = [
     "record",
     "to_aio_response",
 ]
-
-
-class UnfinishedStreamWarning(UserWarning):
-    """An async stream being recorded was not read to its end before the cassette closed."""
 
 
 def _dropped_error() -> aiohttp.ClientPayloadError:
@@ -117,8 +113,8 @@ class AioReplayRaw:
     """Recorded pieces served as aiobotocore reads an ``aiohttp.ClientResponse``.
 
     ``pieces``, ``delays`` and ``dropped`` mean what they mean for
-    :class:`bedrock_vcr.intercept.raw.ReplayRaw`; a dropped body ends with ``aiohttp.ClientPayloadError``
-    as a connection closed mid-response does.
+    :class:`bedrock_vcr.intercept.raw.ReplayRaw`; a dropped body ends with
+    ``aiohttp.ClientPayloadError`` as a connection closed mid-response does.
     """
 
     def __init__(
@@ -181,9 +177,9 @@ class _TeeContent:
 class AioTeeRaw(StreamRecorder):
     """Wraps a live aiohttp event-stream response while recording.
 
-    As :class:`bedrock_vcr.intercept.raw.TeeRaw`: each network chunk is passed on as soon as it arrives
-    and decoded into frames with their arrival offset; when a frame is an exception, the rest
-    of the body is read and the recording finished before that chunk is handed over (the
+    As :class:`bedrock_vcr.intercept.raw.TeeRaw`: each network chunk is passed on as soon as it
+    arrives and decoded into frames with their arrival offset; when a frame is an exception, the
+    rest of the body is read and the recording finished before that chunk is handed over (the
     caller raises there and never reads on). The recording also finishes on ``close()`` when
     the body was read to its end.
     """

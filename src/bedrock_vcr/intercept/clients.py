@@ -5,7 +5,8 @@ Every botocore client of ``bedrock-runtime`` gets, while at least one handler is
 (innermost first) for an answer; a handler returns an ``AWSResponse`` (botocore then skips the
 network and parses it as usual) or ``None`` to pass. When no handler is active, nothing is
 registered on any client. aiobotocore clients get an async hook instead, which awaits a
-handler's ``handle_async`` when it has one and serves answers through :mod:`bedrock_vcr.intercept.aio`.
+handler's ``handle_async`` when it has one and serves answers through
+:mod:`bedrock_vcr.intercept.aio`.
 
 Clients are found through a light tracker installed on the first activation (or by the pytest
 plugin at start-up, so that clients created at import or collection time are covered too): it
@@ -37,10 +38,6 @@ class Handler(Protocol):
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None: ...
-
-
-class AsyncClientNotSupported(BedrockVCRError):
-    """An aiobotocore client's HTTP backend cannot be recorded (neither aiohttp nor httpx)."""
 
 
 _lock = threading.RLock()

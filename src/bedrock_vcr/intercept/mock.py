@@ -11,7 +11,7 @@ request is matched against the routes in the order they were declared (first mat
 route's outcome (an :class:`~bedrock_vcr.simulation.Answer`, an
 :class:`~bedrock_vcr.simulation.Embedding`, a :mod:`~bedrock_vcr.simulation.faults` spec, a recorded
 response or interaction, an exception to raise, or a callable returning one of those) is built
-into a :class:`~bedrock_vcr.cassettes.records.RecordedResponse` and replayed through botocore exactly like a
+into a :class:`~bedrock_vcr.RecordedResponse` and replayed through botocore exactly like a
 cassette, so parsing, retries and stream decoding are botocore's own.
 
 Outcomes are checked when they are declared (a stop reason the route's model lacks, an error the
@@ -20,7 +20,7 @@ that every route was called and every ``side_effect`` sequence consumed (opt out
 ``optional=True`` or for all with ``assert_all_called=False``) and that no request went
 unanswered (``passthrough=True`` lets unmatched requests go on to the next handler instead).
 Retries do not sleep while the mock is active (``skip_backoff=False`` to keep botocore's
-delays; see :func:`bedrock_vcr.simulation.faults.skip_backoff`). ``speed`` paces simulated latency: 0 (the
+delays; see :func:`bedrock_vcr.skip_backoff`). ``speed`` paces simulated latency: 0 (the
 default) does not wait, 1 waits the declared delays, 0.5 half of them.
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,12 @@ from botocore.client import BaseClient
 from ..bedrock.models import resolve_model
 from ..bedrock.operations import OPERATIONS
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
-from ..errors import BedrockVCRError, ConfigError
+from ..errors import (
+    ConfigError,
+    MockVerificationError,
+    RouteExhaustedError,
+    UnexpectedRequestError,
+)
 from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
 from . import clients as interception
 from .player import request_from_botocore
@@ -68,54 +73,6 @@ _NAMES = tuple(op.name for op in OPERATIONS)
 
 
 # --- errors ------------------------------------------------------------------------------------
-
-
-class UnexpectedRequestError(BedrockVCRError, AssertionError):
-    """A request matched no route of an active :class:`BedrockMock`."""
-
-    def __init__(self, request: RecordedRequest, reasons: Sequence[tuple[str, str]]) -> None:
-        self.request = request
-        self.reasons = tuple(reasons)
-        lines = [f"{request.operation} request to model {request.model_id!r} matches no route."]
-        if reasons:
-            lines.append("  routes declared:")
-            lines += [f"    {route}: {why}" for route, why in reasons]
-        else:
-            lines.append("  no route is declared.")
-        lines.append(
-            f"  fix: declare it, e.g. bedrock_mock.on(model_id={request.model_id!r}, "
-            f"operation={request.operation!r}).return_value = Answer(...); or let unmatched "
-            "requests through with passthrough=True."
-        )
-        super().__init__("\n".join(lines))
-
-
-class RouteExhaustedError(BedrockVCRError, AssertionError):
-    """A route's ``side_effect`` sequence ran out of outcomes."""
-
-    def __init__(self, route: Route, count: int) -> None:
-        self.route = route
-        self.count = count
-        super().__init__(
-            f"{route} received call #{count} but its side_effect sequence holds only "
-            f"{count - 1} outcome{'s' if count != 2 else ''}.\n  fix: add outcomes to the "
-            "sequence, or set return_value for an answer that repeats."
-        )
-
-
-class MockVerificationError(BedrockVCRError, AssertionError):
-    """At exit: routes never called, outcomes never used, or requests left unanswered."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
-        lines = ["bedrock_mock expectations not met:"]
-        lines += [f"  - {p}" for p in self.problems]
-        lines.append(
-            "  fix: remove the unused declarations, mark a route optional "
-            "(on(..., optional=True)), or turn the check off with assert_all_called=False "
-            "(@pytest.mark.bedrock_mock(assert_all_called=False) in pytest)."
-        )
-        super().__init__("\n".join(lines))
 
 
 # --- calls and routes --------------------------------------------------------------------------
@@ -274,7 +231,8 @@ class Route:
         elif not isinstance(outcome, (RecordedResponse, Interaction)):
             raise ConfigError(
                 f"{self} cannot answer with {outcome!r}; an outcome is an Answer, Embedding, "
-                "a bedrock_vcr.simulation.faults spec, a RecordedResponse or Interaction, an exception, or "
+                "a Fault, StreamError, Disconnect or CorruptFrame spec, a RecordedResponse or "
+                "Interaction, an exception, or "
                 "a callable taking the request"
             )
 
@@ -351,7 +309,7 @@ class BedrockMock:
     ``bedrock_mock``. Options: ``assert_all_called`` (verify routes at exit, default True),
     ``passthrough`` (unmatched requests go to the next handler or the network instead of
     failing, default False), ``speed`` (latency pacing, default 0), ``skip_backoff`` (default
-    True), ``overrides`` (model id -> family, as in :func:`bedrock_vcr.bedrock.models.resolve_model`;
+    True), ``overrides`` (model id -> family, as in :func:`bedrock_vcr.resolve_model`;
     the same mapping as the ``model_families`` setting), ``validate_requests`` (``bedrock``
     (default): a request that breaks its model's schema gets Bedrock's HTTP 400
     ``ValidationException``, as in production; ``fail``: the test fails; ``off``).

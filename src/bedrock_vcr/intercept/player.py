@@ -243,7 +243,7 @@ class CassettePlayer:
 def _warn_recorded_despite_schema(request: RecordedRequest, path: Path) -> None:
     import warnings
 
-    from ..validation.checks import SchemaDriftWarning
+    from ..errors import SchemaDriftWarning
 
     warnings.warn(
         SchemaDriftWarning(

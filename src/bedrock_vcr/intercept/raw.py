@@ -119,8 +119,8 @@ def replay_response(url: str, response: RecordedResponse, speed: float = 0.0) ->
 
 
 class StreamRecorder:
-    """What both tees (sync here, async in :mod:`bedrock_vcr.intercept.aio`) share: decoding a live body
-    into frames with their arrival offsets, and finishing the recording exactly once."""
+    """What both tees (sync here, async in :mod:`bedrock_vcr.intercept.aio`) share: decoding a live
+    body into frames with their arrival offsets, and finishing the recording exactly once."""
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ How a request is answered, in order:
 5. the sources, in order; the first answer wins;
 6. no answer: ``404 ResourceNotFoundException`` saying why nothing matched.
 
-A model is *known* when :func:`bedrock_vcr.bedrock.models.resolve_model` names its family, when it is
+A model is *known* when :func:`bedrock_vcr.resolve_model` names its family, when it is
 the ARN of a custom, provisioned or imported model (which carry no family in their id), or when a
 source says so (``knows_model``: a cassette knows the models it recorded, a scripted source the
 ``models`` it is given, a simulation the models its routes name).

@@ -51,7 +51,7 @@ import yaml
 
 from ..bedrock.models import resolve_model
 from ..cassettes.records import RecordedRequest, RecordedResponse
-from ..errors import BedrockVCRError, ConfigError
+from ..errors import BedrockVCRError, ServeConfigError, SimulationError
 from ..intercept.mock import BedrockMock, Route
 from ..simulation import Answer, Embedding, ToolCall, faults, prompt_text
 
@@ -79,19 +79,6 @@ _STREAM_ERROR_KEYS = (
     "original_message",
     "answer",
 )
-
-
-class ServeConfigError(ConfigError):
-    """A ``serve`` config file or option is invalid; says where (file, route, key) and why."""
-
-    def __init__(self, problem: str, *, where: str, fix: str | None = None) -> None:
-        self.problem = problem
-        self.where = where
-        self.fix = fix
-        text = f"{where}: {problem}"
-        if fix:
-            text += f"\n  fix: {fix}"
-        super().__init__(text)
 
 
 def _unknown(keys: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
@@ -266,7 +253,7 @@ def route_spec(data: Any, where: str) -> RouteSpec:
 
 
 class SimulationSource:
-    """A server source answering from routes (a :class:`~bedrock_vcr.intercept.mock.BedrockMock` inside).
+    """A server source answering from routes (a :class:`~bedrock_vcr.BedrockMock` inside).
 
     Thread-safe: requests from concurrent connections pick their route and outcome one at a
     time; building and sending the answer happen outside the lock.
@@ -322,15 +309,6 @@ class SimulationSource:
             return self.mock.build(chosen, request)
         except BedrockVCRError as exc:
             raise SimulationError(str(exc), route=route.name or "") from exc
-
-
-class SimulationError(BedrockVCRError):
-    """A declared outcome cannot answer this request (the server answers it with a 400)."""
-
-    def __init__(self, problem: str, *, route: str) -> None:
-        self.problem = problem
-        self.route = route
-        super().__init__(f"bedrock-vcr {route} cannot answer this request: {problem}")
 
 
 # --- files and options --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 An :class:`Answer` is provider-neutral: the text (or its stream pieces), a stop reason, token
 counts and timing. :func:`build_response` encodes it for one concrete request as a
-:class:`~bedrock_vcr.cassettes.records.RecordedResponse` (a plain JSON body for ``InvokeModel``/``Converse``,
+:class:`~bedrock_vcr.RecordedResponse` (a plain JSON body for ``InvokeModel``/``Converse``,
 event-stream frames for the streaming operations), which then travels the same botocore path as a
 replayed recording. :class:`Embedding` does the same for embedding models.
 
@@ -34,9 +34,9 @@ The package, from the bottom up (each module imports only those above it):
 
 from __future__ import annotations
 
+from ..errors import AnswerConflictError, UnsupportedAnswerError
 from .answer import Answer, Embedding
 from .embeddings import embedding_vector
-from .errors import AnswerConflictError, UnsupportedAnswerError
 from .families import (
     EMBEDDING_FAMILIES,
     FAMILIES,

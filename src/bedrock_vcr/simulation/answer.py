@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..bedrock.models import ModelInfo, resolve_model
-from ..errors import ConfigError
-from .errors import UnsupportedAnswerError
+from ..errors import ConfigError, UnsupportedAnswerError
 from .families import EMBEDDING_FAMILIES, NEUTRAL_STOP_REASONS, all_stop_reasons
 from .render import ToolCall
 from .selection import family_for, operations_of

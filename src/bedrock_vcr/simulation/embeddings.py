@@ -14,8 +14,8 @@ from typing import Any
 
 from ..bedrock.models import resolve_model
 from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..errors import AnswerConflictError
 from .answer import Embedding
-from .errors import AnswerConflictError
 from .render import json_body, request_id
 from .tokens import estimate_tokens
 

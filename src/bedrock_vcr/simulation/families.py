@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import UnsupportedAnswerError
 from . import ai21, amazon, anthropic, cohere, converse, meta, mistral
-from .errors import UnsupportedAnswerError
 from .render import Chunks, Render
 
 #: Neutral stop reasons, mapped to each family's native value.

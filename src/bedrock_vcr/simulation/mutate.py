@@ -419,7 +419,7 @@ def truncated(
 
 def with_fault(interaction: Interaction, fault: FaultSpec) -> Interaction:
     """The recorded stream broken as ``fault`` says (its ``answer`` is ignored: the recording is
-    the stream), or the answer replaced by an HTTP error (:class:`~bedrock_vcr.simulation.faults.Fault`)."""
+    the stream), or the answer replaced by an HTTP error (:class:`~bedrock_vcr.Fault`)."""
     request, response = interaction.request, _response(interaction)
     if isinstance(fault, faults.Fault):
         fault.check(request.operation)

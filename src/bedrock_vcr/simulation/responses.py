@@ -10,10 +10,10 @@ from collections.abc import Mapping
 
 from ..bedrock.models import resolve_model
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from ..errors import AnswerConflictError
 from ..intercept.raw import STREAM_CONTENT_TYPE
 from .answer import Answer, Embedding
 from .embeddings import build_embedding
-from .errors import AnswerConflictError
 from .families import STREAMING, Family
 from .render import Render, json_body, request_id
 from .selection import family_for

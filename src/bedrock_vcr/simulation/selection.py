@@ -11,7 +11,7 @@ from typing import Any
 
 from ..bedrock.models import ModelInfo, resolve_model
 from ..cassettes.records import RecordedRequest
-from .errors import UnsupportedAnswerError
+from ..errors import UnsupportedAnswerError
 from .families import (
     EMBEDDING_FAMILIES,
     FAMILIES,

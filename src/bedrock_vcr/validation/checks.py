@@ -1,7 +1,7 @@
 """Where schema validation runs: replayed requests, recordings, loaded cassettes, the CLI.
 
-:mod:`bedrock_vcr.validation.schemas` knows the schemas; this module decides when to call it and what to
-do with what it finds. Four settings (``use_cassette`` options, marker arguments or
+:mod:`bedrock_vcr.validation.schemas` knows the schemas; this module decides when to call it and
+what to do with what it finds. Four settings (``use_cassette`` options, marker arguments or
 ``bedrock_vcr_config`` keys) steer it:
 
 ``validate_requests``
@@ -14,8 +14,9 @@ do with what it finds. Four settings (``use_cassette`` options, marker arguments
     cassette is loaded: ``"warn"`` (default) emits a :class:`SchemaDriftWarning`, ``"fail"`` raises
     :class:`CassetteSchemaError`, ``"off"`` skips them.
 ``strict_models``
-    A model id with no known schema raises :class:`~bedrock_vcr.validation.schemas.UnknownModelError`
-    instead of being skipped with a one-time warning.
+    A model id with no known schema raises
+    :class:`~bedrock_vcr.validation.schemas.UnknownModelError` instead of being skipped with a
+    one-time warning.
 ``model_families``
     ``{model id or fnmatch pattern: family}`` for custom, imported or provisioned models.
 
@@ -41,13 +42,18 @@ from typing import TYPE_CHECKING, Any
 from ..bedrock.models import FAMILIES, resolve_model
 from ..bedrock.operations import STREAMING
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from ..errors import BedrockVCRError, ConfigError
+from ..errors import (
+    BedrockVCRError,
+    CassetteSchemaError,
+    ConfigError,
+    InvalidRequestError,
+    SchemaDriftWarning,
+    SchemaNotFoundError,
+)
 from ..intercept.raw import replay_response
 from .schemas import (
     ERROR_TYPE,
     OPERATIONS,
-    SchemaNotFoundError,
-    SchemaValidationError,
     Violation,
     assert_valid_chunk,
     assert_valid_request,
@@ -144,10 +150,6 @@ class ValidationSettings:
 # --- what is found, and how it is reported -----------------------------------------------------
 
 
-class SchemaDriftWarning(UserWarning):
-    """Recorded Bedrock traffic does not fit its schema: the schema is wrong or the API changed."""
-
-
 @dataclass(frozen=True)
 class Finding:
     """One violation in a recorded interaction, located by file, interaction and part.
@@ -199,52 +201,15 @@ def drift_message(findings: Sequence[Finding], *, cassette: Path | None, recordi
     return "\n".join(lines)
 
 
-class CassetteSchemaError(BedrockVCRError, AssertionError):
-    """``validate_responses="fail"``: recorded answers do not fit their schemas."""
-
-    def __init__(
-        self, findings: Sequence[Finding], *, cassette: Path | None, recording: bool
-    ) -> None:
-        self.findings = tuple(findings)
-        self.cassette = cassette
-        self.recording = recording
-        super().__init__(drift_message(self.findings, cassette=cassette, recording=recording))
-
-
-class InvalidRequestError(SchemaValidationError):
-    """``validate_requests="fail"``: a request made under a cassette breaks its model's schema."""
-
-    def __init__(
-        self,
-        request: RecordedRequest,
-        violations: Sequence[Violation],
-        *,
-        cassette: Path | None,
-        overrides: Mapping[str, str] | None = None,
-    ) -> None:
-        try:
-            body = request.json if request.is_json else None
-            schema = schema_for(
-                request.model_id, "request", request.operation, overrides=overrides, body=body
-            )
-            schema_id = str(schema.get("$id", "?"))
-        except (BedrockVCRError, ValueError):
-            schema_id = "?"
-        super().__init__(
-            model_id=request.model_id,
-            kind="request",
-            operation=request.operation,
-            schema_id=schema_id,
-            violations=violations,
+def _schema_id(request: RecordedRequest, overrides: Mapping[str, str] | None) -> str:
+    try:
+        body = request.json if request.is_json else None
+        schema = schema_for(
+            request.model_id, "request", request.operation, overrides=overrides, body=body
         )
-        self.request = request
-        self.cassette = cassette
-        extra = [f"  cassette: {cassette}"] if cassette is not None else []
-        extra.append(
-            "  validate_requests='fail' raised this; 'bedrock' answers HTTP 400 "
-            "ValidationException as Bedrock would, 'off' lets the request through."
-        )
-        self.args = ("\n".join([str(self.args[0]), *extra]),)
+        return str(schema.get("$id", "?"))
+    except (BedrockVCRError, ValueError):
+        return "?"
 
 
 def validation_exception(violations: Sequence[Violation]) -> RecordedResponse:
@@ -473,7 +438,10 @@ class RequestValidator:
     def reject(self, request: RecordedRequest, violations: Sequence[Violation]) -> RecordedResponse:
         if self.settings.validate_requests == "fail":
             raise InvalidRequestError(
-                request, violations, cassette=self.cassette, overrides=self.payloads.overrides
+                request,
+                violations,
+                schema_id=_schema_id(request, self.payloads.overrides),
+                cassette=self.cassette,
             )
         return validation_exception(violations)
 
@@ -569,7 +537,10 @@ class CassetteChecks:
     def _report(self, findings: Sequence[Finding], *, recording: bool) -> None:
         path = self.cassette.path
         if self.settings.validate_responses == "fail":
-            raise CassetteSchemaError(findings, cassette=path, recording=recording)
+            message = drift_message(findings, cassette=path, recording=recording)
+            raise CassetteSchemaError(
+                message, findings=findings, cassette=path, recording=recording
+            )
         warnings.warn(
             drift_message(findings, cassette=path, recording=recording),
             SchemaDriftWarning,

@@ -35,8 +35,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as _JSONSchemaError
 
 from bedrock_vcr.bedrock.models import UNKNOWN, ModelInfo, resolve_model
-from bedrock_vcr.errors import BedrockVCRError
 from bedrock_vcr.validation.fastcheck import compile_schema
+
+from ..errors import (
+    SchemaNotFoundError,
+    SchemaPointerError,
+    SchemaValidationError,
+    UnknownModelError,
+    UnknownModelWarning,
+)
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
 ERROR_TYPE = "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"
@@ -60,70 +67,6 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
-
-
-class UnknownModelWarning(UserWarning):
-    """A model id resolved to no schema family, so its payloads were not validated."""
-
-
-class UnknownModelError(BedrockVCRError, LookupError):
-    """Strict validation was asked for a model id whose family is unknown."""
-
-    def __init__(self, model_id: str, *, operation: str, base_id: str | None = None) -> None:
-        self.model_id = model_id
-        self.operation = operation
-        self.base_id = base_id
-        super().__init__(
-            f"{operation}: no schema is known for model {model_id!r}"
-            + (f" (foundation model {base_id!r})" if base_id and base_id != model_id else "")
-            + ".\n  fix: map it to a family with overrides={'<id or pattern>': '<family>'} "
-            f"(families are listed in bedrock_vcr.bedrock.models.FAMILIES; see the {_README}), "
-            "or validate without strict mode to skip it with a warning."
-        )
-
-
-class SchemaNotFoundError(BedrockVCRError, LookupError):
-    """The model's family has no schema for this kind of message on this operation."""
-
-    def __init__(self, *, model_id: str, family: str, kind: str, operation: str) -> None:
-        self.model_id = model_id
-        self.family = family
-        self.kind = kind
-        self.operation = operation
-        super().__init__(
-            f"no {kind} schema for {operation} on model {model_id!r} (family {family}): "
-            f"{_why_no_schema(family, kind, operation)}"
-        )
-
-
-class SchemaValidationError(BedrockVCRError, AssertionError):
-    """A payload does not fit its schema (raised by the ``assert_valid_*`` helpers)."""
-
-    def __init__(
-        self,
-        *,
-        model_id: str,
-        kind: str,
-        operation: str,
-        schema_id: str,
-        violations: Sequence[Violation],
-    ) -> None:
-        self.model_id = model_id
-        self.kind = kind
-        self.operation = operation
-        self.schema_id = schema_id
-        self.violations = tuple(violations)
-        count = len(self.violations)
-        lines = [
-            f"{operation} {kind} for model {model_id!r} has {count} schema violation"
-            f"{'s' if count != 1 else ''} (schema {schema_id}):"
-        ]
-        lines += [f"  {v.path} [{v.keyword}]: {v.message}" for v in self.violations]
-        lines.append(
-            f"  fix: correct the payload; `bedrock-vcr schema {model_id}` prints the schema "
-            f"(see the {_README})."
-        )
-        super().__init__("\n".join(lines))
 
 
 # --- schema loading ----------------------------------------------------------------------------
@@ -152,19 +95,6 @@ def _load(name: str) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
         schema: dict[str, Any] = json.load(fh)
     return schema
-
-
-class SchemaPointerError(BedrockVCRError, LookupError):
-    """A JSON pointer into a shipped schema leads nowhere, or not to an ``enum``."""
-
-    def __init__(self, schema_name: str, pointer: str, reason: str) -> None:
-        self.schema_name = schema_name
-        self.pointer = pointer
-        self.reason = reason
-        super().__init__(
-            f"schema {schema_name!r} at {pointer!r}: {reason}.\n  fix: point at a node that "
-            f"holds an enum (`bedrock-vcr schema` prints the shipped schemas)."
-        )
 
 
 def enum_at(schema_name: str, pointer: str) -> tuple[Any, ...]:
@@ -326,7 +256,11 @@ def _select(
     name = _schema_name(info, kind, operation, body)
     if name is None:
         raise SchemaNotFoundError(
-            model_id=model_id, family=info.family, kind=kind, operation=operation
+            model_id=model_id,
+            family=info.family,
+            kind=kind,
+            operation=operation,
+            reason=_why_no_schema(info.family, kind, operation),
         )
     variants = info.variants
     if operation == "InvokeModelWithResponseStream":
