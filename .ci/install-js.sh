@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the AWS SDK for JavaScript v3 that tests/test_server_js.py drives against the local
-# server, into tests/js/node_modules, exactly as pinned by tests/js/package-lock.json.
+# server, into tests/server/js/node_modules, exactly as pinned by tests/server/js/package-lock.json.
 #
 # Without Node.js (>= 18) and npm it prints why and exits 0: those tests then skip. Set
 # REQUIRE_JS=1 to make that an error instead (CI, where the JavaScript tests must run).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-harness="$root/tests/js"
+harness="$root/tests/server/js"
 
 missing() {
   if [[ "${REQUIRE_JS:-0}" == "1" ]]; then
@@ -32,4 +32,4 @@ fi
 node --no-warnings -e 'import("@aws-sdk/client-bedrock-runtime").then(() => console.log(
   "install-js: @aws-sdk/client-bedrock-runtime " +
   require("./node_modules/@aws-sdk/client-bedrock-runtime/package.json").version +
-  " ready in tests/js/node_modules"))'
+  " ready in tests/server/js/node_modules"))'

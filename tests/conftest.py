@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,13 +8,6 @@ import pytest
 from bedrock_vcr.server.app import BedrockServer, ScriptedSource
 
 from . import scripted
-
-REAL_CASSETTES = Path(
-    os.environ.get(
-        "BEDROCK_VCR_REAL_CASSETTES",
-        Path(__file__).resolve().parents[2] / "shared" / "real-cassettes",
-    )
-)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from bedrock_vcr.validation.schemas import validate_chunk, validate_request, val
 ROOT = Path(
     os.environ.get(
         "BEDROCK_VCR_REAL_CASSETTES",
-        Path(__file__).resolve().parents[2] / "shared" / "real-cassettes",
+        Path(__file__).resolve().parents[3] / "shared" / "real-cassettes",
     )
 )
 OPERATIONS = {

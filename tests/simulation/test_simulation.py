@@ -16,7 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from bedrock_vcr.cassettes.records import RecordedRequest
 from bedrock_vcr.errors import AnswerConflictError, SchemaPointerError, UnsupportedAnswerError
@@ -42,13 +41,14 @@ from bedrock_vcr.validation.schemas import (
     validate_response,
 )
 
+from ..helpers import ONE_RETRY
+
 pytestmark = pytest.mark.usefixtures("aws_env")
 
 TEXT = "The quick brown fox jumps over the lazy dog."  # 44 characters: 11 tokens
 TEXT_TOKENS = 11
 INPUT_TOKENS = 17
 PROMPT = "Tell me a joke"
-NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
 
 # family -> (model id, request body for a max-token setting)
 MODELS: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
@@ -205,7 +205,7 @@ def _read_chunks(family: str, chunks: list[dict[str, Any]]) -> Seen:
 
 
 def _client() -> Any:
-    return boto3.client("bedrock-runtime", region_name="us-east-1", config=NO_RETRY)
+    return boto3.client("bedrock-runtime", region_name="us-east-1", config=ONE_RETRY)
 
 
 # --- the proof: every family x stop reason x operation -----------------------------------------
@@ -456,7 +456,7 @@ STOP_KEYS = frozenset(
 )
 # Families whose schemas have no stop-reason enum, so the table lists the values itself.
 NO_SCHEMA_ENUM = {"ai21.j2": "finishReason.reason is a free string"}
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 def _family_schemas(family: str) -> list[str]:

@@ -48,7 +48,7 @@ from bedrock_vcr.server.routes_file import (
 from bedrock_vcr.simulation import faults
 from bedrock_vcr.wire.eventstream import decode_stream
 
-from .conftest import REAL_CASSETTES
+from ..helpers import REAL_CASSETTES
 
 LLAMA = "meta.llama3-8b-instruct-v1:0"
 NOVA = "us.amazon.nova-lite-v1:0"

@@ -12,14 +12,14 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
 
 from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent, use_cassette
 from bedrock_vcr.intercept.mock import BedrockMock
 from bedrock_vcr.server.app import BedrockServer, ScriptedSource
 from bedrock_vcr.simulation import Answer
 
-from . import scripted
+from .. import scripted
+from ..helpers import NO_RETRY
 
 aiobotocore_session = pytest.importorskip("aiobotocore.session")
 aiohttp = pytest.importorskip("aiohttp")
@@ -28,7 +28,6 @@ from bedrock_vcr.errors import UnfinishedStreamWarning  # noqa: E402  (needs aio
 
 LLAMA = "meta.llama3-70b-instruct-v1:0"
 NOVA = "us.amazon.nova-lite-v1:0"
-NO_RETRY = Config(retries={"max_attempts": 0, "mode": "standard"})
 OPERATIONS = ["invoke_model", "invoke_model_with_response_stream", "converse", "converse_stream"]
 
 pytestmark = pytest.mark.usefixtures("aws_env")

@@ -15,11 +15,11 @@ from botocore.config import Config
 from bedrock_vcr import UnmatchedRequestError, use_cassette
 from bedrock_vcr.server.app import BedrockServer
 
-from . import scripted
+from .. import scripted
+from ..helpers import NO_RETRY
 
 LLAMA = "meta.llama3-70b-instruct-v1:0"
 NOVA = "us.amazon.nova-lite-v1:0"
-NO_RETRY = Config(retries={"max_attempts": 0, "mode": "standard"})
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 

@@ -1,14 +1,13 @@
 """The ``application/vnd.amazon.eventstream`` codec.
 
-Three independent references check it: the botocore test vectors kept in
-``../shared/real-cassettes/eventstream-vectors/`` (skipped when absent), a frame builder written
-here from the wire description (prelude, headers, payload, CRC32s), and botocore's own decoder.
+Three independent references check it: botocore's own test vectors, vendored in ``vectors/``
+(see its README for the source), a frame builder written here from the wire description
+(prelude, headers, payload, CRC32s), and botocore's own decoder.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import uuid
@@ -36,21 +35,10 @@ from bedrock_vcr.wire.eventstream import (
     encode_message,
 )
 
-
-def real_cassettes() -> Path:
-    override = os.environ.get("BEDROCK_VCR_REAL_CASSETTES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "shared" / "real-cassettes"
-
-
-VECTORS_FILE = real_cassettes() / "eventstream-vectors" / "botocore_eventstream_vectors.json"
-SKIP_VECTORS = pytest.mark.skip(reason=f"event-stream vectors not found at {VECTORS_FILE}")
+VECTORS_FILE = Path(__file__).parent / "vectors" / "botocore_eventstream_vectors.json"
 
 
 def _vector_params(kind: str) -> list[Any]:
-    if not VECTORS_FILE.is_file():
-        return [pytest.param(None, id="vectors-absent", marks=SKIP_VECTORS)]
     data = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
     return [pytest.param(v, id=v["name"]) for v in data[kind]]
 

@@ -16,7 +16,7 @@ from bedrock_vcr import Interaction, RecordedRequest, RecordedResponse, StreamEv
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cli.main import main
 
-from .conftest import REAL_CASSETTES
+from ..helpers import REAL_CASSETTES
 
 LLAMA = "meta.llama3-70b-instruct-v1:0"
 LLAMA_ANSWER = {

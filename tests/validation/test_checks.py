@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from bedrock_vcr import (
     ConfigError,
@@ -42,6 +41,8 @@ from bedrock_vcr.validation.checks import (
 )
 from bedrock_vcr.validation.schemas import ERROR_TYPE
 
+from ..helpers import NO_RETRY
+
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -50,7 +51,6 @@ TITAN = "amazon.titan-text-express-v1"
 COHERE_EMBED = "cohere.embed-english-v3"
 JAMBA = "ai21.jamba-1-5-mini-v1:0"
 NOVA = "us.amazon.nova-lite-v1:0"
-NO_RETRY = Config(retries={"max_attempts": 0, "mode": "standard"})
 
 LLAMA_ANSWER = {
     "generation": "hi",

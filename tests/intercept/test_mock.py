@@ -23,16 +23,17 @@ from bedrock_vcr.intercept.mock import BedrockMock, mock_bedrock
 from bedrock_vcr.server.app import BedrockServer
 from bedrock_vcr.simulation import Answer
 
+from ..helpers import ONE_RETRY
+
 pytestmark = pytest.mark.usefixtures("aws_env")
 pytest_plugins = ["pytester"]
 
 LLAMA = "meta.llama3-8b-instruct-v1:0"
 CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
-NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
 
 
 def _client() -> Any:
-    return boto3.client("bedrock-runtime", region_name="us-east-1", config=NO_RETRY)
+    return boto3.client("bedrock-runtime", region_name="us-east-1", config=ONE_RETRY)
 
 
 def _generate(client: Any, prompt: str = "hi", model_id: str = LLAMA) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +33,6 @@ import botocore.session
 import pytest
 import yaml
 from botocore.awsrequest import AWSResponse
-from botocore.config import Config
 from botocore.eventstream import EventStream, EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 from botocore.model import Shape
@@ -46,14 +44,9 @@ from bedrock_vcr import use_cassette
 from bedrock_vcr.cassettes import records as model
 from bedrock_vcr.cassettes.vcrpy import convert_file
 
-REAL_CASSETTES = Path(
-    os.environ.get(
-        "BEDROCK_VCR_REAL_CASSETTES",
-        Path(__file__).resolve().parents[2] / "shared" / "real-cassettes",
-    )
-)
+from ..helpers import NO_RETRY, REAL_CASSETTES
+
 FOLDERS = ("openllmetry", "otel-contrib")
-NO_RETRY = Config(retries={"total_max_attempts": 1})
 STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 pytestmark = pytest.mark.usefixtures("aws_env")

@@ -35,7 +35,8 @@ from bedrock_vcr.cassettes.vcrpy import (
 )
 from bedrock_vcr.server.app import BedrockServer
 
-from .test_real_cassettes_replay import NO_RETRY, Call, load_recorded, outcome
+from ..helpers import NO_RETRY
+from ..intercept.test_real_cassettes_replay import Call, load_recorded, outcome
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 

@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
 
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest
 from bedrock_vcr.errors import ConfigError, UnsupportedAnswerError
@@ -23,17 +22,18 @@ from bedrock_vcr.intercept.mock import BedrockMock
 from bedrock_vcr.simulation import Answer, ToolCall, build_response, faults, mutate
 from bedrock_vcr.validation.schemas import validate_chunk, validate_response
 
+from ..helpers import ONE_RETRY
+
 pytestmark = pytest.mark.usefixtures("aws_env")
 
 REAL = Path(
     os.environ.get(
         "BEDROCK_VCR_REAL_CASSETTES",
-        Path(__file__).resolve().parents[2] / "shared" / "real-cassettes",
+        Path(__file__).resolve().parents[3] / "shared" / "real-cassettes",
     )
 )
 LLAMA = "meta.llama3-8b-instruct-v1:0"
 CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
-NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
 
 
 def _recorded(operation: str, model_id: str, body: dict[str, Any], answer: Answer) -> Interaction:
@@ -68,7 +68,7 @@ def _replay(interaction: Interaction) -> Any:
     request = interaction.request
     with BedrockMock() as mock:
         mock.on(model_id=request.model_id, return_value=interaction)
-        client = boto3.client("bedrock-runtime", region_name="us-east-1", config=NO_RETRY)
+        client = boto3.client("bedrock-runtime", region_name="us-east-1", config=ONE_RETRY)
         if request.operation == "InvokeModel":
             result = client.invoke_model(modelId=request.model_id, body=request.body)
             return json.loads(result["body"].read()), result["ResponseMetadata"]["HTTPHeaders"]
@@ -144,7 +144,7 @@ def test_fault_at_chunk_n_keeps_the_recorded_frames(
     assert kept == [e.frame for e in recorded.response.events[:received]]
     with BedrockMock() as mock:
         mock.on(return_value=variant)
-        client = boto3.client("bedrock-runtime", region_name="us-east-1", config=NO_RETRY)
+        client = boto3.client("bedrock-runtime", region_name="us-east-1", config=ONE_RETRY)
         result = client.invoke_model_with_response_stream(modelId=LLAMA, body=b'{"prompt":"hi"}')
         seen = []
         with pytest.raises(error):
