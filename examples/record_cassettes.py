@@ -34,9 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent
+from bedrock_vcr import (
+    BedrockServer,
+    RecordedRequest,
+    RecordedResponse,
+    ScriptedSource,
+    StreamEvent,
+    error_response,
+)
 from bedrock_vcr.cassettes.yaml_format import load_file
-from bedrock_vcr.server.app import BedrockServer, ScriptedSource, error_response
 from bedrock_vcr.validation.schemas import (
     bedrock_validation_message,
     validate_chunk,

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent
-from bedrock_vcr.server.app import error_response
+from bedrock_vcr.cassettes.records import error_response
 
 STREAM_GAP = 0.05  # seconds between scripted stream events
 

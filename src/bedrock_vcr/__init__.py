@@ -60,7 +60,7 @@ _EXPORTS: dict[str, str] = {
     "BedrockServer": "bedrock_vcr.server.app",
     "CassetteSource": "bedrock_vcr.server.app",
     "ScriptedSource": "bedrock_vcr.server.app",
-    "error_response": "bedrock_vcr.server.app",
+    "error_response": "bedrock_vcr.cassettes.records",
     "SimulationSource": "bedrock_vcr.server.routes_file",
     "load_config": "bedrock_vcr.server.routes_file",
     "Answer": "bedrock_vcr.simulation",
@@ -178,7 +178,13 @@ if TYPE_CHECKING:
     from .bedrock.models import ModelInfo, resolve_model
     from .cassettes.cassette import Cassette, CassetteConfig, RecordMode
     from .cassettes.matching import MatchConfig
-    from .cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+    from .cassettes.records import (
+        Interaction,
+        RecordedRequest,
+        RecordedResponse,
+        StreamEvent,
+        error_response,
+    )
     from .cassettes.vcrpy import ImportReport, convert_file
     from .errors import (
         AnswerConflictError,
@@ -209,7 +215,7 @@ if TYPE_CHECKING:
     from .intercept.clients import patch_client, watch_clients
     from .intercept.mock import BedrockMock, Route, mock_bedrock
     from .intercept.player import CassettePlayer
-    from .server.app import BedrockServer, CassetteSource, ScriptedSource, error_response
+    from .server.app import BedrockServer, CassetteSource, ScriptedSource
     from .server.routes_file import SimulationSource, load_config
     from .simulation import Answer, Embedding, ToolCall, build_response, mutate
     from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff

@@ -14,12 +14,15 @@ import boto3
 import pytest
 
 from bedrock_vcr import (
+    BedrockServer,
     ConfigError,
     Interaction,
     RecordedRequest,
     RecordedResponse,
+    ScriptedSource,
     StreamEvent,
     UnmatchedRequestError,
+    error_response,
     use_cassette,
 )
 from bedrock_vcr.cassettes import yaml_format as serialize
@@ -32,7 +35,6 @@ from bedrock_vcr.errors import (
     UnknownModelWarning,
 )
 from bedrock_vcr.intercept import settings as config
-from bedrock_vcr.server.app import BedrockServer, ScriptedSource, error_response
 from bedrock_vcr.validation.checks import (
     RequestValidator,
     SchemaAssertions,

@@ -54,3 +54,8 @@ def parse_path(path: str) -> tuple[Operation, str] | None:
 def model_path(model_id: str, operation: str) -> str:
     """The path botocore sends for ``model_id`` (``:`` and ``/`` percent-encoded)."""
     return f"/model/{quote(model_id, safe='-._~')}/{BY_NAME[operation].suffix}"
+
+
+STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+# what Bedrock appends to the error code in its x-amzn-ErrorType header
+ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"

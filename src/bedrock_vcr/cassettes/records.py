@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..wire.eventstream import Header, HeaderType, Message
 
 #: Request headers worth keeping: they change what Bedrock answers.
@@ -137,3 +139,17 @@ class Interaction:
     request: RecordedRequest
     response: RecordedResponse | None = None  # None while a recording is still in flight
     recorded_at: str | None = None
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> RecordedResponse:
+    """A Bedrock-shaped error: ``x-amzn-ErrorType`` header and ``{"message": ...}`` body."""
+    body = json.dumps({"message": message, **extra}, separators=(",", ":")).encode()
+    return RecordedResponse(
+        status,
+        {
+            "content-type": "application/json",
+            "x-amzn-errortype": code + ERROR_TYPE_SUFFIX,
+            "x-amzn-requestid": str(uuid.uuid4()),
+        },
+        body=body,
+    )

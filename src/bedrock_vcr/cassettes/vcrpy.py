@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from ..bedrock.operations import parse_path
+from ..bedrock.operations import STREAM_CONTENT_TYPE, parse_path
 from ..errors import CassetteError, CassetteFormatError, EventStreamError
 from ..wire.eventstream import MessageDecoder
 from . import yaml_format as serialize
@@ -53,7 +53,6 @@ from .records import (
 
 #: vcrpy's cassette format versions this module reads (vcrpy has written version 1 since 2014).
 VCRPY_VERSIONS = (1,)
-STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 _FIX = (
     "the file looks like a vcrpy cassette but this entry is not one vcrpy writes; re-record it "
     "with vcrpy, or correct the entry named above"

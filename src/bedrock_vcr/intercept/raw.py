@@ -19,8 +19,6 @@ from urllib3.exceptions import ProtocolError
 from ..cassettes.records import RecordedResponse, StreamEvent
 from ..wire.eventstream import MessageDecoder
 
-STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
-
 
 class ReplayRaw:
     """A response body made of recorded pieces, optionally paced.

@@ -52,16 +52,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..bedrock.models import resolve_model
-from ..bedrock.operations import parse_path
+from ..bedrock.operations import STREAM_CONTENT_TYPE, parse_path
 from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
-from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..cassettes.records import RecordedRequest, RecordedResponse, error_response
 from ..errors import BedrockVCRError, CassetteNotFoundError
-from ..intercept.raw import STREAM_CONTENT_TYPE
 
 #: Largest request body accepted, in bytes: the service model's limit on an InvokeModel body.
 MAX_BODY = 25_000_000
-ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 #: Bedrock's message for a model id that passes the pattern but names no model.
 INVALID_MODEL_MESSAGE = "The provided model identifier is invalid."
 #: Seconds a stopping server lets requests in flight finish before closing their connections.
@@ -95,20 +93,6 @@ class Source(Protocol):
     (see the module docstring) and ``explain(request) -> str`` (why nothing matched)."""
 
     def answer(self, request: RecordedRequest) -> RecordedResponse | None: ...
-
-
-def error_response(status: int, code: str, message: str, **extra: Any) -> RecordedResponse:
-    """A Bedrock-shaped error: ``x-amzn-ErrorType`` header and ``{"message": ...}`` body."""
-    body = json.dumps({"message": message, **extra}, separators=(",", ":")).encode()
-    return RecordedResponse(
-        status,
-        {
-            "content-type": "application/json",
-            "x-amzn-errortype": code + ERROR_TYPE_SUFFIX,
-            "x-amzn-requestid": str(uuid.uuid4()),
-        },
-        body=body,
-    )
 
 
 def _stderr(text: str) -> None:

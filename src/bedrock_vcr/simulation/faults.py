@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent, error_response
 from ..errors import ConfigError
 from . import STREAMING, Answer, build_response
 
@@ -172,8 +172,6 @@ class Fault:
         operation = request.operation if request is not None else None
         if operation in OPERATIONS:
             self.check(operation)
-        from ..server.app import error_response  # lazily: the server imports the simulation
-
         shape = _shape_anywhere(self.code)
         status = self.status if self.status is not None else shape.status
         message = self.message if self.message is not None else DEFAULT_MESSAGES[self.code]

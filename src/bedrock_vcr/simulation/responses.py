@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..bedrock.models import resolve_model
+from ..bedrock.operations import STREAM_CONTENT_TYPE
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import AnswerConflictError
-from ..intercept.raw import STREAM_CONTENT_TYPE
 from .answer import Answer, Embedding
 from .embeddings import build_embedding
 from .families import STREAMING, Family
