@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_vcr.server.app import BedrockServer, ScriptedSource
+from bedrock_vcr.server.http1 import BedrockServer
+from bedrock_vcr.server.sources import ScriptedSource
 
 from . import scripted
 

@@ -13,7 +13,8 @@ SERVER_CONFTEST = textwrap.dedent(
     import json
     import pytest
     from bedrock_vcr import RecordedResponse
-    from bedrock_vcr.server.app import BedrockServer, ScriptedSource
+    from bedrock_vcr.server.http1 import BedrockServer
+    from bedrock_vcr.server.sources import ScriptedSource
 
     def answer(request):
         prompt = json.loads(request.body)["prompt"]

@@ -18,14 +18,14 @@ _EXPORTS: dict[str, str] = {
     "resolve_model": "bedrock_vcr.bedrock.models",
     "Cassette": "bedrock_vcr.cassettes.cassette",
     "CassetteConfig": "bedrock_vcr.cassettes.cassette",
-    "RecordMode": "bedrock_vcr.cassettes.cassette",
+    "RecordMode": "bedrock_vcr.cassettes.modes",
     "MatchConfig": "bedrock_vcr.cassettes.matching",
     "Interaction": "bedrock_vcr.cassettes.records",
     "RecordedRequest": "bedrock_vcr.cassettes.records",
     "RecordedResponse": "bedrock_vcr.cassettes.records",
     "StreamEvent": "bedrock_vcr.cassettes.records",
-    "ImportReport": "bedrock_vcr.cassettes.vcrpy",
-    "convert_file": "bedrock_vcr.cassettes.vcrpy",
+    "ImportReport": "bedrock_vcr.cassettes.vcrpy_convert",
+    "convert_file": "bedrock_vcr.cassettes.vcrpy_convert",
     "AnswerConflictError": "bedrock_vcr.errors",
     "BedrockVCRError": "bedrock_vcr.errors",
     "BedrockVCRWarning": "bedrock_vcr.errors",
@@ -51,15 +51,16 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedAnswerError": "bedrock_vcr.errors",
     "cassette_player": "bedrock_vcr.intercept.api",
     "use_cassette": "bedrock_vcr.intercept.api",
+    "skip_backoff": "bedrock_vcr.intercept.backoff",
     "patch_client": "bedrock_vcr.intercept.clients",
     "watch_clients": "bedrock_vcr.intercept.clients",
     "BedrockMock": "bedrock_vcr.intercept.mock",
-    "Route": "bedrock_vcr.intercept.mock",
     "mock_bedrock": "bedrock_vcr.intercept.mock",
     "CassettePlayer": "bedrock_vcr.intercept.player",
-    "BedrockServer": "bedrock_vcr.server.app",
-    "CassetteSource": "bedrock_vcr.server.app",
-    "ScriptedSource": "bedrock_vcr.server.app",
+    "Route": "bedrock_vcr.intercept.routes",
+    "BedrockServer": "bedrock_vcr.server.http1",
+    "CassetteSource": "bedrock_vcr.server.sources",
+    "ScriptedSource": "bedrock_vcr.server.sources",
     "error_response": "bedrock_vcr.cassettes.records",
     "SimulationSource": "bedrock_vcr.server.routes_file",
     "load_config": "bedrock_vcr.server.routes_file",
@@ -71,20 +72,19 @@ _EXPORTS: dict[str, str] = {
     "Disconnect": "bedrock_vcr.simulation.faults",
     "Fault": "bedrock_vcr.simulation.faults",
     "StreamError": "bedrock_vcr.simulation.faults",
-    "skip_backoff": "bedrock_vcr.simulation.faults",
     "mutate": "bedrock_vcr.simulation.mutate",
     "CassetteReport": "bedrock_vcr.validation.checks",
     "SchemaAssertions": "bedrock_vcr.validation.checks",
     "check_interactions": "bedrock_vcr.validation.checks",
-    "Violation": "bedrock_vcr.validation.schemas",
-    "assert_valid_chunk": "bedrock_vcr.validation.schemas",
-    "assert_valid_request": "bedrock_vcr.validation.schemas",
-    "assert_valid_response": "bedrock_vcr.validation.schemas",
-    "bedrock_validation_message": "bedrock_vcr.validation.schemas",
+    "Violation": "bedrock_vcr.validation.validate",
+    "assert_valid_chunk": "bedrock_vcr.validation.validate",
+    "assert_valid_request": "bedrock_vcr.validation.validate",
+    "assert_valid_response": "bedrock_vcr.validation.validate",
+    "bedrock_validation_message": "bedrock_vcr.validation.validate",
     "schema_for": "bedrock_vcr.validation.schemas",
-    "validate_chunk": "bedrock_vcr.validation.schemas",
-    "validate_request": "bedrock_vcr.validation.schemas",
-    "validate_response": "bedrock_vcr.validation.schemas",
+    "validate_chunk": "bedrock_vcr.validation.validate",
+    "validate_request": "bedrock_vcr.validation.validate",
+    "validate_response": "bedrock_vcr.validation.validate",
     "Header": "bedrock_vcr.wire.eventstream",
     "HeaderType": "bedrock_vcr.wire.eventstream",
     "Message": "bedrock_vcr.wire.eventstream",
@@ -176,8 +176,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .bedrock.models import ModelInfo, resolve_model
-    from .cassettes.cassette import Cassette, CassetteConfig, RecordMode
+    from .cassettes.cassette import Cassette, CassetteConfig
     from .cassettes.matching import MatchConfig
+    from .cassettes.modes import RecordMode
     from .cassettes.records import (
         Interaction,
         RecordedRequest,
@@ -185,7 +186,7 @@ if TYPE_CHECKING:
         StreamEvent,
         error_response,
     )
-    from .cassettes.vcrpy import ImportReport, convert_file
+    from .cassettes.vcrpy_convert import ImportReport, convert_file
     from .errors import (
         AnswerConflictError,
         BedrockVCRError,
@@ -212,21 +213,24 @@ if TYPE_CHECKING:
         UnsupportedAnswerError,
     )
     from .intercept.api import cassette_player, use_cassette
+    from .intercept.backoff import skip_backoff
     from .intercept.clients import patch_client, watch_clients
-    from .intercept.mock import BedrockMock, Route, mock_bedrock
+    from .intercept.mock import BedrockMock, mock_bedrock
     from .intercept.player import CassettePlayer
-    from .server.app import BedrockServer, CassetteSource, ScriptedSource
+    from .intercept.routes import Route
+    from .server.http1 import BedrockServer
     from .server.routes_file import SimulationSource, load_config
+    from .server.sources import CassetteSource, ScriptedSource
     from .simulation import Answer, Embedding, ToolCall, build_response, mutate
-    from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError, skip_backoff
+    from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError
     from .validation.checks import CassetteReport, SchemaAssertions, check_interactions
-    from .validation.schemas import (
+    from .validation.schemas import schema_for
+    from .validation.validate import (
         Violation,
         assert_valid_chunk,
         assert_valid_request,
         assert_valid_response,
         bedrock_validation_message,
-        schema_for,
         validate_chunk,
         validate_request,
         validate_response,

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .cassettes.modes import MODE_NAMES
+
 if TYPE_CHECKING:
     from .cassettes.cassette import Cassette
 
 MARKER = "bedrock_cassette"
-MODES = ("none", "once", "new_episodes", "all", "rewrite")
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "bedrock-vcr-replay",
     "AWS_SECRET_ACCESS_KEY": "bedrock-vcr-replay",
@@ -33,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bedrock-record-mode",
         action="store",
         default=None,
-        choices=MODES,
+        choices=MODE_NAMES,
         help="record mode for bedrock cassettes (default: ini bedrock_record_mode, else none: "
         "replay only)",
     )
@@ -215,7 +216,7 @@ def _bedrock_cassette_marker(request: pytest.FixtureRequest) -> None:
 def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Simulated Amazon Bedrock Runtime (a ``bedrock_vcr.BedrockMock``): declare routes with
     ``bedrock_mock.on(...)``; unused routes fail the test at teardown."""
-    from .intercept.mock import from_markers
+    from .intercept.markers import from_markers
 
     mock = from_markers(request.node)
     if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bedrock_vcr.cassettes import storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.cassette import Cassette, CassetteConfig, RecordMode
 from bedrock_vcr.cassettes.matching import MatchConfig
@@ -32,7 +33,7 @@ def answer(text: str) -> RecordedResponse:
 
 
 def write(path: Path, *pairs: tuple[RecordedRequest, RecordedResponse]) -> Path:
-    serialize.write_atomic(path, serialize.dumps([Interaction(q, a) for q, a in pairs]))
+    storage.write_atomic(path, serialize.dumps([Interaction(q, a) for q, a in pairs]))
     return path
 
 
@@ -53,7 +54,7 @@ def serve(cassette: Cassette, request: RecordedRequest, live: str) -> str:
 
 
 def on_file(path: Path) -> list[str]:
-    return [generation(i) for i in serialize.load_file(path)]
+    return [generation(i) for i in storage.load_file(path)]
 
 
 @pytest.fixture
@@ -206,7 +207,7 @@ def test_recording_hooks_rewrite_or_drop_before_saving(tmp_path: Path) -> None:
     serve(cassette, ask("keep"), "kept")
     serve(cassette, ask("secret"), "dropped")
     cassette.save()
-    (only,) = serialize.load_file(path)
+    (only,) = storage.load_file(path)
     assert only.response is not None and only.response.headers["x-scrubbed"] == "yes"
     assert generation(only) == "kept"
 

@@ -15,7 +15,8 @@ import pytest
 
 from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent, use_cassette
 from bedrock_vcr.intercept.mock import BedrockMock
-from bedrock_vcr.server.app import BedrockServer, ScriptedSource
+from bedrock_vcr.server.http1 import BedrockServer
+from bedrock_vcr.server.sources import ScriptedSource
 from bedrock_vcr.simulation import Answer
 
 from .. import scripted

@@ -20,7 +20,7 @@ from bedrock_vcr.errors import (
     UnsupportedAnswerError,
 )
 from bedrock_vcr.intercept.mock import BedrockMock, mock_bedrock
-from bedrock_vcr.server.app import BedrockServer
+from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.simulation import Answer
 
 from ..helpers import ONE_RETRY

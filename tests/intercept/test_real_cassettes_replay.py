@@ -42,7 +42,7 @@ from urllib3._collections import HTTPHeaderDict
 
 from bedrock_vcr import use_cassette
 from bedrock_vcr.cassettes import records as model
-from bedrock_vcr.cassettes.vcrpy import convert_file
+from bedrock_vcr.cassettes.vcrpy_convert import convert_file
 
 from ..helpers import NO_RETRY, REAL_CASSETTES
 

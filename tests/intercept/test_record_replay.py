@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 
 from bedrock_vcr import UnmatchedRequestError, use_cassette
-from bedrock_vcr.server.app import BedrockServer
+from bedrock_vcr.server.http1 import BedrockServer
 
 from .. import scripted
 from ..helpers import NO_RETRY

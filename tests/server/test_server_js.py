@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_vcr.server.app import INVALID_MODEL_MESSAGE, BedrockServer
+from bedrock_vcr.server.app import INVALID_MODEL_MESSAGE
+from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.server.routes_file import SimulationSource, load_config
 from bedrock_vcr.simulation import estimate_tokens
 

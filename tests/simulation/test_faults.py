@@ -13,16 +13,14 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from botocore import retryhandler
 from botocore.config import Config
 from botocore.eventstream import ChecksumMismatch
-from botocore.retries import standard
 from urllib3.exceptions import ProtocolError
 
 from bedrock_vcr.cassettes.records import RecordedRequest
 from bedrock_vcr.errors import ConfigError
 from bedrock_vcr.intercept.mock import BedrockMock
-from bedrock_vcr.simulation import Answer, faults
+from bedrock_vcr.simulation import Answer, error_shapes, faults
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -87,17 +85,17 @@ def _events(result: dict[str, Any]) -> Any:
 
 def test_the_service_model_lists_what_the_table_expects() -> None:
     for operation in OPERATIONS:
-        assert set(faults.operation_errors(operation)) <= set(STATUS_AND_RETRIED)
-    assert set(faults.all_error_codes()) == set(STATUS_AND_RETRIED)
+        assert set(error_shapes.operation_errors(operation)) <= set(STATUS_AND_RETRIED)
+    assert set(error_shapes.all_error_codes()) == set(STATUS_AND_RETRIED)
     for operation, codes in STREAM_EXCEPTIONS.items():
-        assert tuple(faults.stream_exceptions(operation)) == codes
+        assert tuple(error_shapes.stream_exceptions(operation)) == codes
 
 
 def _error_cases() -> list[Any]:
     return [
         pytest.param(operation, code, mode, id=f"{operation}-{code}-{mode}")
         for operation in OPERATIONS
-        for code in faults.operation_errors(operation)
+        for code in error_shapes.operation_errors(operation)
         for mode in ("standard", "legacy")
     ]
 
@@ -115,7 +113,7 @@ def test_every_modelled_error_raises_its_class_with_real_retries(
     error = caught.value
     assert type(error) is getattr(client.exceptions, code)
     assert error.response["Error"]["Code"] == code
-    assert error.response["Error"]["Message"] == faults.DEFAULT_MESSAGES[code]
+    assert error.response["Error"]["Message"] == error_shapes.DEFAULT_MESSAGES[code]
     meta = error.response["ResponseMetadata"]
     assert meta["HTTPStatusCode"] == status
     assert meta["HTTPHeaders"]["x-amzn-errortype"].startswith(code + ":")
@@ -146,23 +144,6 @@ def test_throttle_throttle_success_retries_without_sleeping() -> None:
     assert route.call_count == 3
     assert len(mock.backoff_delays) == 2 and all(d >= 0 for d in mock.backoff_delays)
     assert elapsed < 0.5
-
-
-def test_skip_backoff_is_installed_only_while_asked_for() -> None:
-    original = (standard.RetryPolicy.compute_retry_delay, retryhandler.RetryHandler.__call__)
-    with BedrockMock(skip_backoff=False):
-        assert (
-            standard.RetryPolicy.compute_retry_delay,
-            retryhandler.RetryHandler.__call__,
-        ) == original
-    with faults.skip_backoff() as outer, faults.skip_backoff() as inner:
-        assert standard.RetryPolicy.compute_retry_delay is not original[0]
-        assert retryhandler.RetryHandler.__call__ is not original[1]
-        assert outer == inner == []
-    assert (
-        standard.RetryPolicy.compute_retry_delay,
-        retryhandler.RetryHandler.__call__,
-    ) == original
 
 
 def test_exceptions_are_raised_into_botocore_and_retried_as_connection_errors() -> None:
@@ -212,7 +193,7 @@ def test_model_stream_error_frame_carries_its_original_status() -> None:
     last = events[-1]
     assert (last.message_type, last.event_type) == ("exception", "modelStreamErrorException")
     assert json.loads(last.message.payload) == {
-        "message": faults.DEFAULT_MESSAGES["ModelStreamErrorException"],
+        "message": error_shapes.DEFAULT_MESSAGES["ModelStreamErrorException"],
         "originalStatusCode": 500,
         "originalMessage": "reset",
     }
@@ -329,4 +310,6 @@ def test_helpers_are_named_after_the_error_codes(helper: str, code: str) -> None
 
 
 def test_every_error_code_has_a_helper() -> None:
-    assert {faults.snake_name(code) for code in faults.all_error_codes()} == set(faults.HELPERS)
+    assert {faults.snake_name(code) for code in error_shapes.all_error_codes()} == set(
+        faults.HELPERS
+    )

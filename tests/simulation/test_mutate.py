@@ -20,7 +20,7 @@ from bedrock_vcr.cassettes.records import Interaction, RecordedRequest
 from bedrock_vcr.errors import ConfigError, UnsupportedAnswerError
 from bedrock_vcr.intercept.mock import BedrockMock
 from bedrock_vcr.simulation import Answer, ToolCall, build_response, faults, mutate
-from bedrock_vcr.validation.schemas import validate_chunk, validate_response
+from bedrock_vcr.validation.validate import validate_chunk, validate_response
 
 from ..helpers import ONE_RETRY
 
@@ -241,7 +241,7 @@ REAL_FILES = [
 
 
 def _real(name: str) -> Interaction:
-    from bedrock_vcr.cassettes.vcrpy import read_file
+    from bedrock_vcr.cassettes.vcrpy_convert import read_file
 
     path = REAL / name
     if not path.exists():

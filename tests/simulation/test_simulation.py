@@ -33,13 +33,8 @@ from bedrock_vcr.simulation import (
     stop_reasons,
 )
 from bedrock_vcr.simulation.families import Family, SchemaEnum, converse_family
-from bedrock_vcr.validation.schemas import (
-    available_schemas,
-    enum_at,
-    validate_chunk,
-    validate_request,
-    validate_response,
-)
+from bedrock_vcr.validation.schemas import available_schemas, enum_at
+from bedrock_vcr.validation.validate import validate_chunk, validate_request, validate_response
 
 from ..helpers import ONE_RETRY
 

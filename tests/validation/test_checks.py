@@ -25,6 +25,7 @@ from bedrock_vcr import (
     error_response,
     use_cassette,
 )
+from bedrock_vcr.cassettes import storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.errors import (
     CassetteSchemaError,
@@ -35,13 +36,10 @@ from bedrock_vcr.errors import (
     UnknownModelWarning,
 )
 from bedrock_vcr.intercept import settings as config
-from bedrock_vcr.validation.checks import (
-    RequestValidator,
-    SchemaAssertions,
-    ValidationSettings,
-    check_interactions,
-)
-from bedrock_vcr.validation.schemas import ERROR_TYPE
+from bedrock_vcr.validation.checks import SchemaAssertions, check_interactions
+from bedrock_vcr.validation.policy import RequestValidator
+from bedrock_vcr.validation.settings import ValidationSettings
+from bedrock_vcr.validation.validate import ERROR_TYPE
 
 from ..helpers import NO_RETRY
 
@@ -378,7 +376,7 @@ def drifting_server() -> Iterator[BedrockServer]:
 
 
 def _saved(path: Path) -> list[Interaction]:
-    return serialize.load_file(path)
+    return storage.load_file(path)
 
 
 def test_recording_warns_on_an_answer_that_breaks_the_schema(
@@ -573,7 +571,7 @@ def test_settings_through_the_fixture_and_the_marker(pytester: pytest.Pytester) 
             import json
             import boto3
             import pytest
-            from bedrock_vcr.validation.checks import InvalidRequestError
+            from bedrock_vcr.errors import InvalidRequestError
 
             BODY = json.dumps({{"prompt": "hi", "top_p": 1.5}})
 

@@ -182,8 +182,8 @@ def test_verdicts_agree_on_mutated_payloads(
             parent.append(value)
     else:
         mutated = value if action == "replace" else mutated
-    selected = validation._select(model_id, "request", operation, mutated, None, False)
+    selected = validation.select_schema(model_id, "request", operation, mutated, None, False)
     assert selected is not None
-    fast = validation._fast(*selected)
+    fast = validation.fast_validator(*selected)
     assert fast is not None
-    assert fast(mutated) == validation._validator(*selected).is_valid(mutated)
+    assert fast(mutated) == validation.jsonschema_validator(*selected).is_valid(mutated)

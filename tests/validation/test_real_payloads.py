@@ -20,7 +20,7 @@ from botocore.eventstream import EventStreamBuffer
 
 from bedrock_vcr.bedrock.models import resolve_model
 from bedrock_vcr.errors import UnknownModelWarning
-from bedrock_vcr.validation.schemas import validate_chunk, validate_request, validate_response
+from bedrock_vcr.validation.validate import validate_chunk, validate_request, validate_response
 
 ROOT = Path(
     os.environ.get(

@@ -25,14 +25,14 @@ from bedrock_vcr.errors import (
     UnknownModelError,
     UnknownModelWarning,
 )
-from bedrock_vcr.validation.schemas import (
+from bedrock_vcr.validation.schemas import schema_for
+from bedrock_vcr.validation.validate import (
     ERROR_TYPE,
     Violation,
     assert_valid_chunk,
     assert_valid_request,
     assert_valid_response,
     bedrock_validation_message,
-    schema_for,
     validate_chunk,
     validate_request,
     validate_response,

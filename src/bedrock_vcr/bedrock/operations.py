@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+#: botocore's name for the service.
+SERVICE = "bedrock-runtime"
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -14,17 +17,21 @@ class Operation:
     streaming: bool  # response is an event stream
 
 
+#: The one list of operations; every other list of them (names, streaming ones) derives from it.
+#: Its order is the order messages and choices list them in.
 OPERATIONS: tuple[Operation, ...] = (
+    Operation("InvokeModel", "invoke_model", "invoke", False),
     Operation(
         "InvokeModelWithResponseStream",
         "invoke_model_with_response_stream",
         "invoke-with-response-stream",
         True,
     ),
-    Operation("InvokeModel", "invoke_model", "invoke", False),
-    Operation("ConverseStream", "converse_stream", "converse-stream", True),
     Operation("Converse", "converse", "converse", False),
+    Operation("ConverseStream", "converse_stream", "converse-stream", True),
 )
+#: The operation names (``InvokeModel``, ...), in :data:`OPERATIONS` order.
+NAMES: tuple[str, ...] = tuple(op.name for op in OPERATIONS)
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 BY_SUFFIX: dict[str, Operation] = {op.suffix: op for op in OPERATIONS}
 STREAMING = frozenset(op.name for op in OPERATIONS if op.streaming)

@@ -11,43 +11,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from ..errors import Candidate, CassetteNotFoundError, ConfigError, UnmatchedRequestError
-from . import yaml_format as serialize
+from . import storage, vcrpy, yaml_format
 from .matching import MatchConfig
+from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
 
-
-class RecordMode(str, Enum):
-    """When requests go to the network and get recorded (vcrpy's vocabulary).
-
-    - ``none``: replay only; an unrecorded request fails and nothing reaches the network.
-    - ``once``: record if the cassette file does not exist yet, otherwise behave like ``none``.
-    - ``new_episodes``: replay what matches, record what does not and append it.
-    - ``all``: record every request (never replay); new interactions are appended.
-    - ``rewrite``: record every request into a cassette that starts empty.
-    """
-
-    NONE = "none"
-    ONCE = "once"
-    NEW_EPISODES = "new_episodes"
-    ALL = "all"
-    REWRITE = "rewrite"
-
-    @classmethod
-    def parse(cls, value: RecordMode | str) -> RecordMode:
-        if isinstance(value, RecordMode):
-            return value
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            valid = ", ".join(m.value for m in cls)
-            raise ConfigError(f"unknown record mode {value!r}; valid modes: {valid}") from None
-
-
+#: Recording hooks edit (or drop, with ``None``) what is written. The request hook also runs on
+#: every request before it is matched, so a request finds what was written for it; each hook gets
+#: a copy, never the caller's object.
 BeforeRecordRequest = Callable[[RecordedRequest], "RecordedRequest | None"]
 BeforeRecordResponse = Callable[[RecordedResponse], "RecordedResponse | None"]
 
@@ -80,13 +55,17 @@ class Cassette:
         self._skip: dict[tuple[Any, ...], int] = {}
         self._played: list[int] = []
         self._new: list[Interaction] = []
+        #: ids of interactions in ``_new`` a hook dropped (they stay in ``_new``: ids stay unique)
+        self._dropped: set[int] = set()
+        #: the last request given to the request hook and the form it gave (see recorded_form)
+        self._hooked: tuple[RecordedRequest, RecordedRequest | None] | None = None
         self._lock = threading.RLock()
         self._pending: list[Callable[[], None]] = []
         if self.existed and self.record_mode is not RecordMode.REWRITE:
-            for interaction in serialize.load_file(self.path):
+            for interaction in storage.load_file(self.path):
                 self._add(interaction)
             if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
-                serialize.file_is_vcrpy(self.path)
+                vcrpy.file_is_vcrpy(self.path)
             ):
                 raise ConfigError(
                     f"{self.path} is a vcrpy cassette; recording into it in "
@@ -142,6 +121,10 @@ class Cassette:
         """The next unplayed recorded answer for ``request``, or ``None``."""
         if not self.replays:
             return None
+        hooked = self.recorded_form(request)
+        if hooked is None:
+            return None  # a request the hook drops is never written, so never found
+        request = hooked
         match = self.config.match
         key = match.key(request)
         with self._lock:
@@ -175,6 +158,8 @@ class Cassette:
 
     def unmatched(self, request: RecordedRequest) -> UnmatchedRequestError:
         """The error for a request that found no answer, naming the closest recordings."""
+        hooked = self.recorded_form(request)
+        request = request if hooked is None else hooked
         match = self.config.match
         key = match.key(request)
         # Only recordings the request would have been given count as "already answered"; ones
@@ -223,14 +208,47 @@ class Cassette:
 
     # --- recording -----------------------------------------------------------------------
 
+    def recorded_form(self, request: RecordedRequest) -> RecordedRequest | None:
+        """``request`` as it is written and matched: after ``before_record_request``.
+
+        ``None`` when the hook drops it. The hook gets a copy; asked twice in a row about the
+        same request object (find, then reserve), it runs once.
+        """
+        hook = self.config.before_record_request
+        if hook is None:
+            return request
+        last = self._hooked
+        if last is not None and last[0] is request:
+            return last[1]
+        changed = hook(request.copy())
+        # copied again so that a `json` parsed before the hook rewrote the body is not kept
+        form = None if changed is None else changed.copy()
+        self._hooked = (request, form)
+        return form
+
     def reserve(self, request: RecordedRequest) -> Interaction:
-        """Claim a slot for a request about to be recorded (keeps request order)."""
-        interaction = Interaction(request=request)
+        """Claim a slot for a request about to be recorded (keeps request order).
+
+        The slot holds the request as it will be written (:meth:`recorded_form`).
+        """
+        form = self.recorded_form(request)
+        interaction = Interaction(request=request if form is None else form)
         with self._lock:
             self._new.append(interaction)
+            if form is None:
+                self._dropped.add(id(interaction))
         return interaction
 
     def complete(self, interaction: Interaction, response: RecordedResponse) -> None:
+        """Fill the slot with ``response`` as it will be written (``before_record_response``)."""
+        hook = self.config.before_record_response
+        if hook is not None and id(interaction) not in self._dropped:
+            changed = hook(response.copy())
+            if changed is None:
+                with self._lock:
+                    self._dropped.add(id(interaction))
+            else:
+                response = changed
         interaction.response = response
         interaction.recorded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -253,28 +271,14 @@ class Cassette:
         new = [i for i in self._new if i.response is not None]
         if not new:
             return False
-        hooks_applied = [self._apply_hooks(i) for i in new]
-        recorded = [i for i in hooks_applied if i is not None]
+        recorded = [i for i in new if id(i) not in self._dropped]
         base = (
             []
             if self.record_mode is RecordMode.REWRITE
             else [i for i in self.interactions if i.response is not None]
         )
-        serialize.write_atomic(self.path, serialize.dumps(base + recorded))
+        storage.write_atomic(self.path, yaml_format.dumps(base + recorded))
         return True
-
-    def _apply_hooks(self, interaction: Interaction) -> Interaction | None:
-        request: RecordedRequest | None = interaction.request
-        response = interaction.response
-        if self.config.before_record_request is not None:
-            request = self.config.before_record_request(interaction.request)
-        if request is None:
-            return None
-        if self.config.before_record_response is not None and response is not None:
-            response = self.config.before_record_response(response)
-        if response is None:
-            return None
-        return Interaction(request, response, interaction.recorded_at)
 
     def all_played(self) -> bool:
         return len(self._used) == len(self.interactions)

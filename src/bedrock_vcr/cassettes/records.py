@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..wire.eventstream import Header, HeaderType, Message
@@ -53,6 +54,12 @@ class RecordedRequest:
     @property
     def is_json(self) -> bool:
         return self.json is not None or self.body.strip() == b"null"
+
+    def copy(self) -> RecordedRequest:
+        """An equal request sharing nothing mutable with this one (``json`` is parsed anew)."""
+        return RecordedRequest(
+            self.operation, self.model_id, self.body, dict(self.headers), self.path, self.method
+        )
 
 
 @dataclass
@@ -99,6 +106,16 @@ class StreamEvent:
     def frame(self) -> bytes:
         return self.frame_override if self.frame_override is not None else self.message.encode()
 
+    def copy(self) -> StreamEvent:
+        """An equal event sharing nothing mutable with this one; an encoded frame is kept."""
+        message = self.message
+        event = StreamEvent(
+            Message(dict(message.headers), message.payload), self.offset, self.frame_override
+        )
+        if "frame" in self.__dict__:
+            event.__dict__["frame"] = self.__dict__["frame"]  # bytes: safe to share
+        return event
+
     @property
     def event_type(self) -> str | None:
         value = self.message.header(":event-type") or self.message.header(":exception-type")
@@ -109,13 +126,51 @@ class StreamEvent:
         return str(self.message.header(":message-type", "event"))
 
 
+_SHARED = "_shared_events"
+_sharing_lock = threading.Lock()
+
+
+class _Events:
+    """``RecordedResponse.events``, which a :meth:`~RecordedResponse.lazy_copy` shares with its
+    original until they are first read, and then replaces with copies of its own.
+
+    A cassette of a thousand streams holds tens of thousands of events; copying them all each
+    time the file cache hands the cassette out would cost more than the cache saves, and a
+    test replays only a few of them.
+    """
+
+    @overload
+    def __get__(self, response: None, owner: Any = None) -> None: ...
+    @overload
+    def __get__(
+        self, response: RecordedResponse, owner: Any = None
+    ) -> list[StreamEvent] | None: ...
+    def __get__(
+        self, response: RecordedResponse | None, owner: Any = None
+    ) -> list[StreamEvent] | None:
+        if response is None:
+            return None  # the field's default
+        values = response.__dict__
+        if _SHARED in values:
+            with _sharing_lock:  # copy once, even when two threads read at the same time
+                shared = values.get(_SHARED)
+                if shared is not None:
+                    values["events"] = [event.copy() for event in shared]
+                    del values[_SHARED]
+        return values.get("events")
+
+    def __set__(self, response: RecordedResponse, events: list[StreamEvent] | None) -> None:
+        response.__dict__.pop(_SHARED, None)
+        response.__dict__["events"] = events
+
+
 @dataclass
 class RecordedResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     #: ``None`` for a plain body; the list of frames for an event stream.
-    events: list[StreamEvent] | None = None
+    events: _Events = _Events()
     #: Seconds from sending the request to the end of the response (plain bodies) or the
     #: headers (streams).
     latency: float = 0.0
@@ -133,12 +188,41 @@ class RecordedResponse:
                 return value
         return default
 
+    def copy(self) -> RecordedResponse:
+        """An equal response sharing nothing mutable with this one."""
+        events = None if self.events is None else [event.copy() for event in self.events]
+        return RecordedResponse(
+            self.status, dict(self.headers), self.body, events, self.latency, self.stream_end
+        )
+
+    def lazy_copy(self) -> RecordedResponse:
+        """Like :meth:`copy`, but the events are copied when first read; only for a response
+        that is never changed itself (the file cache's), since until then they are shared."""
+        copied = RecordedResponse(
+            self.status, dict(self.headers), self.body, None, self.latency, self.stream_end
+        )
+        events = self.events
+        if events is not None:
+            copied.__dict__[_SHARED] = events
+        return copied
+
 
 @dataclass
 class Interaction:
     request: RecordedRequest
     response: RecordedResponse | None = None  # None while a recording is still in flight
     recorded_at: str | None = None
+
+    def copy(self) -> Interaction:
+        """An equal interaction the caller may change without changing this one."""
+        response = None if self.response is None else self.response.copy()
+        return Interaction(self.request.copy(), response, self.recorded_at)
+
+    def lazy_copy(self) -> Interaction:
+        """:meth:`copy` with the response's events copied when first read (see
+        :meth:`RecordedResponse.lazy_copy`): for an interaction that is never changed itself."""
+        response = None if self.response is None else self.response.lazy_copy()
+        return Interaction(self.request.copy(), response, self.recorded_at)
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> RecordedResponse:

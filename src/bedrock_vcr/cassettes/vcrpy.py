@@ -1,4 +1,4 @@
-"""Reading cassettes written by vcrpy or pytest-recording, and converting them.
+"""Reading cassettes written by vcrpy or pytest-recording as bedrock-vcr interactions.
 
 A vcrpy cassette stores each HTTP exchange as it crossed the wire::
 
@@ -9,9 +9,10 @@ A vcrpy cassette stores each HTTP exchange as it crossed the wire::
       response: {status: {code: 200, message: OK}, headers: {Name: [value, ...]},
                  body: {string: <str | !!binary>}}
 
-This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.Interaction`
-objects, so that ``use_cassette`` replays a vcrpy file directly, and :func:`convert_file` writes
-the readable bedrock-vcr format. What is kept:
+This module tells such a document from a bedrock-vcr one and turns it into bedrock-vcr
+:class:`~bedrock_vcr.Interaction` objects, so that ``use_cassette`` replays a vcrpy file
+directly (through :mod:`.storage`) and :mod:`.vcrpy_convert` writes the readable bedrock-vcr
+format. It knows nothing of bedrock-vcr's own format. What is kept:
 
 - the operation and model id, from the request path (interactions that are not one of the four
   Bedrock Runtime operations, such as calls to other AWS services, are skipped and reported);
@@ -22,9 +23,6 @@ the readable bedrock-vcr format. What is kept:
   :data:`~bedrock_vcr.cassettes.records.DROPPED_RESPONSE_HEADERS`;
 - plain bodies as their exact bytes; an event-stream body (``application/vnd.amazon.eventstream``
   on a 2xx answer) split into its frames. vcrpy keeps no timing, so every event's offset is 0.
-
-vcrpy itself is not needed: the file is read with PyYAML's safe loader, extended only with the
-few harmless Python tags that older vcrpy versions wrote (see :class:`VcrpyLoader`).
 """
 
 from __future__ import annotations
@@ -39,9 +37,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from ..bedrock.operations import STREAM_CONTENT_TYPE, parse_path
-from ..errors import CassetteError, CassetteFormatError, EventStreamError
+from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import MessageDecoder
-from . import yaml_format as serialize
 from .records import (
     DROPPED_RESPONSE_HEADERS,
     KEPT_REQUEST_HEADERS,
@@ -59,70 +56,29 @@ _FIX = (
 )
 
 
-# --- reading the YAML ------------------------------------------------------------------------
+# --- telling the formats apart ------------------------------------------------------------------
 
 
-class VcrpyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader plus the inert Python tags found in older vcrpy cassettes.
-
-    ``!!python/unicode`` and ``!!python/str`` become ``str``, ``!!python/tuple`` a ``tuple``,
-    and a request body pickled as ``_io.BytesIO`` or ``builtins.iter`` becomes its bytes. No
-    other Python tag is accepted, and none of these constructs an arbitrary object.
-    """
-
-
-def _scalar_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+def is_vcrpy_document(doc: Any) -> bool:
+    """vcrpy requests carry ``uri``/``method``; bedrock-vcr requests carry ``operation``."""
+    if not isinstance(doc, dict):
+        return False
+    items = doc.get("interactions") or []
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        return False
+    request = items[0].get("request") or {}
+    return isinstance(request, dict) and "uri" in request and "operation" not in request
 
 
-def _sequence_tuple(loader: yaml.SafeLoader, node: yaml.Node) -> tuple[Any, ...]:
-    return tuple(loader.construct_sequence(node))  # type: ignore[arg-type]
-
-
-def _pickled_body(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
-    """The content of a body pickled as ``BytesIO`` (``state``) or ``iter`` (``args``)."""
-    if not isinstance(node, yaml.MappingNode):
-        return b""
-    mapping = loader.construct_mapping(node, deep=True)
-    for key in ("state", "args"):
-        values = mapping.get(key)
-        if values:
-            return _join_pieces(values[0])
-    return b""
-
-
-def _join_pieces(value: Any) -> bytes:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, (list, tuple)):
-        return b"".join(_join_pieces(v) for v in value)
-    return b""
-
-
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/unicode", _scalar_text)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/str", _scalar_text)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/tuple", _sequence_tuple)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _pickled_body)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/apply:builtins.iter", _pickled_body)
-
-
-def load_document(text: str, path: Path | str | None = None) -> Any:
-    """Parse cassette text with :class:`VcrpyLoader`; YAML errors name the line and column."""
+def file_is_vcrpy(path: Path) -> bool:
+    """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one."""
     try:
-        return yaml.load(text, Loader=VcrpyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CassetteFormatError(
-            f"the cassette is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}",
-            path=path,
-            fix="restore the file from version control",
-        ) from None
+        return is_vcrpy_document(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
 
 
-# --- the report ------------------------------------------------------------------------------
+# --- what was read -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -169,38 +125,6 @@ class VcrpyImport:
     #: Header names (lower case) seen in the file and not carried over.
     dropped_request_headers: set[str] = field(default_factory=set)
     dropped_response_headers: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What :func:`convert_file` did, for the ``bedrock-vcr import`` command to print."""
-
-    source: Path
-    destination: Path
-    imported: tuple[ImportedInteraction, ...]
-    skipped: tuple[SkippedInteraction, ...]
-    dropped_request_headers: tuple[str, ...]
-    dropped_response_headers: tuple[str, ...]
-
-    @property
-    def converted(self) -> int:
-        return len(self.imported)
-
-    def summary(self) -> str:
-        total = len(self.imported) + len(self.skipped)
-        lines = [
-            f"converted {len(self.imported)} of {total} interaction(s) from {self.source} "
-            f"to {self.destination}"
-        ]
-        lines += [f"  {item.describe()}" for item in self.imported]
-        if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} interaction(s):")
-            lines += [f"  {item.describe()}" for item in self.skipped]
-        if self.dropped_request_headers:
-            lines.append("request headers not kept: " + ", ".join(self.dropped_request_headers))
-        if self.dropped_response_headers:
-            lines.append("response headers not kept: " + ", ".join(self.dropped_response_headers))
-        return "\n".join(lines)
 
 
 # --- converting one interaction ----------------------------------------------------------------
@@ -326,10 +250,25 @@ def _convert(item: Any, index: int, out: VcrpyImport) -> None:
     if reason is not None:
         out.skipped.append(SkippedInteraction(index, method, uri, reason))
         return
+    recorded_request = _request(request, method, uri, out)
+    recorded, body_bytes = _response(response, out)
+    out.interactions.append(Interaction(recorded_request, recorded, _recorded_at(recorded.headers)))
+    out.imported.append(
+        ImportedInteraction(
+            index=index,
+            operation=recorded_request.operation,
+            model_id=recorded_request.model_id,
+            status=recorded.status,
+            stream_events=len(recorded.events) if recorded.events is not None else None,
+            body_bytes=body_bytes,
+        )
+    )
+
+
+def _request(request: dict[Any, Any], method: str, uri: str, out: VcrpyImport) -> RecordedRequest:
     parsed = parse_path(uri)
     assert parsed is not None
     operation, model_id = parsed
-
     request_headers = {}
     for name, value in _headers(request.get("headers"), "#/request/headers").items():
         if name in KEPT_REQUEST_HEADERS:
@@ -337,7 +276,7 @@ def _convert(item: Any, index: int, out: VcrpyImport) -> None:
         else:
             out.dropped_request_headers.add(name)
     split = urlsplit(uri)
-    recorded_request = RecordedRequest(
+    return RecordedRequest(
         operation=operation.name,
         model_id=model_id,
         body=_body(request.get("body"), "#/request/body"),
@@ -346,6 +285,9 @@ def _convert(item: Any, index: int, out: VcrpyImport) -> None:
         method=method.upper(),
     )
 
+
+def _response(response: dict[Any, Any], out: VcrpyImport) -> tuple[RecordedResponse, int]:
+    """The response, and the size of its body as recorded."""
     status = _status(response)
     response_headers = {}
     for name, value in _headers(response.get("headers"), "#/response/headers").items():
@@ -364,21 +306,10 @@ def _convert(item: Any, index: int, out: VcrpyImport) -> None:
         recorded.events = _events(body)
     else:
         recorded.body = body
-
-    out.interactions.append(Interaction(recorded_request, recorded, _recorded_at(response_headers)))
-    out.imported.append(
-        ImportedInteraction(
-            index=index,
-            operation=operation.name,
-            model_id=model_id,
-            status=status,
-            stream_events=len(recorded.events) if recorded.events is not None else None,
-            body_bytes=len(body),
-        )
-    )
+    return recorded, len(body)
 
 
-# --- documents and files -------------------------------------------------------------------------
+# --- documents -------------------------------------------------------------------------------
 
 
 def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
@@ -417,74 +348,3 @@ def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
 def interactions_from_vcrpy(doc: Any, path: Path | str | None = None) -> list[Interaction]:
     """The Bedrock Runtime interactions of a vcrpy document (others are left out)."""
     return read_vcrpy(doc, path).interactions
-
-
-def read_file(path: Path) -> VcrpyImport:
-    """Read a vcrpy cassette file (UTF-8 YAML) into a :class:`VcrpyImport`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CassetteError(
-            "the vcrpy cassette does not exist", path=path, fix="check the path"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
-    doc = load_document(text, path)
-    if not serialize.is_vcrpy_document(doc):
-        ours = (
-            isinstance(doc, dict)
-            and isinstance(doc.get("interactions"), list)
-            and any(
-                isinstance(i, dict)
-                and isinstance(i.get("request"), dict)
-                and "operation" in i["request"]
-                for i in doc["interactions"]
-            )
-        )
-        raise CassetteFormatError(
-            "the file is already a bedrock-vcr cassette"
-            if ours
-            else "the file is not a vcrpy cassette (no interactions with a request 'uri')",
-            path=path,
-            fix="pass a cassette written by vcrpy or pytest-recording",
-        )
-    return read_vcrpy(doc, path)
-
-
-def convert_file(src: Path | str, dest: Path | str, *, overwrite: bool = False) -> ImportReport:
-    """Write the Bedrock Runtime interactions of vcrpy cassette ``src`` to ``dest``.
-
-    ``src`` is only read. ``dest`` is written atomically, and only when at least one
-    interaction was converted; an existing ``dest`` is replaced only with ``overwrite=True``.
-    The converted cassette goes through the same credential check as a recording.
-    """
-    src, dest = Path(src), Path(dest)
-    if dest.resolve() == src.resolve():
-        raise CassetteError(
-            "refusing to convert a cassette onto itself; the vcrpy file is left unchanged",
-            path=src,
-            fix="give a different destination path",
-        )
-    if dest.exists() and not overwrite:
-        raise CassetteError(
-            "the destination already exists; nothing was written",
-            path=dest,
-            fix="choose another destination, or pass overwrite=True (`--force` on the CLI)",
-        )
-    result = read_file(src)
-    if not result.interactions:
-        skipped = "; ".join(s.describe() for s in result.skipped) or "the file is empty"
-        raise CassetteFormatError(
-            f"no Bedrock Runtime interaction to convert ({skipped}); nothing was written",
-            path=src,
-            fix="check that the cassette recorded bedrock-runtime calls",
-        )
-    serialize.write_atomic(dest, serialize.dumps(result.interactions))
-    return ImportReport(
-        source=src,
-        destination=dest,
-        imported=tuple(result.imported),
-        skipped=tuple(result.skipped),
-        dropped_request_headers=tuple(sorted(result.dropped_request_headers)),
-        dropped_response_headers=tuple(sorted(result.dropped_response_headers)),
-    )

@@ -1,4 +1,4 @@
-"""The cassette file format: versioned, readable YAML, written atomically.
+"""The bedrock-vcr cassette format: versioned, readable YAML, to and from interactions.
 
 Layout (version 1)::
 
@@ -23,220 +23,25 @@ Layout (version 1)::
           chunk: {json: {generation: Hello, stop_reason: null}}
           payload: {json: {p: abcd}}
 
-A body is one of ``{json: value}`` (plus ``style`` when the bytes were not compact JSON),
-``{text: str}`` or ``{base64: str}``; response bodies are stored so that they re-encode to the
-exact recorded bytes. In a stream event, ``chunk`` is the base64 ``bytes`` member of the payload
-decoded (for ``chunk`` events), and ``payload`` is the rest of the payload.
+Bodies and stream events are written as :mod:`.bodies` describes. This module is the bedrock-vcr
+document and nothing else: reading files, the cache and other recorders' formats live in
+:mod:`.storage` and :mod:`.vcrpy`, so the format itself depends on neither.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import os
-import re
-import stat
-import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import CassetteFormatError, EventStreamError, SecretInCassetteError
-from ..wire.eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
-from .records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from ..errors import CassetteFormatError, EventStreamError
+from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc
+from .records import Interaction, RecordedRequest, RecordedResponse
 
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-
-# --- JSON styles -----------------------------------------------------------------------------
-# Each style is a json.dumps configuration; the first one that reproduces the recorded bytes is
-# stored, so replay gives back exactly what the service sent.
-_STYLES: dict[str, dict[str, Any]] = {
-    "compact": {"separators": (",", ":"), "ensure_ascii": False},
-    "compact-ascii": {"separators": (",", ":"), "ensure_ascii": True},
-    "spaced": {"separators": (", ", ": "), "ensure_ascii": False},
-    "spaced-ascii": {"separators": (", ", ": "), "ensure_ascii": True},
-    "indent2": {"indent": 2, "ensure_ascii": False},
-    "indent4": {"indent": 4, "ensure_ascii": False},
-}
-DEFAULT_STYLE = "compact"
-
-
-def dump_json(value: Any, style: str = DEFAULT_STYLE) -> bytes:
-    try:
-        options = _STYLES[style]
-    except KeyError:
-        raise CassetteFormatError(
-            f"unknown JSON style {style!r}; known styles: {', '.join(_STYLES)}"
-        ) from None
-    return json.dumps(value, **options).encode("utf-8")
-
-
-def body_to_doc(data: bytes, *, exact: bool = True) -> dict[str, Any]:
-    """Readable form of a body; with ``exact`` it must re-encode to the same bytes."""
-    if not data:
-        return {"text": ""}
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(data).decode("ascii")}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {"text": text}
-    if not exact:
-        return {"json": value}
-    for style in _STYLES:
-        if dump_json(value, style) == data:
-            return {"json": value} if style == DEFAULT_STYLE else {"json": value, "style": style}
-    return {"text": text}
-
-
-def body_from_doc(doc: Any, where: str) -> bytes:
-    if doc is None:
-        return b""
-    if not isinstance(doc, dict):
-        raise CassetteFormatError(
-            f"a body must be a mapping with one of json/text/base64, found {type(doc).__name__}",
-            json_path=where,
-        )
-    if "json" in doc:
-        style = doc.get("style", DEFAULT_STYLE)
-        if style not in _STYLES:
-            raise CassetteFormatError(
-                f"unknown JSON style {style!r}; known styles: {', '.join(_STYLES)}",
-                json_path=f"{where}/style",
-            )
-        try:
-            return dump_json(doc["json"], style)
-        except (TypeError, ValueError) as exc:
-            raise CassetteFormatError(
-                f"the json value cannot be written as JSON ({exc}); quote dates and other "
-                "YAML-only values",
-                json_path=f"{where}/json",
-            ) from None
-    if "text" in doc:
-        return str(doc["text"]).encode("utf-8")
-    if "base64" in doc:
-        try:
-            return base64.b64decode(doc["base64"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise CassetteFormatError(f"invalid base64 body: {exc}", json_path=where) from None
-    raise CassetteFormatError(
-        f"a body needs one of the keys json, text or base64; found {sorted(doc)}",
-        json_path=where,
-    )
-
-
-# --- stream events -------------------------------------------------------------------------
-
-
-def _header_to_doc(header: Header) -> Any:
-    if header.type == HeaderType.STRING:
-        return header.value
-    value = header.value
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).hex()
-    return {"type": TYPE_NAMES[header.type], "value": value}
-
-
-def _header_from_doc(doc: Any, where: str) -> Header:
-    if isinstance(doc, str):
-        return Header(HeaderType.STRING, doc)
-    if isinstance(doc, dict) and "type" in doc:
-        kind = TYPES_BY_NAME.get(str(doc["type"]))
-        if kind is None:
-            raise CassetteFormatError(
-                f"unknown header type {doc['type']!r}; known: {', '.join(TYPES_BY_NAME)}",
-                json_path=f"{where}/type",
-            )
-        value = doc.get("value")
-        if kind in (HeaderType.BYTE_ARRAY, HeaderType.UUID):
-            try:
-                value = bytes.fromhex(str(value))
-            except ValueError:
-                raise CassetteFormatError(
-                    f"a {TYPE_NAMES[kind]} header value must be hex digits, found {value!r}",
-                    json_path=f"{where}/value",
-                ) from None
-        return Header(kind, value)
-    raise CassetteFormatError("a header is a string or {type: ..., value: ...}", json_path=where)
-
-
-def event_to_doc(event: StreamEvent) -> dict[str, Any]:
-    message = event.message
-    doc: dict[str, Any] = {"offset": round(event.offset, 4)}
-    doc["headers"] = {name: _header_to_doc(h) for name, h in message.headers.items()}
-    payload_doc = body_to_doc(message.payload)
-    # Decode the base64 `bytes` member of chunk payloads, keeping the rest of the payload.
-    inner = payload_doc.get("json")
-    if (
-        "style" not in payload_doc
-        and isinstance(inner, dict)
-        and isinstance(inner.get("bytes"), str)
-        and next(iter(inner)) == "bytes"
-    ):
-        try:
-            chunk = base64.b64decode(inner["bytes"], validate=True)
-        except (binascii.Error, ValueError):
-            chunk = None
-        if chunk is not None and base64.b64encode(chunk).decode("ascii") == inner["bytes"]:
-            rest = {k: v for k, v in inner.items() if k != "bytes"}
-            doc["chunk"] = body_to_doc(chunk)
-            if rest:
-                doc["payload"] = {"json": rest}
-            if event.frame_override is not None:
-                doc["frame"] = {"base64": base64.b64encode(event.frame_override).decode()}
-            return doc
-    if message.payload:
-        doc["payload"] = payload_doc
-    if event.frame_override is not None:
-        doc["frame"] = {"base64": base64.b64encode(event.frame_override).decode()}
-    return doc
-
-
-def event_from_doc(doc: Any, where: str) -> StreamEvent:
-    if not isinstance(doc, dict):
-        raise CassetteFormatError("a stream event must be a mapping", json_path=where)
-    headers_doc = doc.get("headers")
-    if headers_doc is None:
-        raise CassetteFormatError(
-            "the stream event has no headers (was the file cut short?)",
-            json_path=f"{where}/headers",
-            fix="restore the cassette from version control, or re-record it",
-        )
-    if not isinstance(headers_doc, dict):
-        raise CassetteFormatError("event headers must be a mapping", json_path=f"{where}/headers")
-    headers = {
-        str(name): _header_from_doc(value, f"{where}/headers/{name}")
-        for name, value in headers_doc.items()
-    }
-    if "chunk" in doc:
-        chunk = body_from_doc(doc["chunk"], f"{where}/chunk")
-        extra = doc.get("payload") or {}
-        rest = extra.get("json", {}) if isinstance(extra, dict) else None
-        if not isinstance(rest, dict):
-            raise CassetteFormatError(
-                "beside a chunk, payload holds the other members of the chunk payload as "
-                f"{{json: {{name: value}}}}, found {extra!r}",
-                json_path=f"{where}/payload",
-            )
-        payload = dump_json({"bytes": base64.b64encode(chunk).decode("ascii"), **rest})
-    else:
-        payload = body_from_doc(doc.get("payload"), f"{where}/payload")
-    offset = doc.get("offset", 0.0)
-    if not isinstance(offset, (int, float)) or isinstance(offset, bool):
-        raise CassetteFormatError("offset must be a number of seconds", json_path=f"{where}/offset")
-    override = None
-    if "frame" in doc:
-        override = body_from_doc(doc["frame"], f"{where}/frame")
-    return StreamEvent(Message(headers, payload), float(offset), override)
-
 
 # --- interactions ----------------------------------------------------------------------------
 
@@ -401,13 +206,14 @@ _FIX_ENTRY = (
 )
 
 
-def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
+def parse(text: str, path: Path | str | None = None) -> Any:
+    """The YAML document in ``text``; invalid YAML is an error naming the line and column."""
     try:
         try:
-            doc = yaml.load(text, Loader=_Loader)
+            return yaml.load(text, Loader=_Loader)
         except yaml.YAMLError:
             # libyaml's messages are terser: read the broken file again to explain it fully.
-            doc = yaml.load(text, Loader=yaml.SafeLoader)
+            return yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -417,6 +223,10 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
             fix="restore the file from version control, or delete it and re-record with "
             "--bedrock-record-mode=once",
         ) from None
+
+
+def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]:
+    """The interactions of a parsed bedrock-vcr cassette (see :func:`parse`)."""
     if not isinstance(doc, dict) or "interactions" not in doc:
         raise CassetteFormatError(
             "the file is not a cassette (no top-level 'interactions' list)",
@@ -424,10 +234,6 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
             fix="point use_cassette at a bedrock-vcr or vcrpy cassette, or delete the file and "
             "re-record with --bedrock-record-mode=once",
         )
-    if is_vcrpy_document(doc):
-        from .vcrpy import interactions_from_vcrpy
-
-        return interactions_from_vcrpy(doc, path)
     version = doc.get("version")
     if version not in SUPPORTED_VERSIONS:
         raise CassetteFormatError(
@@ -445,15 +251,7 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
     out = []
     for index, item in enumerate(raw):
         try:
-            if not isinstance(item, dict):
-                raise CassetteFormatError("an interaction must be a mapping")
-            interaction = Interaction(
-                request=request_from_doc(item.get("request"), "#/request"),
-                response=response_from_doc(item.get("response"), "#/response"),
-                recorded_at=item.get("recorded_at"),
-            )
-            _check_bedrock_stream(interaction)
-            out.append(interaction)
+            out.append(interaction_from_doc(item))
         except CassetteFormatError as exc:
             raise CassetteFormatError(
                 exc.problem,
@@ -465,78 +263,21 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
     return out
 
 
-# --- secrets -------------------------------------------------------------------------------
-
-# YAML folds a long string at a space: a plain or single-quoted scalar continues on the next line,
-# a double-quoted one ends the line with ``\`` and resumes with ``\ ``. Only a pattern spanning
-# a space can be split that way, so only the bearer pattern allows for it.
-_FOLD = r"(?:\s|\\)+"
-_SECRET_PATTERNS = [
-    (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"AWS4-HMAC-SHA256"), "a SigV4 Authorization value"),
-    (re.compile(r"Signature=[0-9a-f]{64}"), "a SigV4 signature"),
-    (re.compile(r"(?i)x-amz-security-token"), "an X-Amz-Security-Token header"),
-    (re.compile(r"(?i)\bauthorization\b[ \t]*:"), "an Authorization header"),
-    # The token is a whole run of token characters, not followed by ':' (not the next YAML key).
-    (
-        re.compile(rf"(?i)\bbearer{_FOLD}[A-Za-z0-9._~+/=-]{{16,}}(?![A-Za-z0-9._~+/=:-])"),
-        "a bearer token",
-    ),
-    (re.compile(r"(?i)x-amz-date[ \t]*:"), "an X-Amz-Date header"),
-]
+def interaction_from_doc(item: Any) -> Interaction:
+    if not isinstance(item, dict):
+        raise CassetteFormatError("an interaction must be a mapping")
+    interaction = Interaction(
+        request=request_from_doc(item.get("request"), "#/request"),
+        response=response_from_doc(item.get("response"), "#/response"),
+        recorded_at=item.get("recorded_at"),
+    )
+    _check_bedrock_stream(interaction)
+    return interaction
 
 
-def find_secrets(text: str) -> list[tuple[int, str]]:
-    """Lines (1-based) of ``text`` that look like they hold a credential, and what they hold.
-
-    The whole text is scanned, not line by line, so that a bearer token YAML folded onto the line
-    after the word ``Bearer`` is still found; a hit is reported at the line where it starts.
-    """
-    hits = set()
-    for pattern, what in _SECRET_PATTERNS:
-        for found in pattern.finditer(text):
-            hits.add((text.count("\n", 0, found.start()) + 1, what))
-    return sorted(hits)
-
-
-# --- atomic writes -------------------------------------------------------------------------
-
-
-#: Mode of a new cassette (an existing one keeps its mode). Not derived from the umask: reading
-#: the umask means changing it, which races with other threads.
-NEW_FILE_MODE = 0o644
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    hits = find_secrets(text)
-    if hits:
-        lines = ", ".join(f"line {n} ({what})" for n, what in hits[:5])
-        raise SecretInCassetteError(
-            f"refusing to write a cassette that holds credentials: {lines}; nothing was written",
-            path=path,
-            fix="remove the secret with a before_record_request/before_record_response hook "
-            "(README section 'Secrets'), or report a bedrock-vcr bug if a header leaked",
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = NEW_FILE_MODE
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.chmod(tmp, mode)  # mkstemp makes 0600 files; a cassette is shared like source
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
+    """The interactions of a bedrock-vcr cassette's text (:mod:`.storage` reads any format)."""
+    return from_document(parse(text, path), path)
 
 
 def _check_bedrock_stream(interaction: Interaction) -> None:
@@ -554,58 +295,3 @@ def _check_bedrock_stream(interaction: Interaction) -> None:
                 json_path=f"#/response/stream/{i}/headers",
                 fix="restore the cassette from version control, or re-record it",
             )
-
-
-def is_vcrpy_document(doc: Any) -> bool:
-    """vcrpy requests carry ``uri``/``method``; bedrock-vcr requests carry ``operation``."""
-    if not isinstance(doc, dict):
-        return False
-    items = doc.get("interactions") or []
-    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
-        return False
-    request = items[0].get("request") or {}
-    return isinstance(request, dict) and "uri" in request and "operation" not in request
-
-
-def file_is_vcrpy(path: Path) -> bool:
-    """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one."""
-    try:
-        return is_vcrpy_document(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return False
-
-
-_CACHE_SIZE = 32
-_cache: OrderedDict[Path, tuple[int, int, list[Interaction]]] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def load_file(path: Path) -> list[Interaction]:
-    """Read a cassette (bedrock-vcr or vcrpy format).
-
-    Parsed files are remembered by path, size and modification time, so tests that share a
-    cassette parse it once per process; the interactions are shared, never modified in place.
-    """
-    path = Path(path)
-    try:
-        info = path.stat()
-    except OSError:
-        info = None
-    key = path.resolve()
-    if info is not None:
-        with _cache_lock:
-            hit = _cache.get(key)
-            if hit is not None and hit[:2] == (info.st_mtime_ns, info.st_size):
-                _cache.move_to_end(key)
-                return list(hit[2])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
-    interactions = loads(text, path)
-    if info is not None:
-        with _cache_lock:
-            _cache[key] = (info.st_mtime_ns, info.st_size, interactions)
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    return list(interactions)

@@ -1,6 +1,8 @@
-"""Sub-commands of ``bedrock-vcr`` that live beside the feature they expose.
+"""The ``bedrock-vcr`` command line: one module per sub-command, :mod:`.main` ties them together.
 
-Each module here has ``register(subparsers)``, adding its parser(s) with a ``func`` default.
+Each command module has ``register(subparsers)``, adding its parser(s) with a ``func`` default;
+the order of :data:`MODULES` is the order of ``bedrock-vcr --help``. A module is imported only
+to build the parser, so each keeps its heavier imports to itself.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-MODULES = ("serve", "validate")
+MODULES = ("inspect", "scrub", "import_vcrpy", "serve", "validate")
 
 
 def register_all(sub: argparse._SubParsersAction) -> None:

@@ -18,14 +18,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..server.app import DEFAULT_GRACE, MAX_BODY, BedrockServer, CassetteSource
-from ..server.routes_file import (
-    RouteSpec,
-    ServeConfig,
-    SimulationSource,
-    load_config,
-    option_routes,
-)
+from ..server.app import MAX_BODY
+from ..server.http1 import DEFAULT_GRACE, BedrockServer
+from ..server.routes import RouteSpec
+from ..server.routes_file import ServeConfig, SimulationSource, load_config, option_routes
+from ..server.sources import CassetteSource
 
 _SIMULATION_OPTIONS = (
     "answer",
@@ -83,7 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"largest request body in bytes (default Bedrock's {MAX_BODY})",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log each request")
+    _add_simulation_options(p)
+    p.set_defaults(func=run)
 
+
+def _add_simulation_options(p: argparse.ArgumentParser) -> None:
     sim = p.add_argument_group("simulated answer (one route for every request to a known model)")
     sim.add_argument("--answer", metavar="TEXT", help="the answer's text")
     sim.add_argument(
@@ -133,7 +134,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="drop the connection after N stream frames",
     )
-    p.set_defaults(func=run)
 
 
 def build(args: argparse.Namespace) -> tuple[list[Any], float]:

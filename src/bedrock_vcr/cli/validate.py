@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..bedrock.models import FAMILIES, UNKNOWN
-from ..cassettes import yaml_format as serialize
+from ..cassettes import storage
 from ..errors import BedrockVCRError, UnknownModelError
 from ..validation.checks import CassetteReport, PayloadChecker, check_interactions
 from ..validation.schemas import KINDS, OPERATIONS, schema_for
@@ -123,7 +123,7 @@ def run_validate(args: argparse.Namespace) -> int:
         for path in paths:
             files += 1
             try:
-                loaded = serialize.load_file(path)
+                loaded = storage.load_file(path)
             except (BedrockVCRError, OSError) as exc:
                 unreadable += 1
                 print(f"{path}: cannot be read: {exc}")

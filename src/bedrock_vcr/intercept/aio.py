@@ -11,8 +11,9 @@ wraps a live aiohttp response while recording, like :class:`bedrock_vcr.intercep
 cassette core is shared: handlers answer with the synchronous ``AWSResponse`` and
 :func:`to_aio_response` converts it; only recording needs awaiting (:func:`record`).
 
-This module imports aiobotocore and aiohttp; it is imported only when an aiobotocore client
-meets an active handler, so both stay optional.
+This module imports aiobotocore and aiohttp; a handler imports it only when it answers an
+aiobotocore client (``handle_async``), so both stay optional. It knows no handler: what it
+records is reported through a callback.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from botocore.client import BaseClient
 from ..bedrock.operations import BY_NAME
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import AsyncClientNotSupported, UnfinishedStreamWarning
+from .capture import response_headers
+from .clients import http_session
 from .raw import ReplayRaw, StreamRecorder
 
 if TYPE_CHECKING:
-    from .player import CassettePlayer
+    from ..cassettes.cassette import Cassette
 
 __all__ = [
     "AioReplayRaw",
@@ -147,12 +150,8 @@ def to_aio_response(response: AWSResponse) -> AioAWSResponse:
     raw = response.raw
     if isinstance(raw, ReplayRaw):
         # the same recorded pieces and pacing, served without blocking the event loop
-        aio_raw = AioReplayRaw(
-            raw._pieces[raw._next :],
-            None if raw._delays is None else raw._delays[raw._next :],
-            dropped=raw._dropped,
-            url=response.url,
-        )
+        rest = raw.unread()
+        aio_raw = AioReplayRaw(rest.pieces, rest.delays, dropped=rest.dropped, url=response.url)
     else:  # a handler's own raw: take its whole body
         aio_raw = AioReplayRaw([response.content], url=response.url)
     return AioAWSResponse(response.url, response.status_code, response.headers, aio_raw)
@@ -165,7 +164,7 @@ class _TeeContent:
         self._tee = tee
 
     def at_eof(self) -> bool:
-        return self._tee._finished
+        return self._tee.finished
 
     def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         return self._tee._stream()
@@ -274,20 +273,18 @@ async def _live_chunks(real: Any) -> AsyncIterator[bytes]:
 
 
 async def record(
-    player: CassettePlayer,
+    cassette: Cassette,
     client: BaseClient,
     request: AWSPreparedRequest,
     recorded: RecordedRequest,
+    on_recorded: Callable[[RecordedRequest, RecordedResponse], None],
 ) -> AioAWSResponse:
-    """Send ``request`` through the async client's own http session and record the answer."""
-    from .player import _response_headers
-
-    cassette = player.cassette
+    """Send ``request`` through the async client's own http session and record the answer in
+    ``cassette``; ``on_recorded`` gets the request and its answer once the answer is complete."""
     interaction = cassette.reserve(recorded)
-    http_session = client._endpoint.http_session
     started = time.monotonic()
-    live = await http_session.send(request)  # connection errors propagate to the retries
-    headers = _response_headers(live.headers)
+    live = await http_session(client).send(request)  # connection errors propagate to retries
+    headers = response_headers(live.headers)
     op = BY_NAME.get(recorded.operation)
     if op is not None and op.streaming and live.status_code < 300:
         latency = time.monotonic() - started
@@ -297,7 +294,7 @@ async def record(
                 live.status_code, headers, events=events, latency=latency, stream_end=end
             )
             cassette.complete(interaction, response)
-            player._recorded(recorded, response)
+            on_recorded(recorded, response)
 
         tee = AioTeeRaw(live.raw, started, finish)
         cassette.add_pending(tee.abandon)
@@ -306,6 +303,6 @@ async def record(
     latency = time.monotonic() - started
     response = RecordedResponse(live.status_code, headers, body=body, latency=latency)
     cassette.complete(interaction, response)
-    player._recorded(recorded, response)
+    on_recorded(recorded, response)
     raw = AioReplayRaw([body], url=request.url)
     return AioAWSResponse(request.url, live.status_code, live.headers, raw)

@@ -4,14 +4,17 @@ Every botocore client of ``bedrock-runtime`` gets, while at least one handler is
 ``before-send`` handler registered first on its own event emitter. It asks the active handlers
 (innermost first) for an answer; a handler returns an ``AWSResponse`` (botocore then skips the
 network and parses it as usual) or ``None`` to pass. When no handler is active, nothing is
-registered on any client. aiobotocore clients get an async hook instead, which awaits a
-handler's ``handle_async`` when it has one and serves answers through
-:mod:`bedrock_vcr.intercept.aio`.
+registered on any client. aiobotocore clients get an async hook instead, which awaits each
+handler's ``handle_async``: a handler answers an async client in the form aiobotocore parses
+(see :mod:`bedrock_vcr.intercept.aio`), so this module needs neither aiobotocore nor the
+adapters above it, and sits at the bottom of the package.
 
-Clients are found through a light tracker installed on the first activation (or by the pytest
-plugin at start-up, so that clients created at import or collection time are covered too): it
-records each new ``bedrock-runtime`` client in a weak set. Clients made before the tracker existed
-can be added with :func:`patch_client`.
+Clients are found through a light tracker installed on the first activation: it records each
+new ``bedrock-runtime`` client in a weak set. When the tracker is installed, the clients that
+already exist (made before bedrock-vcr was imported, by another plugin, at conftest or module
+import) are adopted once by a scan of the garbage collector's objects, so every client in the
+process is covered whenever it was made, and nothing botocore-related loads before a cassette
+or mock is used.
 """
 
 from __future__ import annotations
@@ -35,9 +38,19 @@ SIGNER_ID = "bedrock-vcr-choose-signer"
 
 
 class Handler(Protocol):
+    """What :func:`activate` accepts: it answers a request, or returns None to pass it on.
+
+    A handler may also define ``may_reach_network() -> bool`` (see :func:`_choose_signer`).
+    """
+
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None: ...
+
+    async def handle_async(
+        self, client: BaseClient, request: AWSPreparedRequest, operation: str
+    ) -> Any:
+        """The same for an aiobotocore client: an ``AioAWSResponse``, or None to pass."""
 
 
 _lock = threading.RLock()
@@ -80,11 +93,10 @@ def _make_hook(client: BaseClient) -> Callable[..., Any]:
 
 
 def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[Any]]:
-    """The hook of an aiobotocore client, which awaits ``before-send`` handlers.
+    """The hook of an aiobotocore client, which awaits the handlers' ``handle_async``.
 
-    A handler's ``handle_async`` is awaited when it has one (recording needs the client's async
-    http session); otherwise its ``handle`` answers and the ``AWSResponse`` is served through
-    :mod:`bedrock_vcr.intercept.aio`, imported here only, so aiobotocore stays optional.
+    Each handler answers in aiobotocore's form itself (importing the async adapter only then),
+    so aiobotocore stays optional and this module imports nothing above it.
     """
 
     async def before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Any:
@@ -94,18 +106,10 @@ def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[An
         operation = event_name.rsplit(".", 1)[-1]
         with _lock:
             handlers = list(reversed(_active))
-        if not handlers:
-            return None
-        from .aio import to_aio_response
-
         for handler in handlers:
-            handle_async = getattr(handler, "handle_async", None)
-            if handle_async is not None:
-                response = await handle_async(target, request, operation)
-            else:
-                response = handler.handle(target, request, operation)
+            response = await handler.handle_async(target, request, operation)
             if response is not None:
-                return to_aio_response(response)
+                return response
         return None
 
     return before_send
@@ -155,27 +159,29 @@ def _tracking_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:
                 _register(self)
 
 
+def _install() -> None:
+    global _original_init
+    if _original_init is None:
+        _original_init = BaseClient.__init__
+        BaseClient.__init__ = _tracking_init
+
+
 def install_tracker() -> None:
-    """Start noting every ``bedrock-runtime`` client created from now on.
+    """Cover every ``bedrock-runtime`` client: those that exist now and those made later.
 
     Calls are counted: the tracker stays until each install has been matched by an uninstall
     (nested pytest sessions, as pytester runs them, each install and uninstall once).
     """
-    global _original_init, _tracker_users
+    global _tracker_users
     with _lock:
         _tracker_users += 1
-        if _original_init is None:
-            _original_init = BaseClient.__init__
-            BaseClient.__init__ = _tracking_init
+        _install()
 
 
 def _ensure_tracker() -> None:
     """Install the tracker for library use (not counted: it stays for the process)."""
-    global _original_init
     with _lock:
-        if _original_init is None:
-            _original_init = BaseClient.__init__
-            BaseClient.__init__ = _tracking_init
+        _install()
 
 
 def watch_clients() -> None:
@@ -196,6 +202,15 @@ def uninstall_tracker() -> None:
         if _original_init is not None and not _active and _tracker_users == 0:
             BaseClient.__init__ = _original_init
             _original_init = None
+
+
+def http_session(client: BaseClient) -> Any:
+    """The http session ``client`` sends requests through (to record a request, send it there).
+
+    botocore keeps it on a private attribute (``client._endpoint.http_session``, the same in
+    aiobotocore, where its ``send`` is a coroutine); this is the one place that reads it.
+    """
+    return client._endpoint.http_session
 
 
 def patch_client(client: BaseClient) -> BaseClient:

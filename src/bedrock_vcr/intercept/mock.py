@@ -26,37 +26,25 @@ default) does not wait, 1 waits the declared delays, 0.5 half of them.
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..bedrock.models import resolve_model
-from ..bedrock.operations import OPERATIONS
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
-from ..errors import (
-    ConfigError,
-    MockVerificationError,
-    RouteExhaustedError,
-    UnexpectedRequestError,
-)
+from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
 from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
 from . import clients as interception
-from .player import request_from_botocore
+from .backoff import skip_backoff
+from .capture import request_from_botocore
 from .raw import replay_response
+from .routes import FAULT_SPECS, Call, Outcome, Route
 
-if TYPE_CHECKING:
-    import pytest
-
-Outcome = Any  # Answer | Embedding | Fault | StreamError | Disconnect | CorruptFrame |
-# RecordedResponse | Interaction | BaseException | type[BaseException] | Callable[[request], ...]
-
+#: The options of :class:`BedrockMock` (and of ``mock_bedrock()`` and the ``bedrock_mock`` marker).
 OPTIONS = (
     "assert_all_called",
     "passthrough",
@@ -65,238 +53,9 @@ OPTIONS = (
     "overrides",
     "validate_requests",
 )
-ANSWER_MARKER = "bedrock_answer"
-OPTIONS_MARKER = "bedrock_mock"
-_SPECS = (faults.Fault, faults.StreamError, faults.Disconnect, faults.CorruptFrame)
-_METHOD_TO_OPERATION = {op.method: op.name for op in OPERATIONS}
-_NAMES = tuple(op.name for op in OPERATIONS)
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-
-# --- calls and routes --------------------------------------------------------------------------
-
-
-@dataclass
-class Call:
-    """One request a route answered: what came in, what went out (None when it raised)."""
-
-    request: RecordedRequest
-    outcome: Outcome
-    response: RecordedResponse | None = None
-    route: Route | None = None
 
 
 _UNSET: Any = object()
-
-
-def _normalise_operation(operation: str | None) -> str | None:
-    if operation is None:
-        return None
-    if operation in _NAMES:
-        return operation
-    if operation in _METHOD_TO_OPERATION:
-        return _METHOD_TO_OPERATION[operation]
-    close = difflib.get_close_matches(operation, [*_NAMES, *_METHOD_TO_OPERATION], n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ConfigError(f"unknown operation {operation!r}{hint}; valid: {', '.join(_NAMES)}")
-
-
-def _is_pattern(model_id: str) -> bool:
-    return any(ch in model_id for ch in "*?[")
-
-
-def _is_exception(outcome: Any) -> bool:
-    return isinstance(outcome, BaseException) or (
-        isinstance(outcome, type) and issubclass(outcome, BaseException)
-    )
-
-
-def _is_sequence(value: Any) -> bool:
-    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping))
-
-
-class Route:
-    """Requests a :class:`BedrockMock` answers one way; created by :meth:`BedrockMock.on`.
-
-    ``return_value``: the outcome of every call. ``side_effect``: an outcome or callable used
-    instead of ``return_value``, or a sequence consumed one outcome per call (a callable gets
-    the :class:`~bedrock_vcr.cassettes.records.RecordedRequest` and returns an outcome, or None for
-    ``return_value``). Neither set: a default :class:`Answer` (an :class:`Embedding` for
-    embedding models).
-    """
-
-    def __init__(
-        self,
-        mock: BedrockMock,
-        model_id: str | None = None,
-        operation: str | None = None,
-        *,
-        match: Callable[[RecordedRequest], bool] | None = None,
-        optional: bool = False,
-        name: str | None = None,
-    ) -> None:
-        self._mock = mock
-        self.model_id = model_id
-        self.operation = _normalise_operation(operation)
-        self.match = match
-        self.optional = optional
-        self.name = name
-        self.calls: list[Call] = []
-        self._return_value: Outcome = None
-        self._side_effect: Outcome = None
-        self._sequence: Iterator[Outcome] | None = None
-        self._remaining: list[Outcome] | None = None
-
-    def __repr__(self) -> str:
-        if self.name:
-            return f"route {self.name!r}"
-        parts = []
-        if self.operation:
-            parts.append(self.operation)
-        if self.model_id:
-            parts.append(f"model_id={self.model_id!r}")
-        if self.match is not None:
-            parts.append("match=...")
-        return f"route({', '.join(parts) or 'any request'})"
-
-    # --- declaring -------------------------------------------------------------------------
-
-    @property
-    def return_value(self) -> Outcome:
-        return self._return_value
-
-    @return_value.setter
-    def return_value(self, outcome: Outcome) -> None:
-        self._check(outcome)
-        self._return_value = outcome
-
-    @property
-    def side_effect(self) -> Outcome:
-        return self._side_effect
-
-    @side_effect.setter
-    def side_effect(self, effect: Outcome) -> None:
-        if _is_sequence(effect):
-            items = list(effect)
-            for item in items:
-                self._check(item)
-            self._side_effect = items
-            self._remaining = list(items)
-        else:
-            self._check(effect)
-            self._side_effect = effect
-            self._remaining = None
-
-    def respond(self, *outcomes: Outcome) -> Route:
-        """One outcome: the ``return_value``; several: the ``side_effect`` sequence."""
-        if len(outcomes) == 1:
-            self.return_value = outcomes[0]
-        else:
-            self.side_effect = list(outcomes)
-        return self
-
-    def _check(self, outcome: Outcome) -> None:
-        """Refuse now what this route's model/operation could never produce.
-
-        A route whose first outcome is refused is withdrawn, so the refusal is the only error
-        the test reports (no "never called" at teardown on top of it).
-        """
-        try:
-            self._check_outcome(outcome)
-        except Exception:
-            if self._return_value is None and self._side_effect is None and not self.calls:
-                with self._mock._lock:
-                    if self in self._mock.routes:
-                        self._mock.routes.remove(self)
-            raise
-
-    def _check_outcome(self, outcome: Outcome) -> None:
-        model_id = self.model_id if self.model_id and not _is_pattern(self.model_id) else None
-        operation = self.operation
-        overrides = self._mock.overrides
-        if isinstance(outcome, (Answer, Embedding)):
-            if model_id is not None:
-                outcome.check(model_id, operation, overrides=overrides)
-            elif isinstance(outcome, Embedding) and operation not in (None, "InvokeModel"):
-                outcome.check("amazon.titan-embed-text-v2:0", operation)
-        elif isinstance(outcome, _SPECS):
-            outcome.check(operation)
-            answer = getattr(outcome, "answer", None)
-            if answer is not None and model_id is not None:
-                answer.check(model_id, operation, overrides=overrides)
-        elif outcome is None or _is_exception(outcome) or callable(outcome):
-            return
-        elif not isinstance(outcome, (RecordedResponse, Interaction)):
-            raise ConfigError(
-                f"{self} cannot answer with {outcome!r}; an outcome is an Answer, Embedding, "
-                "a Fault, StreamError, Disconnect or CorruptFrame spec, a RecordedResponse or "
-                "Interaction, an exception, or "
-                "a callable taking the request"
-            )
-
-    # --- matching and answering ------------------------------------------------------------
-
-    def why_not(self, request: RecordedRequest) -> str | None:
-        """None when this route matches ``request``, else the reason it does not."""
-        if self.operation is not None and request.operation != self.operation:
-            return f"operation is {request.operation}, the route wants {self.operation}"
-        if self.model_id is not None:
-            info = resolve_model(request.model_id, self._mock.overrides)
-            candidates = {request.model_id, info.base_id}
-            if _is_pattern(self.model_id):
-                hit = any(fnmatch.fnmatchcase(c, self.model_id) for c in candidates)
-            else:
-                hit = self.model_id in candidates
-            if not hit:
-                return f"model is {request.model_id!r}, the route wants {self.model_id!r}"
-        if self.match is not None and not self.match(request):
-            return "its match function returned False"
-        return None
-
-    def _next(self, request: RecordedRequest) -> Outcome:
-        effect = self._side_effect
-        if self._remaining is not None:
-            if not self._remaining:
-                raise RouteExhaustedError(self, len(self.calls) + 1)
-            return self._remaining.pop(0)
-        if effect is not None:
-            if _is_exception(effect) or isinstance(effect, (Answer, Embedding, *_SPECS)):
-                return effect
-            if callable(effect):
-                produced = effect(request)
-                if produced is not None:
-                    self._check(produced)
-                    return produced
-                return self._return_value
-            return effect
-        return self._return_value
-
-    # --- assertions ------------------------------------------------------------------------
-
-    @property
-    def called(self) -> bool:
-        return bool(self.calls)
-
-    @property
-    def call_count(self) -> int:
-        return len(self.calls)
-
-    @property
-    def last_request(self) -> RecordedRequest | None:
-        return self.calls[-1].request if self.calls else None
-
-    @property
-    def remaining(self) -> int:
-        """Outcomes of the ``side_effect`` sequence not used yet (0 without a sequence)."""
-        return len(self._remaining) if self._remaining is not None else 0
-
-    def reset(self) -> None:
-        """Forget the calls received and restart the ``side_effect`` sequence."""
-        self.calls.clear()
-        if isinstance(self._side_effect, list):
-            self._remaining = list(self._side_effect)
 
 
 # --- the mock ----------------------------------------------------------------------------------
@@ -325,7 +84,8 @@ class BedrockMock:
         overrides: Mapping[str, str] | None = None,
         validate_requests: str = "bedrock",
     ) -> None:
-        from ..validation.checks import RequestValidator, ValidationSettings
+        from ..validation.policy import RequestValidator
+        from ..validation.settings import ValidationSettings
 
         if not isinstance(speed, (int, float)) or speed < 0:
             raise ConfigError(f"speed must be a number >= 0 (0 = no pauses), got {speed!r}")
@@ -371,6 +131,12 @@ class BedrockMock:
             route.side_effect = side_effect
         self.routes.append(route)
         return route
+
+    def withdraw(self, route: Route) -> None:
+        """Forget a declared route (the route does this when its first outcome is refused)."""
+        with self._lock:
+            if route in self.routes:
+                self.routes.remove(route)
 
     # error helpers, named after the error codes (see bedrock_vcr.simulation.faults)
     def access_denied(self, message: str | None = None) -> faults.Fault:
@@ -432,7 +198,7 @@ class BedrockMock:
             route = self.route_for(request)
             if route is None:
                 return None
-            outcome = route._next(request)
+            outcome = route.next_outcome(request)
             call = Call(request, outcome, route=route)
             route.calls.append(call)
             self.calls.append(call)
@@ -458,7 +224,7 @@ class BedrockMock:
             outcome = Embedding() if family in EMBEDDING_FAMILIES else Answer()
         if isinstance(outcome, (Answer, Embedding)):
             return build_response(outcome, request, overrides=self.overrides)
-        if isinstance(outcome, _SPECS):
+        if isinstance(outcome, FAULT_SPECS):
             return outcome.build(request)
         if isinstance(outcome, RecordedResponse):
             return outcome
@@ -484,6 +250,15 @@ class BedrockMock:
             )
         return replay_response(request.url, found[1], self.speed)
 
+    async def handle_async(
+        self, client: BaseClient, request: AWSPreparedRequest, operation: str
+    ) -> Any:
+        """The aiobotocore variant: the same answer, in the form aiobotocore parses."""
+        from .aio import to_aio_response  # only here: aiobotocore stays optional
+
+        response = self.handle(client, request, operation)
+        return None if response is None else to_aio_response(response)
+
     def may_reach_network(self) -> bool:
         """Only with ``passthrough`` can a request go on (and so need real credentials)."""
         return self.passthrough
@@ -495,7 +270,7 @@ class BedrockMock:
             raise ConfigError("this BedrockMock is already active")
         stack = ExitStack()
         if self.skip_backoff:
-            self.backoff_delays = stack.enter_context(faults.skip_backoff())
+            self.backoff_delays = stack.enter_context(skip_backoff())
         interception.activate(self)
         stack.callback(interception.deactivate, self)
         self._stack = stack
@@ -560,45 +335,10 @@ def mock_bedrock(**options: Any) -> BedrockMock:
 
 
 def check_options(options: Mapping[str, Any], source: str) -> None:
+    """Fail on an option :class:`BedrockMock` does not have, suggesting the closest one."""
     for name in options:
         if name not in OPTIONS:
-            close = difflib.get_close_matches(name, OPTIONS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, OPTIONS)
             raise ConfigError(
                 f"unknown option {name!r} in {source}{hint}; valid options: {', '.join(OPTIONS)}"
             )
-
-
-# --- pytest ------------------------------------------------------------------------------------
-
-_ANSWER_OPTIONS = ("model_id", "operation", "match", "optional", "name")
-
-
-def from_markers(node: pytest.Item) -> BedrockMock:
-    """A :class:`BedrockMock` configured by a test's ``bedrock_mock`` and ``bedrock_answer``
-    markers (closest ``bedrock_mock`` wins; every ``bedrock_answer`` adds a route, outermost
-    first)."""
-    options_marker = node.get_closest_marker(OPTIONS_MARKER)
-    options: dict[str, Any] = {}
-    if options_marker is not None:
-        if options_marker.args:
-            raise ConfigError(
-                f"@pytest.mark.{OPTIONS_MARKER} takes keyword arguments only ({', '.join(OPTIONS)})"
-            )
-        options = dict(options_marker.kwargs)
-        check_options(options, f"@pytest.mark.{OPTIONS_MARKER}")
-    mock = BedrockMock(**options)
-    for marker in reversed(list(node.iter_markers(ANSWER_MARKER))):
-        kwargs = dict(marker.kwargs)
-        for name in kwargs:
-            if name not in _ANSWER_OPTIONS:
-                close = difflib.get_close_matches(name, _ANSWER_OPTIONS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigError(
-                    f"unknown argument {name!r} in @pytest.mark.{ANSWER_MARKER}{hint}; valid: "
-                    f"outcomes as positional arguments, then {', '.join(_ANSWER_OPTIONS)}"
-                )
-        route = mock.on(**kwargs)
-        if marker.args:
-            route.respond(*marker.args)
-    return mock

@@ -10,17 +10,13 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from ..bedrock.operations import BY_NAME, parse_path
+from ..bedrock.operations import BY_NAME
 from ..cassettes.cassette import Cassette, CassetteConfig
-from ..cassettes.records import (
-    DROPPED_RESPONSE_HEADERS,
-    KEPT_REQUEST_HEADERS,
-    RecordedRequest,
-    RecordedResponse,
-    StreamEvent,
-)
+from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import RequestBodyError
 from . import clients as interception
+from .backoff import skip_backoff
+from .capture import request_from_botocore, response_headers
 from .raw import ReplayRaw, TeeRaw, replay_response
 
 #: Called with each request before matching; may return an ``AWSResponse`` (schema validation
@@ -29,60 +25,6 @@ RequestCheck = Callable[[RecordedRequest], "AWSResponse | None"]
 #: Called with each recorded request and its answer once the answer is complete (body read,
 #: stream drained or dropped); schema validation reports drift this way. It may warn or raise.
 ResponseCheck = Callable[[RecordedRequest, RecordedResponse], None]
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _body_bytes(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, bytearray):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if hasattr(body, "read"):
-        position = body.tell() if hasattr(body, "tell") else None
-        data = body.read()
-        if position is not None and hasattr(body, "seek"):
-            body.seek(position)
-        return _body_bytes(data)
-    return bytes(body)
-
-
-def request_from_botocore(request: AWSPreparedRequest, operation: str) -> RecordedRequest:
-    """Keep what identifies a request; drop signatures, dates and SDK bookkeeping."""
-    parsed = parse_path(request.url)
-    if parsed is not None:
-        model_id = parsed[1]
-    else:  # an operation bedrock-vcr does not model; keep the path as the id
-        model_id = request.url
-    headers = {}
-    for name, value in request.headers.items():
-        lname = name.lower()
-        if lname in KEPT_REQUEST_HEADERS:
-            headers[lname] = _text(value)
-    path = request.url.split("://", 1)[-1]
-    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
-    return RecordedRequest(
-        operation=operation,
-        model_id=model_id,
-        body=_body_bytes(request.body),
-        headers=headers,
-        path=path,
-        method=request.method,
-    )
-
-
-def _response_headers(headers: Any) -> dict[str, str]:
-    return {
-        name.lower(): _text(value)
-        for name, value in headers.items()
-        if name.lower() not in DROPPED_RESPONSE_HEADERS
-    }
 
 
 class CassettePlayer:
@@ -118,12 +60,12 @@ class CassettePlayer:
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
         """The aiobotocore variant: replays alike, records through the async http session."""
+        from .aio import record, to_aio_response  # only here: aiobotocore stays optional
+
         answer = self._answer(request, operation)
         if isinstance(answer, RecordedRequest):
-            from .aio import record
-
-            return await record(self, client, request, answer)
-        return answer
+            return await record(self.cassette, client, request, answer, self.check_recorded)
+        return to_aio_response(answer)
 
     def _answer(self, request: AWSPreparedRequest, operation: str) -> AWSResponse | RecordedRequest:
         """The replayed (or rejecting) answer, or the request to record."""
@@ -171,10 +113,9 @@ class CassettePlayer:
     ) -> AWSResponse:
         cassette = self.cassette
         interaction = cassette.reserve(recorded)
-        http_session = client._endpoint.http_session
         started = time.monotonic()
-        live = http_session.send(request)  # connection errors propagate to botocore's retries
-        headers = _response_headers(live.headers)
+        live = interception.http_session(client).send(request)  # errors go to botocore's retries
+        headers = response_headers(live.headers)
         op = BY_NAME.get(recorded.operation)
         streaming = op is not None and op.streaming and live.status_code < 300
         if streaming:
@@ -185,7 +126,7 @@ class CassettePlayer:
                     live.status_code, headers, events=events, latency=latency, stream_end=end
                 )
                 cassette.complete(interaction, response)
-                self._recorded(recorded, response)
+                self.check_recorded(recorded, response)
 
             tee = TeeRaw(live.raw, started, finish)
             cassette.add_pending(tee.drain)
@@ -194,10 +135,11 @@ class CassettePlayer:
         latency = time.monotonic() - started
         response = RecordedResponse(live.status_code, headers, body=body, latency=latency)
         cassette.complete(interaction, response)
-        self._recorded(recorded, response)
+        self.check_recorded(recorded, response)
         return AWSResponse(request.url, live.status_code, live.headers, ReplayRaw([body]))
 
-    def _recorded(self, request: RecordedRequest, response: RecordedResponse) -> None:
+    def check_recorded(self, request: RecordedRequest, response: RecordedResponse) -> None:
+        """Run the response checks on a completed recording (after the save, while exiting)."""
         if self._deferred is not None:
             self._deferred.append((request, response))
             return
@@ -210,7 +152,7 @@ class CassettePlayer:
         """Add the schema checks the cassette's config asks for, once (see ``checks``)."""
         if not self._checks_installed:
             self._checks_installed = True
-            from ..validation.checks import install
+            from .checked import install
 
             install(self)
 
@@ -219,8 +161,6 @@ class CassettePlayer:
         # so a test that makes no Bedrock call does not need one.
         self.install_checks()
         if self.cassette.config.extra.get("skip_backoff"):
-            from ..simulation.faults import skip_backoff
-
             self._no_backoff = skip_backoff()
             self.backoff_delays = self._no_backoff.__enter__()
         interception.activate(self)
@@ -237,7 +177,7 @@ class CassettePlayer:
         finally:
             deferred, self._deferred = self._deferred, None
         for request, response in deferred:
-            self._recorded(request, response)
+            self.check_recorded(request, response)
 
 
 def _warn_recorded_despite_schema(request: RecordedRequest, path: Path) -> None:

@@ -4,20 +4,28 @@ botocore reads an ``AWSResponse.raw`` three ways: ``stream()`` for event streams
 error body, ``read(amt)`` through ``StreamingBody`` for ``InvokeModel``, and ``close()``.
 :class:`ReplayRaw` serves recorded bytes that way; :class:`TeeRaw` wraps a live urllib3 response
 while recording, passing each network chunk on as soon as it arrives and keeping a copy.
-An async adapter (aiobotocore) would wrap the same recorded data differently.
+The async adapter (:mod:`bedrock_vcr.intercept.aio`) serves the same :class:`Pieces` its way.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.awsrequest import AWSResponse
 from urllib3.exceptions import ProtocolError
 
 from ..cassettes.records import RecordedResponse, StreamEvent
 from ..wire.eventstream import MessageDecoder
+
+
+class Pieces(NamedTuple):
+    """A body as recorded pieces: what :class:`ReplayRaw` serves (and the async adapter too)."""
+
+    pieces: Sequence[bytes]
+    delays: Sequence[float] | None = None
+    dropped: bool = False
 
 
 class ReplayRaw:
@@ -59,6 +67,17 @@ class ReplayRaw:
         piece = self._pieces[self._next]
         self._next += 1
         return piece
+
+    def unread(self) -> Pieces:
+        """What this body still has to serve, paced and ended as it would be here (the async
+        adapter serves a replayed answer from it)."""
+        pieces = list(self._pieces[self._next :])
+        delays = None if self._delays is None else list(self._delays[self._next :])
+        if self._buffer:
+            pieces.insert(0, self._buffer)
+            if delays is not None:
+                delays.insert(0, 0.0)
+        return Pieces(pieces, delays, self._dropped)
 
     def stream(self, amt: int | None = 2**16, decode_content: Any = None) -> Iterator[bytes]:
         if self._buffer:
@@ -145,6 +164,11 @@ class StreamRecorder:
             if message.header(":message-type", "event") != "event":
                 saw_exception = True
         return saw_exception
+
+    @property
+    def finished(self) -> bool:
+        """Whether the recording is done (complete, dropped or abandoned)."""
+        return self._finished
 
     def _finish(self, end: str) -> None:
         if not self._finished:

@@ -13,13 +13,12 @@ The command line wins so that re-recording is always one flag away, whatever a t
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from ..cassettes.cassette import CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 
 DEFAULTS: dict[str, Any] = {
     "record_mode": "none",
@@ -48,10 +47,8 @@ def check_names(
     valid = OPTIONS | extra
     for name in options:
         if name not in valid:
-            close = difflib.get_close_matches(name, sorted(valid), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"unknown option {name!r} in {source}{hint}; valid options: "
+                f"unknown option {name!r} in {source}{did_you_mean(name, valid)}; valid options: "
                 f"{', '.join(sorted(valid))}"
             )
 
@@ -94,6 +91,6 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
 
 
 def _validation_options(merged: Mapping[str, Any]) -> dict[str, Any]:
-    from ..validation.checks import ValidationSettings  # lazily: importing bedrock_vcr stays light
+    from ..validation.settings import ValidationSettings  # lazy: importing bedrock_vcr stays light
 
     return ValidationSettings.parse(merged).as_options()

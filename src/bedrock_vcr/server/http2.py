@@ -2,10 +2,10 @@
 
 The AWS SDK for JavaScript v3 builds its Bedrock Runtime client on an HTTP/2 request handler, and
 for an ``http://`` endpoint it opens the connection with the HTTP/2 preface straight away ("prior
-knowledge"). The HTTP/1.1 handler in :mod:`bedrock_vcr.server.app` spots that preface and hands the
-connection to :class:`H2Session`, which frames the same :class:`~bedrock_vcr.server.app.App` answers
-as HTTP/2: one HEADERS frame, then the body as DATA frames, a stream's event-stream frames each
-sent as soon as flow control allows.
+knowledge"). The HTTP/1.1 handler in :mod:`bedrock_vcr.server.http1` spots that preface and hands
+the connection to :class:`H2Session`, which frames the same :class:`~bedrock_vcr.server.app.App`
+answers as HTTP/2: one HEADERS frame, then the body as DATA frames, a stream's event-stream frames
+each sent as soon as flow control allows.
 
 The protocol state machine is the ``h2`` package (pure Python). Without it the server answers the
 preface with a GOAWAY ``HTTP_1_1_REQUIRED`` whose debug text says what to install; clients that
@@ -21,6 +21,9 @@ from __future__ import annotations
 import struct
 import threading
 from typing import TYPE_CHECKING, Any
+
+from ..errors import BedrockVCRError
+from .transport import deliver, too_large
 
 if TYPE_CHECKING:
     from .app import App
@@ -106,8 +109,9 @@ class _GoawayFilter:
         return b"".join(out)
 
 
-class _StreamGone(ConnectionResetError):
-    """The client reset the stream or the connection closed while we were answering."""
+class _StreamGone(BedrockVCRError, ConnectionResetError):
+    """The client reset the stream or the connection closed while we were answering (an
+    :class:`OSError` like any vanished client, caught where the stream's answer is written)."""
 
 
 class _Request:
@@ -216,15 +220,13 @@ class H2Session:
     def _answer(self, request: _Request) -> None:
         import h2.exceptions
 
-        from .app import _too_large, deliver
-
         try:
             fields = dict(request.headers)
             method = fields.get(":method", "GET")
             target = fields.get(":path", "/")
             headers = {k.lower(): v for k, v in request.headers if not k.startswith(":")}
             if request.size > self.app.max_body:
-                response = _too_large(request.size, self.app.max_body)
+                response = too_large(request.size, self.app.max_body)
                 speed = 0.0
             else:
                 response = self.app.respond(method, target, headers, bytes(request.body))
@@ -302,7 +304,7 @@ class H2Session:
 
 
 class _H2Out:
-    """The :class:`~bedrock_vcr.server.app.Transport` of one HTTP/2 stream."""
+    """The :class:`~bedrock_vcr.server.transport.Transport` of one HTTP/2 stream."""
 
     def __init__(self, session: H2Session, request: _Request) -> None:
         self.session = session

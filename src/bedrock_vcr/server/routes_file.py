@@ -35,14 +35,16 @@ Outcomes (one per route, or a ``sequence`` of them): ``answer`` (a string, or th
 ``original_message``, ``answer``), ``disconnect`` (``after``, ``answer``) and ``corrupt_frame``
 (``at``, ``answer``). Every outcome is checked when the file is loaded (a stop reason the route's
 model lacks, an error its operation cannot return), with the file, route and key in the message.
+
+One route's keys are read by :mod:`~bedrock_vcr.server.routes`; this module reads the file, builds
+the sources that serve the routes and turns ``serve``'s command-line options into routes.
 """
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,204 +54,13 @@ import yaml
 from ..bedrock.models import resolve_model
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import BedrockVCRError, ServeConfigError, SimulationError
-from ..intercept.mock import BedrockMock, Route
-from ..simulation import Answer, Embedding, ToolCall, faults, prompt_text
+from ..intercept.mock import BedrockMock
+from ..intercept.routes import Route
+from ..simulation import Answer, faults
+from .routes import RouteSpec, as_mapping, check_keys, route_spec
+from .sources import CassetteSource
 
-OUTCOME_KEYS = ("answer", "embedding", "fault", "stream_error", "disconnect", "corrupt_frame")
-ROUTE_KEYS = ("match", "times", "sequence", "cycle", "name", *OUTCOME_KEYS)
-MATCH_KEYS = ("operation", "model", "prompt")
 TOP_KEYS = ("version", "speed", "overrides", "cassettes", "routes")
-_ANSWER_KEYS = (
-    "text",
-    "stop_reason",
-    "input_tokens",
-    "output_tokens",
-    "first_chunk_delay",
-    "chunk_delay",
-    "chunk_size",
-    "tool_calls",
-    "stop_sequence",
-)
-_FAULT_KEYS = ("code", "message", "status", "fields", "latency")
-_STREAM_ERROR_KEYS = (
-    "code",
-    "after",
-    "message",
-    "original_status_code",
-    "original_message",
-    "answer",
-)
-
-
-def _unknown(keys: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
-    for key in keys:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ServeConfigError(
-                f"unknown key {key!r}{hint}; valid keys: {', '.join(valid)}", where=where
-            )
-
-
-def _mapping(value: Any, where: str, what: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ServeConfigError(f"{what} must be a mapping, got {type(value).__name__}", where=where)
-    return dict(value)
-
-
-# --- outcomes -----------------------------------------------------------------------------------
-
-
-def _answer(value: Any, where: str) -> Answer:
-    if isinstance(value, str):
-        return Answer(value)
-    if isinstance(value, list):
-        return Answer(value)
-    spec = _mapping(value, where, "answer")
-    _unknown(spec, _ANSWER_KEYS, where)
-    calls = spec.pop("tool_calls", None) or []
-    tool_calls = []
-    for i, call in enumerate(calls):
-        call = _mapping(call, f"{where}.tool_calls[{i}]", "a tool call")
-        _unknown(call, ("name", "input", "id"), f"{where}.tool_calls[{i}]")
-        tool_calls.append(ToolCall(**call))
-    return Answer(**spec, tool_calls=tool_calls)
-
-
-def _fault(value: Any, where: str) -> faults.Fault:
-    if isinstance(value, str):
-        return faults.Fault(value)
-    spec = _mapping(value, where, "fault")
-    _unknown(spec, _FAULT_KEYS, where)
-    return faults.Fault(**spec)
-
-
-def _with_answer(spec: dict[str, Any], where: str) -> dict[str, Any]:
-    if "answer" in spec:
-        spec["answer"] = _answer(spec["answer"], f"{where}.answer")
-    return spec
-
-
-def _stream_error(value: Any, where: str) -> faults.StreamError:
-    if isinstance(value, str):
-        return faults.StreamError(value)
-    spec = _mapping(value, where, "stream_error")
-    _unknown(spec, _STREAM_ERROR_KEYS, where)
-    return faults.StreamError(**_with_answer(spec, where))
-
-
-def _disconnect(value: Any, where: str) -> faults.Disconnect:
-    spec = {"after": value} if isinstance(value, int) else _mapping(value, where, "disconnect")
-    _unknown(spec, ("after", "answer"), where)
-    return faults.Disconnect(**_with_answer(spec, where))
-
-
-def _corrupt(value: Any, where: str) -> faults.CorruptFrame:
-    spec = {"at": value} if isinstance(value, int) else _mapping(value, where, "corrupt_frame")
-    _unknown(spec, ("at", "answer"), where)
-    return faults.CorruptFrame(**_with_answer(spec, where))
-
-
-def _embedding(value: Any, where: str) -> Embedding:
-    spec = _mapping(value or {}, where, "embedding")
-    _unknown(spec, ("vector", "input_tokens", "latency"), where)
-    return Embedding(**spec)
-
-
-_BUILDERS: dict[str, Callable[[Any, str], Any]] = {
-    "answer": _answer,
-    "embedding": _embedding,
-    "fault": _fault,
-    "stream_error": _stream_error,
-    "disconnect": _disconnect,
-    "corrupt_frame": _corrupt,
-}
-
-
-def outcome(spec: Mapping[str, Any], where: str) -> Any:
-    """The outcome object one ``{kind: value}`` mapping describes."""
-    kinds = [k for k in OUTCOME_KEYS if k in spec]
-    if len(kinds) != 1:
-        found = ", ".join(kinds) or "none"
-        raise ServeConfigError(
-            f"give exactly one outcome ({', '.join(OUTCOME_KEYS)}); found {found}", where=where
-        )
-    kind = kinds[0]
-    try:
-        return _BUILDERS[kind](spec[kind], f"{where}.{kind}")
-    except ServeConfigError:
-        raise
-    except (BedrockVCRError, TypeError, ValueError) as exc:
-        raise ServeConfigError(str(exc), where=f"{where}.{kind}") from None
-
-
-# --- routes -------------------------------------------------------------------------------------
-
-
-@dataclass
-class RouteSpec:
-    """One route of a config: what it matches and what it answers."""
-
-    outcomes: list[Any]
-    operation: str | None = None
-    model: str | None = None
-    prompt: str | None = None
-    times: int | None = None
-    cycle: bool = False
-    name: str | None = None
-    used: int = field(default=0, init=False)
-
-    def next_outcome(self) -> Any:
-        index = self.used
-        self.used += 1
-        if index >= len(self.outcomes):
-            index = index % len(self.outcomes) if self.cycle else len(self.outcomes) - 1
-        return self.outcomes[index]
-
-    def wants(self, request: RecordedRequest) -> bool:
-        if self.times is not None and self.used >= self.times:
-            return False
-        return self.prompt is None or self.prompt in prompt_text(request.json)
-
-
-def route_spec(data: Any, where: str) -> RouteSpec:
-    data = _mapping(data, where, "a route")
-    _unknown(data, ROUTE_KEYS, where)
-    match = _mapping(data.get("match") or {}, f"{where}.match", "match")
-    _unknown(match, MATCH_KEYS, f"{where}.match")
-    if "sequence" in data:
-        if any(k in data for k in OUTCOME_KEYS):
-            raise ServeConfigError(
-                "a route has either one outcome or a sequence, not both", where=where
-            )
-        items = data["sequence"]
-        if not isinstance(items, list) or not items:
-            raise ServeConfigError("sequence must be a non-empty list of outcomes", where=where)
-        outcomes = [
-            outcome(
-                _mapping(item, f"{where}.sequence[{i}]", "an outcome"), f"{where}.sequence[{i}]"
-            )
-            for i, item in enumerate(items)
-        ]
-    elif any(k in data for k in OUTCOME_KEYS):
-        outcomes = [outcome(data, where)]
-    else:
-        outcomes = [None]  # the mock's default answer for the model's family
-    times = data.get("times")
-    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
-        raise ServeConfigError(f"times must be an integer >= 1, got {times!r}", where=where)
-    prompt = match.get("prompt")
-    if prompt is not None and not isinstance(prompt, str):
-        raise ServeConfigError("match.prompt must be a string", where=where)
-    return RouteSpec(
-        outcomes=outcomes,
-        operation=match.get("operation"),
-        model=match.get("model"),
-        prompt=prompt,
-        times=times,
-        cycle=bool(data.get("cycle", False)),
-        name=data.get("name"),
-    )
 
 
 class SimulationSource:
@@ -324,8 +135,6 @@ class ServeConfig:
     speed: float | None = None
 
     def sources(self) -> list[Any]:
-        from .app import CassetteSource
-
         out: list[Any] = []
         if self.cassettes:
             out.append(CassetteSource(self.cassettes))
@@ -337,8 +146,8 @@ class ServeConfig:
 def parse_config(data: Any, where: str, base: Path | None = None) -> ServeConfig:
     if data is None:
         data = {}
-    data = _mapping(data, where, "the config")
-    _unknown(data, TOP_KEYS, where)
+    data = as_mapping(data, where, "the config")
+    check_keys(data, TOP_KEYS, where)
     version = data.get("version", 1)
     if version != 1:
         raise ServeConfigError(
@@ -352,7 +161,7 @@ def parse_config(data: Any, where: str, base: Path | None = None) -> ServeConfig
         )
     overrides = data.get("overrides")
     if overrides is not None:
-        overrides = {str(k): str(v) for k, v in _mapping(overrides, where, "overrides").items()}
+        overrides = {str(k): str(v) for k, v in as_mapping(overrides, where, "overrides").items()}
     cassettes = []
     for item in data.get("cassettes") or []:
         path = Path(str(item))
@@ -437,3 +246,13 @@ def option_routes(
         raise ServeConfigError(str(exc), where=where) from None
     SimulationSource(routes, where=where)  # checks the outcomes against --model/--operation
     return routes
+
+
+__all__ = [
+    "TOP_KEYS",
+    "ServeConfig",
+    "SimulationSource",
+    "load_config",
+    "option_routes",
+    "parse_config",
+]

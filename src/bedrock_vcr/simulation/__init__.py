@@ -23,17 +23,24 @@ have, tool calls it cannot carry, or an embedding model asked for text is refuse
 
 The package, from the bottom up (each module imports only those above it):
 
-- :mod:`.errors`: the two refusals; :mod:`.tokens`: the token rule, text fitting and splitting;
+- :mod:`.tokens`: the token rule, text fitting and splitting (the two refusals are in
+  :mod:`bedrock_vcr.errors`);
 - :mod:`.render`: :class:`ToolCall`, the per-request rendering context and encoder helpers;
 - one encoder module per provider: :mod:`.meta`, :mod:`.converse`, :mod:`.amazon` (Titan Text,
   Nova), :mod:`.ai21`, :mod:`.anthropic`, :mod:`.cohere`, :mod:`.mistral`;
 - :mod:`.families`: the family table; :mod:`.selection`: which family answers a request;
 - :mod:`.answer`: :class:`Answer` and :class:`Embedding` with their checks;
-- :mod:`.embeddings`: embedding vectors and formats; :mod:`.responses`: :func:`build_response`.
+- :mod:`.embeddings`: embedding vectors and formats; :mod:`.responses`: :func:`build_response`;
+- faults: :mod:`.error_shapes` (the errors botocore's service model lists),
+  :mod:`.stream_breaks` (breaking a stream at frame N), :mod:`.faults` (the fault specs);
+- variants of a recording: :mod:`.recorded` (a recorded answer read back as an :class:`Answer`),
+  :mod:`.mutate` (the variants).
 """
 
 from __future__ import annotations
 
+from ..bedrock.operations import NAMES as OPERATIONS
+from ..bedrock.operations import STREAMING
 from ..errors import AnswerConflictError, UnsupportedAnswerError
 from .answer import Answer, Embedding
 from .embeddings import embedding_vector
@@ -41,8 +48,6 @@ from .families import (
     EMBEDDING_FAMILIES,
     FAMILIES,
     NEUTRAL_STOP_REASONS,
-    OPERATIONS,
-    STREAMING,
     all_stop_reasons,
 )
 from .render import Chunks, ToolCall

@@ -21,8 +21,6 @@ from .render import Chunks, Render
 
 #: Neutral stop reasons, mapped to each family's native value.
 NEUTRAL_STOP_REASONS = ("stop", "length", "stop_sequence", "tool_use", "content_filtered")
-OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream")
-STREAMING = frozenset({"InvokeModelWithResponseStream", "ConverseStream"})
 EMBEDDING_FAMILIES = frozenset({"amazon.titan-embed-v1", "amazon.titan-embed-v2", "cohere.embed"})
 
 

@@ -7,14 +7,15 @@ family's encoding as a :class:`~bedrock_vcr.cassettes.records.RecordedResponse` 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ..bedrock.models import resolve_model
-from ..bedrock.operations import STREAM_CONTENT_TYPE
+from ..bedrock.models import ModelInfo, resolve_model
+from ..bedrock.operations import STREAM_CONTENT_TYPE, STREAMING
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import AnswerConflictError
 from .answer import Answer, Embedding
 from .embeddings import build_embedding
-from .families import STREAMING, Family
+from .families import Family
 from .render import Render, json_body, request_id
 from .selection import family_for
 from .tokens import estimate_tokens, fit_text, prompt_text, running_counts, split_text
@@ -37,20 +38,19 @@ def _fit_pieces(answer: Answer, tokens: int) -> list[str]:
     return out
 
 
-def _resolve(
-    answer: Answer, request: RecordedRequest, overrides: Mapping[str, str] | None
-) -> tuple[Family, Render]:
-    info = resolve_model(request.model_id, overrides)
+def _output(
+    answer: Answer,
+    request: RecordedRequest,
+    info: ModelInfo,
+    family: Family,
+    stop: str,
+    body: Any,
+    tool_tokens: int,
+) -> tuple[list[str], int]:
+    """The answer's text pieces and output token count, held against the request's max-token
+    setting: a length stop is cut (or grown) to it, any other stop may not exceed it."""
     operation = request.operation
-    answer.check(request.model_id, operation, overrides=overrides)
-    body = request.json
-    family = family_for(info, operation, body)
-    # answer.check saw the model id only: the body style may choose another family
-    stop = family.require_stop(
-        answer.stop_reason, model_id=request.model_id, operation=operation, of="request"
-    )
     requested = family.max_tokens(body)
-    tool_tokens = sum(call.tokens() for call in answer.tool_calls)
     if stop in family.length_stops:
         if requested is not None and answer.output_tokens not in (None, requested):
             raise AnswerConflictError(
@@ -87,6 +87,23 @@ def _resolve(
                 fix="use stop_reason='length' (the text is then cut to the request's setting), "
                 "a shorter text, or a larger max-token setting",
             )
+    return pieces, output_tokens
+
+
+def _resolve(
+    answer: Answer, request: RecordedRequest, overrides: Mapping[str, str] | None
+) -> tuple[Family, Render]:
+    info = resolve_model(request.model_id, overrides)
+    operation = request.operation
+    answer.check(request.model_id, operation, overrides=overrides)
+    body = request.json
+    family = family_for(info, operation, body)
+    # answer.check saw the model id only: the body style may choose another family
+    stop = family.require_stop(
+        answer.stop_reason, model_id=request.model_id, operation=operation, of="request"
+    )
+    tool_tokens = sum(call.tokens() for call in answer.tool_calls)
+    pieces, output_tokens = _output(answer, request, info, family, stop, body, tool_tokens)
     prompt = prompt_text(body)
     input_tokens = (
         answer.input_tokens if answer.input_tokens is not None else estimate_tokens(prompt)

@@ -10,13 +10,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..bedrock.models import ModelInfo, resolve_model
+from ..bedrock.operations import NAMES as OPERATIONS
+from ..bedrock.operations import STREAMING
 from ..cassettes.records import RecordedRequest
 from ..errors import UnsupportedAnswerError
 from .families import (
     EMBEDDING_FAMILIES,
     FAMILIES,
-    OPERATIONS,
-    STREAMING,
     Family,
     converse_family,
     lookup,

@@ -1,30 +1,12 @@
-"""Where schema validation runs: replayed requests, recordings, loaded cassettes, the CLI.
+"""Checking recorded interactions against their schemas: requests, answers and every data chunk
+of a recorded stream.
 
-:mod:`bedrock_vcr.validation.schemas` knows the schemas; this module decides when to call it and
-what to do with what it finds. Four settings (``use_cassette`` options, marker arguments or
-``bedrock_vcr_config`` keys) steer it:
-
-``validate_requests``
-    ``"bedrock"`` (default): a replayed request whose body breaks its model's schema is answered
-    before matching the way Bedrock answers it, HTTP 400 ``ValidationException`` with Bedrock's
-    message shape, so the code under test sees what production would show. ``"fail"``: raise
-    :class:`InvalidRequestError` (an ``AssertionError``) listing every violation. ``"off"``.
-``validate_responses``
-    Recorded answers (plain bodies and every stream chunk) are checked while recording and when a
-    cassette is loaded: ``"warn"`` (default) emits a :class:`SchemaDriftWarning`, ``"fail"`` raises
-    :class:`CassetteSchemaError`, ``"off"`` skips them.
-``strict_models``
-    A model id with no known schema raises
-    :class:`~bedrock_vcr.validation.schemas.UnknownModelError` instead of being skipped with a
-    one-time warning.
-``model_families``
-    ``{model id or fnmatch pattern: family}`` for custom, imported or provisioned models.
-
-While recording, Bedrock is the authority: a request it accepted or an answer it sent that breaks
-a schema means the schema is wrong or the API changed, so it is reported (as
-``validate_responses`` says) and never blocked. Error answers (status >= 300) are not checked, and
-neither are payloads of models whose family is unknown (the request check warns about those once
-per id). :class:`RequestValidator` is the replay request check on its own, for simulated answers.
+:class:`PayloadChecker` checks one interaction (resolving each model id once);
+:func:`check_interactions` checks a whole cassette into a :class:`CassetteReport`, the way
+``bedrock-vcr validate`` and the load check of :mod:`.policy` do. Error answers (status >= 300)
+are not checked, and neither are payloads of models whose family is unknown.
+:class:`SchemaAssertions` is the ``bedrock_schema`` pytest fixture: the ``assert_valid_*``
+helpers bound to one test's settings.
 """
 
 from __future__ import annotations
@@ -32,199 +14,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
-import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..bedrock.models import FAMILIES, resolve_model
+from ..bedrock.models import resolve_model
+from ..bedrock.operations import NAMES as OPERATIONS
 from ..bedrock.operations import STREAMING
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from ..errors import (
-    BedrockVCRError,
-    CassetteSchemaError,
-    ConfigError,
-    InvalidRequestError,
-    SchemaDriftWarning,
-    SchemaNotFoundError,
-)
-from ..intercept.raw import replay_response
-from .schemas import (
-    ERROR_TYPE,
-    OPERATIONS,
+from ..errors import SchemaNotFoundError
+from .findings import Finding
+from .schemas import schema_for
+from .settings import ValidationSettings
+from .validate import (
     Violation,
     assert_valid_chunk,
     assert_valid_request,
     assert_valid_response,
-    bedrock_validation_message,
-    schema_for,
     validate_chunk,
     validate_request,
     validate_response,
 )
 
-if TYPE_CHECKING:
-    from botocore.awsrequest import AWSResponse
-
-    from ..cassettes.cassette import Cassette
-    from ..intercept.player import CassettePlayer
-
-REQUEST_MODES = ("bedrock", "fail", "off")
-RESPONSE_MODES = ("warn", "fail", "off")
 _CONVERSE = frozenset({"Converse", "ConverseStream"})
-_README = "README section #schemas"
-
-
-# --- settings ----------------------------------------------------------------------------------
-
-
-def _mode(name: str, value: Any, modes: tuple[str, ...]) -> str:
-    if value is True:
-        return modes[0]
-    if value is False:
-        return "off"
-    text = str(value).strip().lower() if isinstance(value, str) else None
-    if text not in modes:
-        raise ConfigError(f"{name} must be one of {', '.join(modes)} (or a bool), got {value!r}")
-    return text
-
-
-def _families(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            "model_families must map model ids or fnmatch patterns to a family, "
-            f"e.g. {{'arn:aws:bedrock:*:imported-model/*': 'meta.llama'}}; got {value!r}"
-        )
-    out = {}
-    for pattern, family in value.items():
-        name = str(family).partition(":")[0]
-        if not isinstance(pattern, str) or not isinstance(family, str) or name not in FAMILIES:
-            raise ConfigError(
-                f"model_families[{pattern!r}] = {family!r} names no known family; known "
-                f"families: {', '.join(sorted(FAMILIES))} (add ':variant' for a per-model "
-                "variant, e.g. 'amazon.titan-text:lite')"
-            )
-        out[pattern] = family
-    return out
-
-
-@dataclass(frozen=True)
-class ValidationSettings:
-    """The four validation options, checked (see the module docstring for their meaning)."""
-
-    validate_requests: str = "bedrock"
-    validate_responses: str = "warn"
-    strict_models: bool = False
-    model_families: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, options: Mapping[str, Any]) -> ValidationSettings:
-        """Check the options (others in ``options`` are ignored; missing ones take defaults)."""
-        strict = options.get("strict_models", False)
-        if not isinstance(strict, bool):
-            raise ConfigError(f"strict_models must be True or False, got {strict!r}")
-        return cls(
-            validate_requests=_mode(
-                "validate_requests", options.get("validate_requests", "bedrock"), REQUEST_MODES
-            ),
-            validate_responses=_mode(
-                "validate_responses", options.get("validate_responses", "warn"), RESPONSE_MODES
-            ),
-            strict_models=strict,
-            model_families=_families(options.get("model_families")),
-        )
-
-    def as_options(self) -> dict[str, Any]:
-        return {
-            "validate_requests": self.validate_requests,
-            "validate_responses": self.validate_responses,
-            "strict_models": self.strict_models,
-            "model_families": dict(self.model_families),
-        }
-
-
-# --- what is found, and how it is reported -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One violation in a recorded interaction, located by file, interaction and part.
-
-    ``part`` is ``request``, ``response`` or ``chunk``; for a chunk, ``event`` is its index in
-    the response stream (counting every event, as the cassette's ``stream:`` lists them).
-    """
-
-    operation: str
-    model_id: str
-    part: str
-    violation: Violation
-    event: int | None = None
-    interaction: int | None = None
-    path: Path | None = None
-
-    @property
-    def where(self) -> str:
-        part = f"chunk {self.event}" if self.event is not None else self.part
-        head = f"interaction {self.interaction} " if self.interaction is not None else ""
-        return f"{head}({self.operation} {self.model_id}) {part}"
-
-    def __str__(self) -> str:
-        v = self.violation
-        return f"{self.where} {v.path} [{v.keyword}]: {v.message}"
-
-
-def drift_message(findings: Sequence[Finding], *, cassette: Path | None, recording: bool) -> str:
-    count = len(findings)
-    plural = "s" if count != 1 else ""
-    if recording:
-        head = (
-            f"bedrock-vcr: {count} schema violation{plural} in traffic Bedrock accepted while "
-            "recording; Bedrock is the authority, so the schema is wrong or the API changed:"
-        )
-    else:
-        head = (
-            f"bedrock-vcr: {count} schema violation{plural} in recorded answers; the schema is "
-            "wrong, the API changed since recording, or the cassette was edited:"
-        )
-    lines = [head, *(f"  {f}" for f in findings)]
-    if cassette is not None:
-        lines.append(f"  cassette: {cassette}")
-    lines.append(
-        "  fix: if the API changed, re-record (--bedrock-record-mode=rewrite) and report the "
-        "schema; a custom model may need model_families={...}; silence with "
-        f"validate_responses='off' (see the {_README})."
-    )
-    return "\n".join(lines)
-
-
-def _schema_id(request: RecordedRequest, overrides: Mapping[str, str] | None) -> str:
-    try:
-        body = request.json if request.is_json else None
-        schema = schema_for(
-            request.model_id, "request", request.operation, overrides=overrides, body=body
-        )
-        return str(schema.get("$id", "?"))
-    except (BedrockVCRError, ValueError):
-        return "?"
-
-
-def validation_exception(violations: Sequence[Violation]) -> RecordedResponse:
-    """The HTTP 400 answer Bedrock gives a request body that breaks its schema."""
-    body = {"message": bedrock_validation_message(violations)}
-    return RecordedResponse(
-        400,
-        {
-            "content-type": "application/json",
-            "x-amzn-errortype": ERROR_TYPE,
-            "x-amzn-requestid": str(uuid.uuid4()),
-        },
-        body=json.dumps(body, separators=(",", ":")).encode(),
-    )
-
 
 # --- checking recorded interactions ------------------------------------------------------------
 
@@ -398,168 +211,6 @@ def check_interactions(
             for f in found
         ]
     return report
-
-
-# --- the checks a cassette player runs ---------------------------------------------------------
-
-_LOAD_CACHE: dict[tuple[Any, ...], tuple[Finding, ...]] = {}
-_LOAD_CACHE_SIZE = 256
-
-
-class RequestValidator:
-    """The request check of replay and simulation, usable by any handler.
-
-    :meth:`answer` gives the HTTP 400 a request whose body breaks its schema gets from Bedrock
-    (or raises :class:`InvalidRequestError` under ``validate_requests="fail"``); calling the
-    object returns it as an ``AWSResponse``, the form a player's ``request_checks`` take.
-    """
-
-    def __init__(
-        self,
-        settings: ValidationSettings,
-        *,
-        require_json: bool = True,
-        cassette: Path | None = None,
-        payloads: PayloadChecker | None = None,
-    ) -> None:
-        self.settings = settings
-        self.require_json = require_json
-        self.cassette = cassette
-        self.payloads = payloads or PayloadChecker(settings.model_families, settings.strict_models)
-
-    def violations(self, request: RecordedRequest) -> list[Violation]:
-        """Every violation of the request body (unknown models: see ``strict_models``)."""
-        if self.settings.validate_requests == "off" or request.operation not in OPERATIONS:
-            return []
-        if not self.require_json and not request.is_json:
-            return []
-        return self.payloads.request(request)
-
-    def reject(self, request: RecordedRequest, violations: Sequence[Violation]) -> RecordedResponse:
-        if self.settings.validate_requests == "fail":
-            raise InvalidRequestError(
-                request,
-                violations,
-                schema_id=_schema_id(request, self.payloads.overrides),
-                cassette=self.cassette,
-            )
-        return validation_exception(violations)
-
-    def answer(self, request: RecordedRequest) -> RecordedResponse | None:
-        """Bedrock's 400 for an invalid request; ``None`` when it may be answered normally."""
-        violations = self.violations(request)
-        return self.reject(request, violations) if violations else None
-
-    def __call__(self, request: RecordedRequest) -> AWSResponse | None:
-        answer = self.answer(request)
-        return replay_response(request.path or "/", answer) if answer is not None else None
-
-
-class CassetteChecks:
-    """Validation wired into one :class:`~bedrock_vcr.intercept.player.CassettePlayer`."""
-
-    def __init__(self, cassette: Cassette, settings: ValidationSettings) -> None:
-        self.cassette = cassette
-        self.settings = settings
-        self.payloads = PayloadChecker(settings.model_families, settings.strict_models)
-        self.requests = RequestValidator(
-            settings,
-            require_json=bool(cassette.config.extra.get("require_json_body", True)),
-            cassette=cassette.path,
-            payloads=self.payloads,
-        )
-
-    # replay: before matching
-
-    def check_request(self, request: RecordedRequest) -> AWSResponse | None:
-        """Answer (or fail) a request whose body breaks its schema; ``None`` lets it through.
-
-        While the cassette records, nothing is blocked (Bedrock decides); the request is checked
-        anyway so that an unknown model warns (or fails under ``strict_models``) before sending.
-        """
-        violations = self.requests.violations(request)
-        if not violations or self.cassette.records:
-            return None
-        answer = self.requests.reject(request, violations)
-        return replay_response(request.path or "/", answer)
-
-    # recording: once the answer is complete
-
-    def check_recorded(self, request: RecordedRequest, response: RecordedResponse) -> None:
-        """Report violations in traffic Bedrock accepted (the schema may be out of date)."""
-        settings = self.settings
-        if response.status >= 300 or request.operation not in OPERATIONS:
-            return
-        if not self.payloads.known(request.model_id, request.operation):
-            return
-        findings: list[Finding] = []
-        if settings.validate_requests != "off":
-            findings += [
-                Finding(request.operation, request.model_id, "request", v)
-                for v in self.payloads.request(request)
-            ]
-        if settings.validate_responses != "off":
-            findings += self.payloads.answer(request, response)
-        if findings:
-            self._report(findings, recording=True)
-
-    # load: the recorded answers
-
-    def check_loaded(self) -> None:
-        """Report recorded answers of the loaded cassette that no longer fit their schemas."""
-        cassette = self.cassette
-        if not cassette.interactions:
-            return
-        key: tuple[Any, ...] | None = None
-        try:
-            stat = cassette.path.stat()
-            key = (
-                str(cassette.path.resolve()),
-                stat.st_mtime_ns,
-                stat.st_size,
-                tuple(sorted(self.settings.model_families.items())),
-            )
-        except OSError:
-            pass
-        findings = _LOAD_CACHE.get(key) if key is not None else None
-        if findings is None:
-            report = check_interactions(
-                cassette.interactions, path=cassette.path, requests=False, checker=self.payloads
-            )
-            findings = tuple(report.findings)
-            if key is not None:
-                if len(_LOAD_CACHE) >= _LOAD_CACHE_SIZE:
-                    _LOAD_CACHE.clear()
-                _LOAD_CACHE[key] = findings
-        if findings:
-            self._report(findings, recording=False)
-
-    def _report(self, findings: Sequence[Finding], *, recording: bool) -> None:
-        path = self.cassette.path
-        if self.settings.validate_responses == "fail":
-            message = drift_message(findings, cassette=path, recording=recording)
-            raise CassetteSchemaError(
-                message, findings=findings, cassette=path, recording=recording
-            )
-        warnings.warn(
-            drift_message(findings, cassette=path, recording=recording),
-            SchemaDriftWarning,
-            stacklevel=3,
-        )
-
-
-def install(player: CassettePlayer) -> CassetteChecks:
-    """Add the checks the player's cassette config asks for, and check the loaded cassette."""
-    cassette = player.cassette
-    settings = ValidationSettings.parse(cassette.config.extra)
-    checks = CassetteChecks(cassette, settings)
-    if settings.validate_requests != "off":
-        player.request_checks.append(checks.check_request)
-    if settings.validate_requests != "off" or settings.validate_responses != "off":
-        player.response_checks.append(checks.check_recorded)
-    if settings.validate_responses != "off":
-        checks.check_loaded()
-    return checks
 
 
 # --- a pytest helper -------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..errors import BedrockVCRError
+
 Check = Callable[[Any], bool]
 
 #: Keywords that only annotate: they never change validity.
@@ -70,7 +72,7 @@ def _bind(func: Callable[..., bool], *args: Any) -> Check:
     return functools.partial(func, *args)
 
 
-class Unsupported(Exception):
+class Unsupported(BedrockVCRError):
     """The schema uses a keyword (or a reference) this checker does not handle."""
 
 

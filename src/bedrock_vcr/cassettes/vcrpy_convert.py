@@ -1,0 +1,193 @@
+"""The engine of ``bedrock-vcr import``: read a vcrpy file, write it in bedrock-vcr's format.
+
+The file is read leniently: PyYAML's safe loader extended only with the few harmless Python tags
+that older vcrpy versions wrote (see :class:`VcrpyLoader`), so vcrpy itself is not needed. The
+interactions come from :mod:`.vcrpy`, the text from :mod:`.yaml_format`, and the write goes
+through :mod:`.storage` (atomic, and refused when it holds a credential, like a recording).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import CassetteError, CassetteFormatError
+from . import storage, yaml_format
+from .vcrpy import (
+    ImportedInteraction,
+    SkippedInteraction,
+    VcrpyImport,
+    is_vcrpy_document,
+    read_vcrpy,
+)
+
+# --- reading the YAML ------------------------------------------------------------------------
+
+
+class VcrpyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader plus the inert Python tags found in older vcrpy cassettes.
+
+    ``!!python/unicode`` and ``!!python/str`` become ``str``, ``!!python/tuple`` a ``tuple``,
+    and a request body pickled as ``_io.BytesIO`` or ``builtins.iter`` becomes its bytes. No
+    other Python tag is accepted, and none of these constructs an arbitrary object.
+    """
+
+
+def _scalar_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+def _sequence_tuple(loader: yaml.SafeLoader, node: yaml.Node) -> tuple[Any, ...]:
+    return tuple(loader.construct_sequence(node))  # type: ignore[arg-type]
+
+
+def _pickled_body(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
+    """The content of a body pickled as ``BytesIO`` (``state``) or ``iter`` (``args``)."""
+    if not isinstance(node, yaml.MappingNode):
+        return b""
+    mapping = loader.construct_mapping(node, deep=True)
+    for key in ("state", "args"):
+        values = mapping.get(key)
+        if values:
+            return _join_pieces(values[0])
+    return b""
+
+
+def _join_pieces(value: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (list, tuple)):
+        return b"".join(_join_pieces(v) for v in value)
+    return b""
+
+
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/unicode", _scalar_text)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/str", _scalar_text)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/tuple", _sequence_tuple)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _pickled_body)
+VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/apply:builtins.iter", _pickled_body)
+
+
+def load_document(text: str, path: Path | str | None = None) -> Any:
+    """Parse cassette text with :class:`VcrpyLoader`; YAML errors name the line and column."""
+    try:
+        return yaml.load(text, Loader=VcrpyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CassetteFormatError(
+            f"the cassette is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}",
+            path=path,
+            fix="restore the file from version control",
+        ) from None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What :func:`convert_file` did, for the ``bedrock-vcr import`` command to print."""
+
+    source: Path
+    destination: Path
+    imported: tuple[ImportedInteraction, ...]
+    skipped: tuple[SkippedInteraction, ...]
+    dropped_request_headers: tuple[str, ...]
+    dropped_response_headers: tuple[str, ...]
+
+    @property
+    def converted(self) -> int:
+        return len(self.imported)
+
+    def summary(self) -> str:
+        total = len(self.imported) + len(self.skipped)
+        lines = [
+            f"converted {len(self.imported)} of {total} interaction(s) from {self.source} "
+            f"to {self.destination}"
+        ]
+        lines += [f"  {item.describe()}" for item in self.imported]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} interaction(s):")
+            lines += [f"  {item.describe()}" for item in self.skipped]
+        if self.dropped_request_headers:
+            lines.append("request headers not kept: " + ", ".join(self.dropped_request_headers))
+        if self.dropped_response_headers:
+            lines.append("response headers not kept: " + ", ".join(self.dropped_response_headers))
+        return "\n".join(lines)
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def read_file(path: Path) -> VcrpyImport:
+    """Read a vcrpy cassette file (UTF-8 YAML) into a :class:`VcrpyImport`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CassetteError(
+            "the vcrpy cassette does not exist", path=path, fix="check the path"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
+    doc = load_document(text, path)
+    if not is_vcrpy_document(doc):
+        ours = (
+            isinstance(doc, dict)
+            and isinstance(doc.get("interactions"), list)
+            and any(
+                isinstance(i, dict)
+                and isinstance(i.get("request"), dict)
+                and "operation" in i["request"]
+                for i in doc["interactions"]
+            )
+        )
+        raise CassetteFormatError(
+            "the file is already a bedrock-vcr cassette"
+            if ours
+            else "the file is not a vcrpy cassette (no interactions with a request 'uri')",
+            path=path,
+            fix="pass a cassette written by vcrpy or pytest-recording",
+        )
+    return read_vcrpy(doc, path)
+
+
+def convert_file(src: Path | str, dest: Path | str, *, overwrite: bool = False) -> ImportReport:
+    """Write the Bedrock Runtime interactions of vcrpy cassette ``src`` to ``dest``.
+
+    ``src`` is only read. ``dest`` is written atomically, and only when at least one
+    interaction was converted; an existing ``dest`` is replaced only with ``overwrite=True``.
+    The converted cassette goes through the same credential check as a recording.
+    """
+    src, dest = Path(src), Path(dest)
+    if dest.resolve() == src.resolve():
+        raise CassetteError(
+            "refusing to convert a cassette onto itself; the vcrpy file is left unchanged",
+            path=src,
+            fix="give a different destination path",
+        )
+    if dest.exists() and not overwrite:
+        raise CassetteError(
+            "the destination already exists; nothing was written",
+            path=dest,
+            fix="choose another destination, or pass overwrite=True (`--force` on the CLI)",
+        )
+    result = read_file(src)
+    if not result.interactions:
+        skipped = "; ".join(s.describe() for s in result.skipped) or "the file is empty"
+        raise CassetteFormatError(
+            f"no Bedrock Runtime interaction to convert ({skipped}); nothing was written",
+            path=src,
+            fix="check that the cassette recorded bedrock-runtime calls",
+        )
+    storage.write_atomic(dest, yaml_format.dumps(result.interactions))
+    return ImportReport(
+        source=src,
+        destination=dest,
+        imported=tuple(result.imported),
+        skipped=tuple(result.skipped),
+        dropped_request_headers=tuple(sorted(result.dropped_request_headers)),
+        dropped_response_headers=tuple(sorted(result.dropped_response_headers)),
+    )

@@ -1,0 +1,70 @@
+"""What a botocore request and response keep when they become records.
+
+The player (matching and recording), the mock (matching routes) and the async recorder all
+turn botocore's objects into :class:`~bedrock_vcr.cassettes.records.RecordedRequest` and
+response headers the same way; this module is that one way, below all three.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.awsrequest import AWSPreparedRequest
+
+from ..bedrock.operations import parse_path
+from ..cassettes.records import DROPPED_RESPONSE_HEADERS, KEPT_REQUEST_HEADERS, RecordedRequest
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, bytearray):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        position = body.tell() if hasattr(body, "tell") else None
+        data = body.read()
+        if position is not None and hasattr(body, "seek"):
+            body.seek(position)
+        return _body_bytes(data)
+    return bytes(body)
+
+
+def request_from_botocore(request: AWSPreparedRequest, operation: str) -> RecordedRequest:
+    """Keep what identifies a request; drop signatures, dates and SDK bookkeeping."""
+    parsed = parse_path(request.url)
+    if parsed is not None:
+        model_id = parsed[1]
+    else:  # an operation bedrock-vcr does not model; keep the path as the id
+        model_id = request.url
+    headers = {}
+    for name, value in request.headers.items():
+        lname = name.lower()
+        if lname in KEPT_REQUEST_HEADERS:
+            headers[lname] = _text(value)
+    path = request.url.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+    return RecordedRequest(
+        operation=operation,
+        model_id=model_id,
+        body=_body_bytes(request.body),
+        headers=headers,
+        path=path,
+        method=request.method,
+    )
+
+
+def response_headers(headers: Any) -> dict[str, str]:
+    """The response headers a recording keeps (lower-cased; connection details dropped)."""
+    return {
+        name.lower(): _text(value)
+        for name, value in headers.items()
+        if name.lower() not in DROPPED_RESPONSE_HEADERS
+    }

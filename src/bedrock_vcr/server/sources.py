@@ -1,0 +1,92 @@
+"""What the server answers from: the :class:`Source` protocol and the two plain sources.
+
+A source needs only ``answer(request)``; the App asks each in turn. Kept apart from the HTTP code
+so that a routes file (:mod:`~bedrock_vcr.server.routes_file`) can build sources without
+loading ``http.server``. The simulated source, answering from routes, is
+:class:`~bedrock_vcr.server.routes_file.SimulationSource`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
+from ..cassettes.matching import MatchConfig
+from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..errors import CassetteNotFoundError
+
+
+class Source(Protocol):
+    """Anything that can answer a request. Optional extras: ``knows_model(model_id) -> bool``
+    (see :mod:`bedrock_vcr.server.app`) and ``explain(request) -> str`` (why nothing matched)."""
+
+    def answer(self, request: RecordedRequest) -> RecordedResponse | None: ...
+
+
+class CassetteSource:
+    """Serves the interactions of one or more cassette files (each answer may repeat)."""
+
+    def __init__(self, paths: Iterable[Path | str], match: MatchConfig | None = None) -> None:
+        config = CassetteConfig(
+            record_mode=RecordMode.NONE,
+            match=match or MatchConfig(),
+            allow_playback_repeats=True,
+        )
+        self.cassettes = []
+        for p in paths:
+            cassette = Cassette(Path(p), config)
+            if not cassette.existed:
+                raise CassetteNotFoundError(
+                    "the cassette to serve does not exist",
+                    path=cassette.path,
+                    fix="check the path, or record the cassette first",
+                )
+            self.cassettes.append(cassette)
+        self._models = frozenset(
+            interaction.request.model_id
+            for cassette in self.cassettes
+            for interaction in cassette.interactions
+        )
+
+    def answer(self, request: RecordedRequest) -> RecordedResponse | None:
+        for cassette in self.cassettes:
+            found = cassette.find(request)
+            if found is not None:
+                return found.response
+        return None
+
+    def knows_model(self, model_id: str) -> bool:
+        return model_id in self._models
+
+    def explain(self, request: RecordedRequest) -> str:
+        if not self.cassettes:
+            return "no cassette is loaded"
+        return str(self.cassettes[0].unmatched(request))
+
+
+class ScriptedSource:
+    """Answers from a function of the request (tests and demos script answers this way).
+
+    ``models``: ids or :mod:`fnmatch` patterns of models the function stands for beyond the ones
+    Bedrock has (say, a custom model's name), so the server does not call them invalid.
+    """
+
+    def __init__(
+        self,
+        func: Callable[[RecordedRequest], RecordedResponse | None],
+        models: Iterable[str] = (),
+    ) -> None:
+        self.func = func
+        self.models = tuple(models)
+
+    def answer(self, request: RecordedRequest) -> RecordedResponse | None:
+        return self.func(request)
+
+    def knows_model(self, model_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in self.models)
+
+
+__all__ = ["CassetteSource", "ScriptedSource", "Source"]

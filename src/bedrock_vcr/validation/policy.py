@@ -1,0 +1,185 @@
+"""When schema validation runs around a cassette, and what it does with what it finds: replayed
+requests (before matching), recordings (once an answer is complete), loaded cassettes.
+
+While recording, Bedrock is the authority: a request it accepted or an answer it sent that breaks
+a schema means the schema is wrong or the API changed, so it is reported (as
+``validate_responses`` says) and never blocked. Error answers (status >= 300) are not checked, and
+neither are payloads of models whose family is unknown (the request check warns about those once
+per id). :class:`RequestValidator` is the replay request check on its own, for simulated answers.
+
+Everything here answers with :class:`~bedrock_vcr.cassettes.records.RecordedResponse`; turning
+that into what botocore receives, and hooking the checks into a player, is
+:mod:`bedrock_vcr.intercept.checked`'s job.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..bedrock.operations import NAMES as OPERATIONS
+from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..errors import BedrockVCRError, CassetteSchemaError, InvalidRequestError, SchemaDriftWarning
+from .checks import PayloadChecker, check_interactions
+from .findings import Finding, drift_message
+from .schemas import schema_for
+from .settings import ValidationSettings
+from .validate import Violation, validation_exception
+
+if TYPE_CHECKING:
+    from ..cassettes.cassette import Cassette
+
+
+def _schema_id(request: RecordedRequest, overrides: Mapping[str, str] | None) -> str:
+    try:
+        body = request.json if request.is_json else None
+        schema = schema_for(
+            request.model_id, "request", request.operation, overrides=overrides, body=body
+        )
+        return str(schema.get("$id", "?"))
+    except (BedrockVCRError, ValueError):
+        return "?"
+
+
+_LOAD_CACHE: dict[tuple[Any, ...], tuple[Finding, ...]] = {}
+_LOAD_CACHE_SIZE = 256
+
+
+class RequestValidator:
+    """The request check of replay and simulation, usable by any handler.
+
+    :meth:`answer` gives the HTTP 400 a request whose body breaks its schema gets from Bedrock
+    (or raises :class:`InvalidRequestError` under ``validate_requests="fail"``);
+    :func:`bedrock_vcr.intercept.checked.request_check` turns it into a player's request check.
+    """
+
+    def __init__(
+        self,
+        settings: ValidationSettings,
+        *,
+        require_json: bool = True,
+        cassette: Path | None = None,
+        payloads: PayloadChecker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.require_json = require_json
+        self.cassette = cassette
+        self.payloads = payloads or PayloadChecker(settings.model_families, settings.strict_models)
+
+    def violations(self, request: RecordedRequest) -> list[Violation]:
+        """Every violation of the request body (unknown models: see ``strict_models``)."""
+        if self.settings.validate_requests == "off" or request.operation not in OPERATIONS:
+            return []
+        if not self.require_json and not request.is_json:
+            return []
+        return self.payloads.request(request)
+
+    def reject(self, request: RecordedRequest, violations: Sequence[Violation]) -> RecordedResponse:
+        if self.settings.validate_requests == "fail":
+            raise InvalidRequestError(
+                request,
+                violations,
+                schema_id=_schema_id(request, self.payloads.overrides),
+                cassette=self.cassette,
+            )
+        return validation_exception(violations)
+
+    def answer(self, request: RecordedRequest) -> RecordedResponse | None:
+        """Bedrock's 400 for an invalid request; ``None`` when it may be answered normally."""
+        violations = self.violations(request)
+        return self.reject(request, violations) if violations else None
+
+
+class CassetteChecks:
+    """The validation one :class:`~bedrock_vcr.intercept.player.CassettePlayer` runs (wired in by
+    :func:`bedrock_vcr.intercept.checked.install`)."""
+
+    def __init__(self, cassette: Cassette, settings: ValidationSettings) -> None:
+        self.cassette = cassette
+        self.settings = settings
+        self.payloads = PayloadChecker(settings.model_families, settings.strict_models)
+        self.requests = RequestValidator(
+            settings,
+            require_json=bool(cassette.config.extra.get("require_json_body", True)),
+            cassette=cassette.path,
+            payloads=self.payloads,
+        )
+
+    # replay: before matching
+
+    def check_request(self, request: RecordedRequest) -> RecordedResponse | None:
+        """Answer (or fail) a request whose body breaks its schema; ``None`` lets it through.
+
+        While the cassette records, nothing is blocked (Bedrock decides); the request is checked
+        anyway so that an unknown model warns (or fails under ``strict_models``) before sending.
+        """
+        violations = self.requests.violations(request)
+        if not violations or self.cassette.records:
+            return None
+        return self.requests.reject(request, violations)
+
+    # recording: once the answer is complete
+
+    def check_recorded(self, request: RecordedRequest, response: RecordedResponse) -> None:
+        """Report violations in traffic Bedrock accepted (the schema may be out of date)."""
+        settings = self.settings
+        if response.status >= 300 or request.operation not in OPERATIONS:
+            return
+        if not self.payloads.known(request.model_id, request.operation):
+            return
+        findings: list[Finding] = []
+        if settings.validate_requests != "off":
+            findings += [
+                Finding(request.operation, request.model_id, "request", v)
+                for v in self.payloads.request(request)
+            ]
+        if settings.validate_responses != "off":
+            findings += self.payloads.answer(request, response)
+        if findings:
+            self._report(findings, recording=True)
+
+    # load: the recorded answers
+
+    def check_loaded(self) -> None:
+        """Report recorded answers of the loaded cassette that no longer fit their schemas."""
+        cassette = self.cassette
+        if not cassette.interactions:
+            return
+        key: tuple[Any, ...] | None = None
+        try:
+            stat = cassette.path.stat()
+            key = (
+                str(cassette.path.resolve()),
+                stat.st_mtime_ns,
+                stat.st_size,
+                tuple(sorted(self.settings.model_families.items())),
+            )
+        except OSError:
+            pass
+        findings = _LOAD_CACHE.get(key) if key is not None else None
+        if findings is None:
+            report = check_interactions(
+                cassette.interactions, path=cassette.path, requests=False, checker=self.payloads
+            )
+            findings = tuple(report.findings)
+            if key is not None:
+                if len(_LOAD_CACHE) >= _LOAD_CACHE_SIZE:
+                    _LOAD_CACHE.clear()
+                _LOAD_CACHE[key] = findings
+        if findings:
+            self._report(findings, recording=False)
+
+    def _report(self, findings: Sequence[Finding], *, recording: bool) -> None:
+        path = self.cassette.path
+        if self.settings.validate_responses == "fail":
+            message = drift_message(findings, cassette=path, recording=recording)
+            raise CassetteSchemaError(
+                message, findings=findings, cassette=path, recording=recording
+            )
+        warnings.warn(
+            drift_message(findings, cassette=path, recording=recording),
+            SchemaDriftWarning,
+            stacklevel=3,
+        )
