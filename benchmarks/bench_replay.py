@@ -49,7 +49,7 @@ from workload import (  # noqa: E402
 )
 
 import bedrock_vcr  # noqa: E402
-from bedrock_vcr.server.app import BedrockServer  # noqa: E402
+from bedrock_vcr.server.http1 import BedrockServer  # noqa: E402
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from bedrock_vcr import use_cassette
 from bedrock_vcr.bedrock.operations import model_path
+from bedrock_vcr.cassettes import storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import (
     Interaction,
@@ -33,7 +34,7 @@ from bedrock_vcr.cassettes.records import (
     RecordedResponse,
     StreamEvent,
 )
-from bedrock_vcr.server.app import ScriptedSource
+from bedrock_vcr.server.sources import ScriptedSource
 
 MODEL_ID = "meta.llama3-8b-instruct-v1:0"
 INVOKE = "InvokeModel"
@@ -222,7 +223,7 @@ def record_bedrock_vcr(path: Path, workload: Workload, size: int, server_url: st
 
 def generate_bedrock_vcr(path: Path, workload: Workload, size: int) -> None:
     """Write the same exchanges without the network, through ``serialize.dumps``."""
-    serialize.write_atomic(path, serialize.dumps(workload.interactions(size)))
+    storage.write_atomic(path, serialize.dumps(workload.interactions(size)))
 
 
 def vcrpy_replay_config() -> dict[str, Any]:

@@ -42,8 +42,8 @@ from bedrock_vcr import (
     StreamEvent,
     error_response,
 )
-from bedrock_vcr.cassettes.yaml_format import load_file
-from bedrock_vcr.validation.schemas import (
+from bedrock_vcr.cassettes.storage import load_file
+from bedrock_vcr.validation.validate import (
     bedrock_validation_message,
     validate_chunk,
     validate_request,
