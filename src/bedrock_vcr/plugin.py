@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .cassettes.cassette import Cassette
 
 MARKER = "bedrock_cassette"
+_replay_session: Any = None
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "bedrock-vcr-replay",
     "AWS_SECRET_ACCESS_KEY": "bedrock-vcr-replay",
@@ -67,17 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "bedrock_mock(**options): options of this test's bedrock_mock fixture "
         "(assert_all_called, passthrough, speed, skip_backoff, overrides)",
     )
-    from .intercept import clients as interception
-
-    # Only notes which bedrock-runtime clients exist (so module-level clients are covered);
-    # nothing is hooked into botocore until a cassette is active.
-    interception.install_tracker()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    from .intercept import clients as interception
-
-    interception.uninstall_tracker()
+    # Nothing else: the first cassette or mock a test activates adopts every bedrock-runtime
+    # client that exists by then (made at conftest, plugin or module import) and tracks the
+    # rest, so a run that never uses bedrock-vcr loads none of it, nor botocore.
 
 
 def _sanitise(name: str) -> str:
@@ -194,7 +187,14 @@ def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
     if not os.environ.get("AWS_DEFAULT_REGION") and not os.environ.get("AWS_REGION"):
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    # boto3.client() goes through boto3.DEFAULT_SESSION, which may hold what the real
+    # environment gave it. One session made under the dummy environment serves every replayed
+    # test (building a session reads botocore's data files: tens of ms per test); it reads the
+    # region from the environment at each client creation, and its credentials are the dummy.
+    global _replay_session
+    if _replay_session is None:
+        _replay_session = boto3.Session()
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", _replay_session)
 
 
 @pytest.fixture

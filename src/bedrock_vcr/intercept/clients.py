@@ -19,6 +19,7 @@ or mock is used.
 
 from __future__ import annotations
 
+import gc
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -159,11 +160,20 @@ def _tracking_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:
                 _register(self)
 
 
+def _adopt_existing() -> None:
+    """Add every ``bedrock-runtime`` client that exists now (called with the lock held, right
+    after the tracker is installed, so none can slip between the two)."""
+    for obj in gc.get_objects():
+        if isinstance(obj, BaseClient) and _is_bedrock_runtime(obj):
+            _clients.add(obj)
+
+
 def _install() -> None:
     global _original_init
     if _original_init is None:
         _original_init = BaseClient.__init__
         BaseClient.__init__ = _tracking_init
+        _adopt_existing()
 
 
 def install_tracker() -> None:
