@@ -35,6 +35,7 @@ INSTANCES: dict[str, Any] = {
     ),
     "CassetteNotFoundError": lambda: errors.CassetteNotFoundError("missing", path="c.yaml"),
     "SecretInCassetteError": lambda: errors.SecretInCassetteError("secret", path="c.yaml"),
+    "VcrpyCassetteError": lambda: errors.VcrpyCassetteError("vcrpy", path="c.yaml", fix="import"),
     "UnmatchedRequestError": lambda: errors.UnmatchedRequestError(
         operation="InvokeModel",
         model_id="m",
@@ -71,6 +72,12 @@ INSTANCES: dict[str, Any] = {
     ),
     "UnsupportedAnswerError": lambda: errors.UnsupportedAnswerError(
         "no such stop reason", model_id="m", valid=["stop", "length"]
+    ),
+    "NetworkBlockedError": lambda: errors.NetworkBlockedError(
+        method="POST",
+        url="https://bedrock-runtime.us-east-1.amazonaws.com/",
+        caller="litellm",
+        transport="httpx",
     ),
     "AnswerConflictError": lambda: errors.AnswerConflictError(
         "too long", model_id="m", operation="InvokeModel", fix="shorten it"

@@ -170,6 +170,11 @@ class SecretInCassetteError(CassetteError):
     """A cassette about to be written still holds a credential; nothing was written."""
 
 
+class VcrpyCassetteError(CassetteError):
+    """A command that rewrites bedrock-vcr cassettes was given a vcrpy one; it is left unchanged
+    (rewriting it would change its format and drop its non-Bedrock interactions)."""
+
+
 # --- replay ------------------------------------------------------------------------------------
 
 
@@ -508,3 +513,38 @@ class AnswerConflictError(BedrockVCRError, AssertionError):
         self.operation = operation
         self.fix = fix
         super().__init__(f"{operation} on {model_id!r}: {problem}\n  fix: {fix}")
+
+
+# --- the network guard -------------------------------------------------------------------------
+
+
+class NetworkBlockedError(BedrockVCRError, AssertionError):
+    """A request to Bedrock Runtime would bypass bedrock-vcr while nothing may reach the network."""
+
+    def __init__(self, *, method: str, url: str, caller: str, transport: str) -> None:
+        self.method = method
+        self.url = url
+        self.caller = caller
+        self.transport = transport
+        super().__init__(
+            f"bedrock-vcr blocked {method} {url}: it was sent by {caller} (through {transport}), "
+            "which does not go through a botocore client, while the active cassette or mock may "
+            "not reach the network (record mode 'none', or a mock without passthrough).\n"
+            "  fix: call Bedrock through a boto3/botocore client in this test; adapters for "
+            f"httpx and requests callers are planned (see {DOCS}network-guard)."
+        )
+
+
+class UncoveredRequestWarning(BedrockVCRWarning):
+    """A request to Bedrock Runtime went to the network around bedrock-vcr: it is not recorded."""
+
+    def __init__(self, *, method: str, url: str, caller: str, transport: str) -> None:
+        self.method = method
+        self.url = url
+        self.caller = caller
+        self.transport = transport
+        super().__init__(
+            f"bedrock-vcr did not record {method} {url}: it was sent by {caller} (through "
+            f"{transport}), which does not go through a botocore client; in replay it will be "
+            f"refused (see {DOCS}network-guard)."
+        )

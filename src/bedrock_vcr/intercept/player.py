@@ -15,6 +15,7 @@ from ..cassettes.cassette import Cassette, CassetteConfig
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import RequestBodyError
 from . import clients as interception
+from . import guard
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers
 from .raw import ReplayRaw, TeeRaw, replay_response
@@ -163,6 +164,7 @@ class CassettePlayer:
         if self.cassette.config.extra.get("skip_backoff"):
             self._no_backoff = skip_backoff()
             self.backoff_delays = self._no_backoff.__enter__()
+        guard.install()
         interception.activate(self)
         return self.cassette
 
