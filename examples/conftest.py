@@ -1,7 +1,9 @@
 """Demo wiring: a ``demo`` fixture that prints each call, and a closing table of every call.
 
 The cassettes themselves come from the bedrock-vcr pytest plugin (installed with the package):
-each test marked ``@pytest.mark.bedrock_cassette`` replays ``cassettes/<module>/<test>.yaml``.
+each test marked ``@pytest.mark.bedrock_cassette`` replays
+``cassettes/examples/<module>/<test id>.bedrock.yaml`` (this repository's ``bedrock_cassette_dir``
+ini key is ``cassettes``).
 """
 
 from __future__ import annotations

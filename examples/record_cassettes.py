@@ -13,7 +13,8 @@ The script then runs the demo suite with ``--bedrock-record-mode=rewrite`` and
 variable, so the application code stays as it is) and dummy credentials. The plugin writes the
 cassettes into a temporary folder; only when every request body fitted its model's schema, every
 scripted answer fitted its schema, the recording run passed and a replay-only run of the new
-cassettes passed, do they replace ``cassettes/test_demo/``. The cassettes are never edited by hand.
+cassettes passed, do they replace ``cassettes/examples/test_demo/``. The cassettes are never
+edited by hand.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from bedrock_vcr.validation.validate import (
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODULE = "test_demo"
-BUNDLED = ROOT / "cassettes" / DEMO_MODULE
+BUNDLED = ROOT / "cassettes" / "examples" / DEMO_MODULE
 STREAM_TYPE = "application/vnd.amazon.eventstream"
 PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -484,7 +485,7 @@ def record(speed: float, report: Callable[[str], None] = print) -> int:
         if recorded != 0:
             report(f"the recording run failed (pytest exit code {recorded}); nothing was replaced")
             return 1
-        written = sorted((folder / DEMO_MODULE).glob("*.yaml"))
+        written = sorted((folder / "examples" / DEMO_MODULE).glob("*.bedrock.yaml"))
         interactions = sum(len(load_file(path)) for path in written)
         if interactions != len(script.served):
             report(
@@ -503,7 +504,7 @@ def record(speed: float, report: Callable[[str], None] = print) -> int:
             return 1
         if BUNDLED.exists():
             shutil.rmtree(BUNDLED)
-        shutil.copytree(folder / DEMO_MODULE, BUNDLED)
+        shutil.copytree(folder / "examples" / DEMO_MODULE, BUNDLED)
     report(f"wrote {len(written)} cassettes to {BUNDLED.relative_to(ROOT)}/")
     return 0
 

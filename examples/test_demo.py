@@ -2,9 +2,9 @@
 
 Each test runs application code from ``bedrock_app.py`` (which creates its own boto3 client, as
 the AWS examples do) under ``@pytest.mark.bedrock_cassette``: the plugin answers every Bedrock
-Runtime call from ``cassettes/test_demo/<test name>.yaml`` through botocore's own parsers, so the
-code reads bodies, headers and event streams exactly as it would from AWS. No credential and no
-network are needed. ``record_cassettes.py`` re-records the cassettes.
+Runtime call from ``cassettes/examples/test_demo/<test id>.bedrock.yaml`` through botocore's own
+parsers, so the code reads bodies, headers and event streams exactly as it would from AWS. No
+credential and no network are needed. ``record_cassettes.py`` re-records the cassettes.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def test_record_once_then_replay_offline_with_default_path(
     )
     result = project.runpytest("--bedrock-record-mode=once")
     result.assert_outcomes(passed=1)
-    cassette = project.path / "cassettes" / "test_story" / "test_generate.yaml"
+    cassette = project.path / "cassettes" / "test_story" / "test_generate.bedrock.yaml"
     assert cassette.exists()
     assert "echo: hi" in cassette.read_text()
 
@@ -304,7 +304,11 @@ def test_marker_path_and_cassette_dir_ini(project: pytest.Pytester) -> None:
     project.runpytest("--bedrock-record-mode=once").assert_outcomes(passed=4)
     assert (project.path / "elsewhere" / "custom.yaml").exists()
     written = sorted(p.name for p in (project.path / "recordings" / "test_paths").iterdir())
-    assert written == ["TestGroup.test_in_class.yaml", "test_param_x_y.yaml", "test_param_z.yaml"]
+    assert written == [
+        "TestGroup.test_in_class.bedrock.yaml",
+        "test_param[x%20y].bedrock.yaml",
+        "test_param[z].bedrock.yaml",
+    ]
 
 
 def test_fixture_without_marker_and_outside_tests_nothing_is_hooked(
@@ -326,7 +330,7 @@ def test_fixture_without_marker_and_outside_tests_nothing_is_hooked(
     )
     project.runpytest("--bedrock-record-mode=once").assert_outcomes(passed=2)
     files = list((project.path / "cassettes").rglob("*.yaml"))
-    assert [f.name for f in files] == ["test_fixture_alone_records.yaml"]
+    assert [f.name for f in files] == ["test_fixture_alone_records.bedrock.yaml"]
 
 
 def test_installs_beside_pytest_recording(project: pytest.Pytester) -> None:

@@ -548,3 +548,16 @@ class UncoveredRequestWarning(BedrockVCRWarning):
             f"{transport}), which does not go through a botocore client; in replay it will be "
             f"refused (see {DOCS}network-guard)."
         )
+
+
+class CassetteMovedWarning(BedrockVCRWarning):
+    """A test's cassette is missing at its default path but exists at the old default path."""
+
+    def __init__(self, old: Path, new: Path) -> None:
+        self.old = old
+        self.new = new
+        super().__init__(
+            f"bedrock-vcr: no cassette at {new}, but one at the default path of earlier versions, "
+            f"{old}.\n  fix: move it (git mv {old} {new}), or name it in the marker: "
+            f"@pytest.mark.bedrock_cassette(path=...) (see {DOCS}cassette-paths)."
+        )

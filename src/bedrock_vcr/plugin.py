@@ -7,7 +7,9 @@ plugin costs nothing for tests that do not use it. Settings precedence is docume
 
 from __future__ import annotations
 
+import hashlib
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,8 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "bedrock_cassette_dir",
-        "folder of bedrock cassettes, relative to the rootdir (default: cassettes)",
-        default="cassettes",
+        "folder of bedrock cassettes, relative to the rootdir (default: a cassettes/ folder "
+        "beside each test file)",
+        default="",
     )
 
 
@@ -73,12 +76,55 @@ def pytest_configure(config: pytest.Config) -> None:
     # rest, so a run that never uses bedrock-vcr loads none of it, nor botocore.
 
 
-def _sanitise(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_") or "cassette"
+# kept as they are; everything else is percent-encoded, "%" included, so two ids never merge
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=\[\]-]")
+_MAX_NAME = 150
+
+
+def escape_name(name: str) -> str:
+    """A file name for ``name`` that no other name maps to (percent-encoding, like a URL)."""
+    out = _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), name)
+    if out.startswith("."):  # no hidden files, no "." or ".."
+        out = "%2E" + out[1:]
+    if len(out) > _MAX_NAME:  # file systems cap names near 255 bytes: keep it unique by hash
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        out = f"{out[: _MAX_NAME - 17]}-{digest}"
+    return out or "cassette"
+
+
+def _test_id(request: pytest.FixtureRequest) -> str:
+    """``Class.Inner.test[param]``: every part of the node id after the file."""
+    parts = request.node.nodeid.split("::")[1:]
+    return ".".join(parts) or request.node.name
 
 
 def default_cassette_path(request: pytest.FixtureRequest) -> Path:
-    """``<cassette dir>/<test module>/<test name>.yaml`` (class tests: ``Class.test``)."""
+    """Where a test's cassette lives when the marker names no path.
+
+    By default beside the test file, as pytest-recording does, but as ``<test>.bedrock.yaml``
+    so that the two tools never write one file: ``<test dir>/cassettes/<module>/<id>.bedrock.yaml``.
+    With the ``bedrock_cassette_dir`` ini key: ``<dir>/<test file path from the rootdir, without
+    .py>/<id>.bedrock.yaml``. Either way the path does not depend on the working directory and
+    two test ids never share a file.
+    """
+    config = request.config
+    node_path = Path(str(request.node.path)) if request.node.path else None
+    name = escape_name(_test_id(request)) + ".bedrock.yaml"
+    folder = config.getini("bedrock_cassette_dir")
+    if node_path is None:
+        return config.rootpath / (folder or "cassettes") / name
+    if not folder:
+        return node_path.parent / "cassettes" / escape_name(node_path.stem) / name
+    base = Path(folder) if Path(folder).is_absolute() else config.rootpath / folder
+    try:
+        relative = node_path.with_suffix("").relative_to(config.rootpath)
+    except ValueError:  # a test file outside the rootdir
+        relative = Path(node_path.stem)
+    return base.joinpath(*(escape_name(part) for part in relative.parts)) / name
+
+
+def _legacy_path(request: pytest.FixtureRequest) -> Path:
+    """The default path before 0.2 (``<rootdir>/cassettes/<module>/<test>.yaml``)."""
     config = request.config
     folder = Path(config.getini("bedrock_cassette_dir") or "cassettes")
     if not folder.is_absolute():
@@ -87,7 +133,25 @@ def default_cassette_path(request: pytest.FixtureRequest) -> Path:
     name = request.node.name
     if request.cls is not None:
         name = f"{request.cls.__name__}.{name}"
-    return folder / _sanitise(module) / f"{_sanitise(name)}.yaml"
+
+    def old(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_") or "cassette"
+
+    return folder / old(module) / f"{old(name)}.yaml"
+
+
+def _warn_if_moved(request: pytest.FixtureRequest, path: Path) -> None:
+    if path.exists():
+        return
+    legacy = _legacy_path(request)
+    if not legacy.is_file():
+        return
+    with legacy.open("rb") as head:
+        ours = head.read(64).startswith(b"# bedrock-vcr cassette")
+    if ours:
+        from .errors import CassetteMovedWarning
+
+        warnings.warn(CassetteMovedWarning(legacy, path), stacklevel=2)
 
 
 @pytest.fixture
@@ -134,6 +198,7 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     chosen = name or fixture_path
     if chosen is None:
         path = default
+        _warn_if_moved(request, path)
     else:
         path = Path(chosen)
         if not path.suffix:
@@ -191,10 +256,13 @@ def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     # environment gave it. One session made under the dummy environment serves every replayed
     # test (building a session reads botocore's data files: tens of ms per test); it reads the
     # region from the environment at each client creation, and its credentials are the dummy.
+    # (keyed by the boto3 module: an in-process inner pytest run, as pytester makes, may have
+    # imported boto3 and botocore afresh, and a session of the old ones would make clients of
+    # a botocore that nothing watches)
     global _replay_session
-    if _replay_session is None:
-        _replay_session = boto3.Session()
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", _replay_session)
+    if _replay_session is None or _replay_session[0] is not boto3:
+        _replay_session = (boto3, boto3.Session())
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", _replay_session[1])
 
 
 @pytest.fixture

@@ -116,7 +116,7 @@ def _url_of_urllib3(pool: Any, method: str, url: str, *_: Any, **__: Any) -> str
     return f"{pool.scheme}://{pool.host}{port}{url}"
 
 
-def _wrap_sync(owner: Any, name: str, library: str, url_of: Callable[..., str]) -> None:
+def _wrap_sync(owner: Any, name: str, library: str, url_of: Callable[..., tuple[str, str]]) -> None:
     original = getattr(owner, name)
 
     @functools.wraps(original)
@@ -129,7 +129,9 @@ def _wrap_sync(owner: Any, name: str, library: str, url_of: Callable[..., str]) 
     setattr(owner, name, guarded)
 
 
-def _wrap_async(owner: Any, name: str, library: str, url_of: Callable[..., Any]) -> None:
+def _wrap_async(
+    owner: Any, name: str, library: str, url_of: Callable[..., tuple[str, str]]
+) -> None:
     original = getattr(owner, name)
 
     @functools.wraps(original)
