@@ -7,6 +7,7 @@ plugin costs nothing for tests that do not use it. Settings precedence is docume
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import warnings
@@ -230,7 +231,10 @@ def bedrock_cassette(
     from .intercept.player import CassettePlayer
 
     path, options = _resolve(request)
-    player = CassettePlayer.open(path, _config.build(options, "bedrock-vcr settings"))
+    settings = _config.build(options, "bedrock-vcr settings")
+    if (request.config.getoption("verbose", 0) or 0) >= 2:  # -vv: mismatches shown whole
+        settings.match = dataclasses.replace(settings.match, full_diffs=True)
+    player = CassettePlayer.open(path, settings)
     if not player.cassette.records:
         _use_dummy_credentials(monkeypatch)
     with player as cassette:

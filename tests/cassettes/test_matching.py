@@ -203,10 +203,13 @@ DIFF_CASES = [
         ],
     ),
     (
-        "long_values_shortened",
+        "long_values_shown_around_the_first_difference",
         {"p": "x" * 100},
         {"p": "y"},
-        [f'body #/p: recorded "{"x" * 56}..., request "y"'],
+        [
+            "body #/p: differs at character 0 (recorded 100 characters, request 1): "
+            f'recorded "{"x" * 24}...", request "y"'
+        ],
     ),
     ("whole_document", [1], {"a": 1}, ['body #: recorded [1], request {"a": 1}']),
 ]

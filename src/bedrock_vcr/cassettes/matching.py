@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .records import RecordedRequest
+from .textdiff import describe, short
 
 Matcher = Callable[[RecordedRequest, RecordedRequest], bool]
 
@@ -29,11 +30,13 @@ class MatchConfig:
     ``ignore_body_keys``: a plain name (``"temperature"``) ignores that key at any depth; a dotted
     path (``"textGenerationConfig.temperature"``) ignores it only there.
     ``matcher``: an extra predicate ``(recorded, incoming) -> bool`` applied after the hash lookup.
+    ``full_diffs``: explain a miss with whole values (the plugin sets it under ``pytest -vv``).
     """
 
     match_on: tuple[str, ...] = DEFAULT_MATCH_ON
     ignore_body_keys: tuple[str, ...] = ()
     matcher: Matcher | None = None
+    full_diffs: bool = False
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.match_on if f not in FIELDS]
@@ -99,7 +102,7 @@ class MatchConfig:
                 if a != b:
                     out.append("body: differs (not JSON, compared as bytes)")
             else:
-                out.extend(json_differences(a, b, "#"))
+                out.extend(json_differences(a, b, "#", full=self.full_diffs))
         return out
 
 
@@ -133,12 +136,9 @@ def _strip(data: Any, ignored: tuple[str, ...], path: tuple[str, ...]) -> Any:
     return data
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def json_differences(recorded: Any, incoming: Any, pointer: str, limit: int = 8) -> list[str]:
+def json_differences(
+    recorded: Any, incoming: Any, pointer: str, limit: int = 8, *, full: bool = False
+) -> list[str]:
     """List the JSON-pointer locations where two documents differ (at most ``limit``)."""
     out: list[str] = []
 
@@ -149,16 +149,16 @@ def json_differences(recorded: Any, incoming: Any, pointer: str, limit: int = 8)
             for key in list(a) + [k for k in b if k not in a]:
                 sub = f"{where}/{_pointer_token(key)}"
                 if key not in b:
-                    out.append(f"body {sub}: only in the recording ({_short(a[key])})")
+                    out.append(f"body {sub}: only in the recording ({short(a[key])})")
                 elif key not in a:
-                    out.append(f"body {sub}: only in the request ({_short(b[key])})")
+                    out.append(f"body {sub}: only in the request ({short(b[key])})")
                 else:
                     walk(a[key], b[key], sub)
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
             for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 walk(x, y, f"{where}/{i}")
         elif a != b or type(a) is not type(b) and not _same_number(a, b):
-            out.append(f"body {where}: recorded {_short(a)}, request {_short(b)}")
+            out.append(f"body {where}: {describe(a, b, full=full)}")
 
     walk(recorded, incoming, pointer)
     return out
