@@ -504,7 +504,11 @@ def record(speed: float, report: Callable[[str], None] = print) -> int:
             return 1
         if BUNDLED.exists():
             shutil.rmtree(BUNDLED)
-        shutil.copytree(folder / "examples" / DEMO_MODULE, BUNDLED)
+        shutil.copytree(
+            folder / "examples" / DEMO_MODULE,
+            BUNDLED,
+            ignore=shutil.ignore_patterns(".bedrock-vcr"),
+        )
     report(f"wrote {len(written)} cassettes to {BUNDLED.relative_to(ROOT)}/")
     return 0
 

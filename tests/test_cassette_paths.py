@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_vcr.plugin import escape_name
+from bedrock_vcr.cassettes.paths import escape_name
 
 pytest_plugins = ["pytester"]
 

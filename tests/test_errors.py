@@ -7,6 +7,7 @@ import importlib
 import inspect
 import pickle
 import pkgutil
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,6 +49,12 @@ INSTANCES: dict[str, Any] = {
     ),
     "ConfigError": lambda: errors.ConfigError("unknown option 'x'"),
     "RecordingError": lambda: errors.RecordingError("cannot record"),
+    "CassetteLockTimeout": lambda: errors.CassetteLockTimeout(
+        path="c.yaml", lock_path=".bedrock-vcr/c.yaml.lock", waited=30.0, holder="pid 7 on h"
+    ),
+    "AmbiguousCassetteError": lambda: errors.AmbiguousCassetteError(
+        thread="worker-1", flows=["cassette a.yaml (thread 'A')", "cassette b.yaml (thread 'B')"]
+    ),
     "ServeConfigError": lambda: errors.ServeConfigError("bad key", where="routes[0]", fix="x"),
     "SimulationError": lambda: errors.SimulationError("no answer", route="route 1"),
     "AsyncClientNotSupported": lambda: errors.AsyncClientNotSupported("httpx backend"),
@@ -78,6 +85,9 @@ INSTANCES: dict[str, Any] = {
         url="https://bedrock-runtime.us-east-1.amazonaws.com/",
         caller="litellm",
         transport="httpx",
+    ),
+    "UnplayedInteractionsError": lambda: errors.UnplayedInteractionsError(
+        Path("c.yaml"), [SimpleNamespace(request=REQUEST)]
     ),
     "AnswerConflictError": lambda: errors.AnswerConflictError(
         "too long", model_id="m", operation="InvokeModel", fix="shorten it"

@@ -162,12 +162,39 @@ class CassetteFormatError(CassetteError, ValueError):
     """A cassette does not follow the bedrock-vcr cassette format (or its version is unknown)."""
 
 
+class TruncatedStreamWarning(BedrockVCRWarning):
+    """A loaded cassette holds a stream that does not end the way its operation and model family
+    end (its final events are missing): the recording was cut short. Once per cassette file."""
+
+
 class CassetteNotFoundError(CassetteError, AssertionError):
     """Replay-only mode was asked to replay a cassette that does not exist."""
 
 
 class SecretInCassetteError(CassetteError):
-    """A cassette about to be written still holds a credential; nothing was written."""
+    """A cassette about to be written still holds a credential; nothing was written.
+
+    ``locations`` names every place found (interaction, JSON path, chunks; or file line).
+    """
+
+    def __init__(self, problem: str, *, locations: Sequence[str] = (), **where: Any) -> None:
+        self.locations = tuple(locations)
+        super().__init__(problem, **where)
+
+
+class SecretRedactedWarning(BedrockVCRWarning):
+    """A credential value the recording client holds was replaced by ``<redacted:NAME>`` in a
+    cassette being written; ``locations`` names where (interaction, JSON path, chunks)."""
+
+    def __init__(
+        self, message: str, *, path: Path | str | None = None, locations: Sequence[str] = ()
+    ):
+        self.path = Path(path) if path is not None else None
+        self.locations = tuple(locations)
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class VcrpyCassetteError(CassetteError):
@@ -252,6 +279,49 @@ class ConfigError(BedrockVCRError, ValueError):
 
 class RecordingError(BedrockVCRError):
     """A response could not be recorded faithfully."""
+
+
+class CassetteLockTimeout(CassetteError):
+    """Another process held a cassette's write lock for longer than the write may wait.
+
+    Nothing was written: this writer's recordings are still in memory, and are lost only if the
+    error is ignored. ``holder`` says who took the lock last (pid, host, command), when known.
+    """
+
+    def __init__(
+        self, *, path: Path | str, lock_path: Path | str, waited: float, holder: str | None
+    ) -> None:
+        self.lock_path = Path(lock_path)
+        self.waited = waited
+        self.holder = holder
+        who = f" (held by {holder})" if holder else ""
+        super().__init__(
+            f"another process is writing this cassette: waited {waited:g} s for its lock "
+            f"{self.lock_path}{who}",
+            path=path,
+            fix="let that process finish or stop it (a hung test or recorder); the kernel frees "
+            "the lock when its holder exits, so never delete the lock file. To wait longer, set "
+            "BEDROCK_VCR_LOCK_TIMEOUT=<seconds>",
+        )
+
+
+class AmbiguousCassetteError(BedrockVCRError):
+    """A request came from a thread that activated no cassette or mock itself while several
+    threads or tasks have their own, so which one it belongs to cannot be told."""
+
+    def __init__(self, *, thread: str, flows: Sequence[str]) -> None:
+        self.thread = thread
+        self.flows = tuple(flows)
+        lines = [
+            f"a Bedrock request from thread {thread!r}, which activated no cassette or mock, "
+            f"while {len(self.flows)} threads or tasks have their own:",
+            *(f"  - {flow}" for flow in self.flows),
+            "  fix: activate the cassette or mock in that thread, or start the thread inside the "
+            "block with the block's context: `ctx = contextvars.copy_context(); "
+            "threading.Thread(target=ctx.run, args=(work,))` (asyncio tasks and "
+            "asyncio.to_thread copy it already)",
+        ]
+        super().__init__("\n".join(lines))
 
 
 # --- the local server -----------------------------------------------------------------------------
@@ -521,17 +591,32 @@ class AnswerConflictError(BedrockVCRError, AssertionError):
 class NetworkBlockedError(BedrockVCRError, AssertionError):
     """A request to Bedrock Runtime would bypass bedrock-vcr while nothing may reach the network."""
 
-    def __init__(self, *, method: str, url: str, caller: str, transport: str) -> None:
+    def __init__(
+        self, *, method: str, url: str, caller: str, transport: str, why: str | None = None
+    ) -> None:
         self.method = method
         self.url = url
         self.caller = caller
         self.transport = transport
+        self.why = why
+        if why is None:
+            reason = (
+                "which does not go through a botocore client, while the active cassette or mock "
+                "may not reach the network (record mode 'none', or a mock without passthrough)."
+            )
+            fix = (
+                "call Bedrock through a boto3/botocore client in this test; adapters for httpx "
+                "and requests callers are planned"
+            )
+        else:
+            reason = f"{why}."
+            fix = (
+                "add @pytest.mark.bedrock_cassette (or bedrock_mock) to the test, or let the host "
+                "through with --bedrock-allowed-hosts"
+            )
         super().__init__(
             f"bedrock-vcr blocked {method} {url}: it was sent by {caller} (through {transport}), "
-            "which does not go through a botocore client, while the active cassette or mock may "
-            "not reach the network (record mode 'none', or a mock without passthrough).\n"
-            "  fix: call Bedrock through a boto3/botocore client in this test; adapters for "
-            f"httpx and requests callers are planned (see {DOCS}network-guard)."
+            f"{reason}\n  fix: {fix} (see {DOCS}network-guard)."
         )
 
 
@@ -560,4 +645,19 @@ class CassetteMovedWarning(BedrockVCRWarning):
             f"bedrock-vcr: no cassette at {new}, but one at the default path of earlier versions, "
             f"{old}.\n  fix: move it (git mv {old} {new}), or name it in the marker: "
             f"@pytest.mark.bedrock_cassette(path=...) (see {DOCS}cassette-paths)."
+        )
+
+
+class UnplayedInteractionsError(BedrockVCRError, AssertionError):
+    """``assert_all_played``: the test ended with recorded interactions it never played."""
+
+    def __init__(self, cassette: Path, unplayed: Sequence[Any]) -> None:
+        self.cassette = cassette
+        self.unplayed = tuple(f"{i.request.operation} {i.request.model_id}" for i in unplayed)
+        shown = "".join(f"\n    - {u}" for u in self.unplayed[:10])
+        more = f"\n    ... and {len(self.unplayed) - 10} more" if len(self.unplayed) > 10 else ""
+        super().__init__(
+            f"{len(self.unplayed)} recorded interaction(s) of {cassette} were never played:"
+            f"{shown}{more}\n  fix: re-record the cassette (--bedrock-record-mode=rewrite drops "
+            "what is no longer asked for), or turn the check off (assert_all_played=False)."
         )

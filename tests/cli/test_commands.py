@@ -31,7 +31,21 @@ def _cassette(path: Path) -> Path:
         RecordedResponse(
             200,
             {"date": "Tue"},
-            events=[StreamEvent.chunk({"generation": "a"}), StreamEvent.chunk({"generation": "b"})],
+            events=[
+                StreamEvent.chunk({"generation": "a", "stop_reason": None}),
+                StreamEvent.chunk(
+                    {
+                        "generation": "b",
+                        "stop_reason": "stop",
+                        "amazon-bedrock-invocationMetrics": {
+                            "inputTokenCount": 1,
+                            "outputTokenCount": 2,
+                            "invocationLatency": 3,
+                            "firstByteLatency": 1,
+                        },
+                    }
+                ),
+            ],
         ),
     )
     path.write_text(serialize.dumps([plain, stream]), encoding="utf-8")

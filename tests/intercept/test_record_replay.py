@@ -367,7 +367,9 @@ def test_exception_in_test_keeps_existing_cassette(server: BedrockServer, tmp_pa
         run_operation(client(server.url), "invoke_model", "one")
         raise RuntimeError("test failed mid-way")
     assert path.read_text() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["cassette.yaml"]
+    # beside it only the git-ignored work folder of its writes (lock), with no temporary file
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".bedrock-vcr", "cassette.yaml"]
+    assert list((tmp_path / ".bedrock-vcr").glob("*.tmp")) == []
 
 
 def test_decorator_form_records_then_replays(server: BedrockServer, tmp_path: Path) -> None:

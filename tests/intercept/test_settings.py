@@ -74,6 +74,7 @@ def test_build_gives_the_defaults_a_cassette_config() -> None:
     assert config.extra == {
         "require_json_body": True,
         "skip_backoff": False,
+        "assert_all_played": False,
         "validate_requests": "bedrock",
         "validate_responses": "warn",
         "strict_models": False,

@@ -365,6 +365,13 @@ def drifting_answer(request: RecordedRequest) -> RecordedResponse | None:
         return stream(
             StreamEvent.event("messageStart", {"role": "assistant"}),
             StreamEvent.event("messageStop", {"stopReason": "bogus"}),
+            StreamEvent.event(
+                "metadata",
+                {
+                    "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+                    "metrics": {"latencyMs": 1},
+                },
+            ),
         )
     return None
 

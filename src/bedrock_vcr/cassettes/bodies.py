@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any
 
 from ..errors import CassetteFormatError
@@ -31,6 +32,10 @@ _STYLES: dict[str, dict[str, Any]] = {
     "indent4": {"indent": 4, "ensure_ascii": False},
 }
 DEFAULT_STYLE = "compact"
+#: Deepest nesting of lists and mappings a JSON body or payload may have when a cassette is read.
+#: Bedrock's payloads nest a few levels; far deeper values would exhaust the interpreter's
+#: recursion limit whenever they are parsed again (matching, validation, botocore).
+MAX_JSON_DEPTH = 200
 
 
 def dump_json(value: Any, style: str = DEFAULT_STYLE) -> bytes:
@@ -73,30 +78,93 @@ def body_from_doc(doc: Any, where: str) -> bytes:
         )
     if "json" in doc:
         style = doc.get("style", DEFAULT_STYLE)
-        if style not in _STYLES:
+        if not isinstance(style, str) or style not in _STYLES:
             raise CassetteFormatError(
                 f"unknown JSON style {style!r}; known styles: {', '.join(_STYLES)}",
                 json_path=f"{where}/style",
             )
-        try:
-            return dump_json(doc["json"], style)
-        except (TypeError, ValueError) as exc:
-            raise CassetteFormatError(
-                f"the json value cannot be written as JSON ({exc}); quote dates and other "
-                "YAML-only values",
-                json_path=f"{where}/json",
-            ) from None
+        return json_from_doc(doc["json"], f"{where}/json", style)
     if "text" in doc:
-        return str(doc["text"]).encode("utf-8")
+        text = doc["text"]
+        if not isinstance(text, str):
+            raise CassetteFormatError(
+                f"a text body must be a string, found {type(text).__name__} (quote it)",
+                json_path=f"{where}/text",
+            )
+        return _utf8(text, f"{where}/text")
     if "base64" in doc:
+        data = doc["base64"]
         try:
-            return base64.b64decode(doc["base64"], validate=True)
+            if not isinstance(data, str):
+                raise ValueError(f"expected a string, found {type(data).__name__}")
+            return base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise CassetteFormatError(f"invalid base64 body: {exc}", json_path=where) from None
     raise CassetteFormatError(
-        f"a body needs one of the keys json, text or base64; found {sorted(doc)}",
+        f"a body needs one of the keys json, text or base64; found {sorted(map(str, doc))}",
         json_path=where,
     )
+
+
+def json_from_doc(value: Any, where: str, style: str = DEFAULT_STYLE) -> bytes:
+    """The bytes of a cassette's JSON ``value``: an error at ``where`` when YAML gave something
+    JSON cannot hold (a date, a binary, a non-string key), or nested deeper than
+    :data:`MAX_JSON_DEPTH`."""
+    problem = None
+    try:
+        data = dump_json(value, style)
+    except RecursionError:
+        problem = f"the value is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+    except (TypeError, ValueError) as exc:
+        problem = (
+            f"the json value cannot be written as JSON ({exc}); quote dates and other "
+            "YAML-only values"
+        )
+    else:
+        # Bracket counting is cheap and bounds the depth: walk the value only when it could be deep.
+        if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH or not _deeper_than(
+            value, MAX_JSON_DEPTH
+        ):
+            return data
+        problem = f"the value is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+    raise CassetteFormatError(problem, json_path=where)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and mappings nest in ``value`` more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def seconds(value: Any) -> float | None:
+    """``value`` as a finite number of seconds >= 0, or ``None`` when it is not one."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _utf8(text: str, where: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, from a \ud800-style escape
+        raise CassetteFormatError(
+            f"the text is not valid Unicode: {exc}", json_path=where
+        ) from None
 
 
 # --- stream events -------------------------------------------------------------------------
@@ -111,27 +179,51 @@ def _header_to_doc(header: Header) -> Any:
     return {"type": TYPE_NAMES[header.type], "value": value}
 
 
+_INTEGER_TYPES = frozenset(
+    {HeaderType.BYTE, HeaderType.SHORT, HeaderType.INTEGER, HeaderType.LONG, HeaderType.TIMESTAMP}
+)
+
+
 def _header_from_doc(doc: Any, where: str) -> Header:
     if isinstance(doc, str):
         return Header(HeaderType.STRING, doc)
     if isinstance(doc, dict) and "type" in doc:
-        kind = TYPES_BY_NAME.get(str(doc["type"]))
+        kind = TYPES_BY_NAME.get(doc["type"]) if isinstance(doc["type"], str) else None
         if kind is None:
             raise CassetteFormatError(
                 f"unknown header type {doc['type']!r}; known: {', '.join(TYPES_BY_NAME)}",
                 json_path=f"{where}/type",
             )
-        value = doc.get("value")
-        if kind in (HeaderType.BYTE_ARRAY, HeaderType.UUID):
-            try:
-                value = bytes.fromhex(str(value))
-            except ValueError:
-                raise CassetteFormatError(
-                    f"a {TYPE_NAMES[kind]} header value must be hex digits, found {value!r}",
-                    json_path=f"{where}/value",
-                ) from None
-        return Header(kind, value)
+        return Header(kind, _header_value(kind, doc.get("value"), f"{where}/value"))
     raise CassetteFormatError("a header is a string or {type: ..., value: ...}", json_path=where)
+
+
+def _header_value(kind: HeaderType, value: Any, where: str) -> Any:
+    """The value of a typed header, checked against its type before anything is encoded."""
+    name = TYPE_NAMES[kind]
+    if kind in (HeaderType.BYTE_ARRAY, HeaderType.UUID):
+        try:
+            return bytes.fromhex(str(value))
+        except ValueError:
+            raise CassetteFormatError(
+                f"a {name} header value must be hex digits, found {_shown(value)}",
+                json_path=where,
+            ) from None
+    if kind in _INTEGER_TYPES and (not isinstance(value, int) or isinstance(value, bool)):
+        raise CassetteFormatError(
+            f"a {name} header value must be an integer, found {_shown(value)}", json_path=where
+        )
+    if kind == HeaderType.STRING and not isinstance(value, str):
+        raise CassetteFormatError(
+            f"a string header value must be a string, found {_shown(value)} (quote it)",
+            json_path=where,
+        )
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def event_to_doc(event: StreamEvent) -> dict[str, Any]:
@@ -189,16 +281,20 @@ def event_from_doc(doc: Any, where: str) -> StreamEvent:
         if not isinstance(rest, dict):
             raise CassetteFormatError(
                 "beside a chunk, payload holds the other members of the chunk payload as "
-                f"{{json: {{name: value}}}}, found {extra!r}",
+                f"{{json: {{name: value}}}}, found {_shown(extra)}",
                 json_path=f"{where}/payload",
             )
-        payload = dump_json({"bytes": base64.b64encode(chunk).decode("ascii"), **rest})
+        members = {"bytes": base64.b64encode(chunk).decode("ascii"), **rest}
+        payload = json_from_doc(members, f"{where}/payload/json")
     else:
         payload = body_from_doc(doc.get("payload"), f"{where}/payload")
-    offset = doc.get("offset", 0.0)
-    if not isinstance(offset, (int, float)) or isinstance(offset, bool):
-        raise CassetteFormatError("offset must be a number of seconds", json_path=f"{where}/offset")
+    offset = seconds(doc.get("offset", 0.0))
+    if offset is None:
+        raise CassetteFormatError(
+            f"offset must be a number of seconds >= 0, found {_shown(doc.get('offset'))}",
+            json_path=f"{where}/offset",
+        )
     override = None
     if "frame" in doc:
         override = body_from_doc(doc["frame"], f"{where}/frame")
-    return StreamEvent(Message(headers, payload), float(offset), override)
+    return StreamEvent(Message(headers, payload), offset, override)

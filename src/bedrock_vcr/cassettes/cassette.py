@@ -7,6 +7,7 @@ requests into :class:`RecordedRequest` and asks the cassette what to do with the
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,11 +15,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import Candidate, CassetteNotFoundError, ConfigError, UnmatchedRequestError
-from . import storage, vcrpy, yaml_format
+from ..errors import (
+    Candidate,
+    CassetteNotFoundError,
+    ConfigError,
+    SecretRedactedWarning,
+    UnmatchedRequestError,
+)
+from . import locking, merge, secret_scan, storage, vcrpy, yaml_format
 from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
+from .redaction import KnownSecrets
 
 #: Recording hooks edit (or drop, with ``None``) what is written. The request hook also runs on
 #: every request before it is matched, so a request finds what was written for it; each hook gets
@@ -39,6 +47,10 @@ class CassetteConfig:
     before_record_request: BeforeRecordRequest | None = None
     before_record_response: BeforeRecordResponse | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The recording run this cassette belongs to: a ``rewrite`` keeps what earlier saves of the
+    #: same run wrote (the pytest plugin gives every test of a run, on every xdist worker, one
+    #: id). ``None``: the cassette is a run of its own (a ``use_cassette`` block).
+    run: str | None = None
 
 
 class Cassette:
@@ -61,8 +73,21 @@ class Cassette:
         self._hooked: tuple[RecordedRequest, RecordedRequest | None] | None = None
         self._lock = threading.RLock()
         self._pending: list[Callable[[], None]] = []
+        #: ids of interactions in ``_new`` already written (a second save appends none twice)
+        self._saved: set[int] = set()
+        self._run = self.config.run or f"cassette {uuid.uuid4().hex}"
+        #: the file as this cassette opened it (recording modes): a hash of its bytes, and in
+        #: rewrite mode its text, what a rewrite drops (see :meth:`_merge_base`)
+        self._opened: str | None = None
+        self._opened_text: str | None = None
+        if self.existed and self.record_mode is RecordMode.REWRITE:
+            self._opened_text = merge.read_lenient(self.path)
+            text = self._opened_text
+            self._opened = merge.digest(text) if text is not None else merge.fingerprint(self.path)
+        #: credential values the recording clients hold: redacted when written and matched
+        self.secrets = KnownSecrets()
         if self.existed and self.record_mode is not RecordMode.REWRITE:
-            for interaction in storage.load_file(self.path):
+            for interaction in self._load():
                 self._add(interaction)
             if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
                 vcrpy.file_is_vcrpy(self.path)
@@ -73,6 +98,17 @@ class Cassette:
                     "and drop its non-Bedrock interactions. Convert it first with "
                     "`bedrock-vcr import`, or replay it in mode 'none'/'once'."
                 )
+
+    def _load(self) -> list[Interaction]:
+        if self.record_mode not in (RecordMode.NEW_EPISODES, RecordMode.ALL):
+            return storage.load_file(self.path)
+        # Read anew, not from the parsed-file cache: the save compares the file with these
+        # very bytes to tell whether another writer saved in between.
+        text = storage.read_text(self.path)
+        self._opened = merge.digest(text)
+        loaded = storage.interactions_from_text(text, self.path)
+        storage.warn_cut_short(loaded, self.path)
+        return loaded
 
     # --- indexing ------------------------------------------------------------------------
 
@@ -93,6 +129,14 @@ class Cassette:
     @property
     def new_interactions(self) -> list[Interaction]:
         return list(self._new)
+
+    @property
+    def unplayed(self) -> list[Interaction]:
+        """Interactions of the file that no request has played (recorded ones excluded)."""
+        new = {id(i) for i in self._new}
+        return [
+            x for n, x in enumerate(self.interactions) if n not in self._used and id(x) not in new
+        ]
 
     # --- decisions -----------------------------------------------------------------------
 
@@ -209,11 +253,16 @@ class Cassette:
     # --- recording -----------------------------------------------------------------------
 
     def recorded_form(self, request: RecordedRequest) -> RecordedRequest | None:
-        """``request`` as it is written and matched: after ``before_record_request``.
+        """``request`` as it is written and matched: after ``before_record_request``, with the
+        known credential values redacted (``self.secrets``; see :mod:`.redaction`).
 
         ``None`` when the hook drops it. The hook gets a copy; asked twice in a row about the
         same request object (find, then reserve), it runs once.
         """
+        form = self._hook_form(request)
+        return None if form is None else self.secrets.redact_request(form)
+
+    def _hook_form(self, request: RecordedRequest) -> RecordedRequest | None:
         hook = self.config.before_record_request
         if hook is None:
             return request
@@ -229,9 +278,10 @@ class Cassette:
     def reserve(self, request: RecordedRequest) -> Interaction:
         """Claim a slot for a request about to be recorded (keeps request order).
 
-        The slot holds the request as it will be written (:meth:`recorded_form`).
+        The slot holds the request as the hook leaves it; known credential values are redacted
+        when the cassette is saved, with a warning naming where (:meth:`save`).
         """
-        form = self.recorded_form(request)
+        form = self._hook_form(request)
         interaction = Interaction(request=request if form is None else form)
         with self._lock:
             self._new.append(interaction)
@@ -266,19 +316,58 @@ class Cassette:
     # --- saving --------------------------------------------------------------------------
 
     def save(self) -> bool:
-        """Write the cassette if something was recorded. Returns whether it wrote."""
+        """Write the cassette if something was recorded. Returns whether it wrote.
+
+        The cassette's lock is held while the file on disk is read again, merged with this
+        cassette's recordings (each written once, however often ``save`` runs) and replaced, so
+        what another writer saved meanwhile (a process, a thread, an xdist worker) is kept; see
+        :meth:`_merge_base` for what stays in each record mode.
+        """
         self.finish_pending()
-        new = [i for i in self._new if i.response is not None]
+        with self._lock:
+            new = [i for i in self._new if i.response is not None and id(i) not in self._saved]
         if not new:
             return False
         recorded = [i for i in new if id(i) not in self._dropped]
-        base = (
-            []
-            if self.record_mode is RecordMode.REWRITE
-            else [i for i in self.interactions if i.response is not None]
-        )
-        storage.write_atomic(self.path, yaml_format.dumps(base + recorded))
+        with storage.locked(self.path) as target:
+            base = self._merge_base(target)
+            redacted: list[SecretRedactedWarning] = []  # warned once written (see clean)
+            written = secret_scan.clean(base + recorded, self.secrets, self.path, redacted)
+            text = yaml_format.dumps(written)
+            if self.record_mode is RecordMode.REWRITE:
+                # first: should the write fail, the next save of this run keeps the old file
+                # rather than dropping what this run wrote
+                locking.write_note(target, "rewrite", self._run)
+            storage.write_atomic(target, text)
+        with self._lock:
+            self._saved.update(id(i) for i in new)
+        secret_scan.warn(redacted)
         return True
+
+    def _merge_base(self, target: Path) -> list[Interaction]:
+        """What stays of the file on disk (``target``, the lock held) before the new recordings.
+
+        - ``once``, ``new_episodes``, ``all``: all of it, as it is now (what this cassette
+          loaded and what other writers saved since).
+        - ``rewrite``: what was on disk when this cassette opened is dropped; what was saved
+          since by any writer is kept. Once a cassette of this run (``CassetteConfig.run``) has
+          rewritten the file, every later save of the run keeps the whole file: the tests of a
+          pytest run that share a cassette all end up in it, on every xdist worker.
+        """
+        unchanged = merge.fingerprint(target) == self._opened
+        if self.record_mode is not RecordMode.REWRITE:
+            if unchanged:
+                return merge.answered(self.interactions)
+            if self.records and vcrpy.file_is_vcrpy(target):
+                raise ConfigError(
+                    f"{target} became a vcrpy cassette while this test recorded into it; "
+                    "writing would drop its non-Bedrock interactions. Convert it with "
+                    "`bedrock-vcr import`, then record again."
+                )
+            return merge.answered_on_disk(target)
+        if locking.read_note(target, "rewrite") == self._run:
+            return merge.answered_on_disk(target)
+        return [] if unchanged else merge.saved_since(target, self._opened_text)
 
     def all_played(self) -> bool:
         return len(self._used) == len(self.interactions)

@@ -20,6 +20,17 @@ from .textdiff import describe, short
 Matcher = Callable[[RecordedRequest, RecordedRequest], bool]
 
 FIELDS = ("operation", "model_id", "body", "headers")
+# vcrpy's match_on names: the URI's parts are the operation and the model id here
+_VCRPY_FIELDS = {
+    "method": "operation",
+    "uri": "operation and model_id",
+    "path": "operation and model_id",
+    "host": "nothing (every request goes to Bedrock Runtime)",
+    "scheme": "nothing (every request goes to Bedrock Runtime)",
+    "port": "nothing (every request goes to Bedrock Runtime)",
+    "query": "nothing (Bedrock Runtime requests have none)",
+    "raw_body": "body (compared as canonical JSON, or as bytes when not JSON)",
+}
 DEFAULT_MATCH_ON = ("operation", "model_id", "body")
 
 
@@ -41,8 +52,12 @@ class MatchConfig:
     def __post_init__(self) -> None:
         unknown = [f for f in self.match_on if f not in FIELDS]
         if unknown:
+            hints = [
+                f"{f!r} is vcrpy's: use {_VCRPY_FIELDS[f]}" for f in unknown if f in _VCRPY_FIELDS
+            ]
             raise ConfigError(
                 f"unknown match_on field(s) {unknown}; valid fields: {', '.join(FIELDS)}"
+                + (f" ({'; '.join(hints)})" if hints else "")
             )
 
     @classmethod

@@ -32,6 +32,9 @@ KEPT_REQUEST_HEADERS = (
 #: Response headers never stored. Connection headers (``transfer-encoding``, ``connection``)
 #: are kept because callers see them in ``ResponseMetadata.HTTPHeaders``.
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie"})
+#: How a recorded stream ended: ``complete`` (it ran to its end, or to an exception frame) or
+#: ``dropped`` (the connection closed mid-stream).
+STREAM_ENDS = ("complete", "dropped")
 
 
 @dataclass
@@ -174,7 +177,7 @@ class RecordedResponse:
     #: Seconds from sending the request to the end of the response (plain bodies) or the
     #: headers (streams).
     latency: float = 0.0
-    #: How the stream ended: ``complete`` or ``dropped`` (connection closed mid-stream).
+    #: How the stream ended: one of :data:`STREAM_ENDS`.
     stream_end: str = "complete"
 
     @property

@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from ..bedrock.operations import STREAM_CONTENT_TYPE, parse_path
 from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import MessageDecoder
+from . import safe_yaml
 from .records import (
     DROPPED_RESPONSE_HEADERS,
     KEPT_REQUEST_HEADERS,
@@ -73,8 +72,8 @@ def is_vcrpy_document(doc: Any) -> bool:
 def file_is_vcrpy(path: Path) -> bool:
     """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one."""
     try:
-        return is_vcrpy_document(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return is_vcrpy_document(safe_yaml.load(path.read_text(encoding="utf-8"), path))
+    except (OSError, UnicodeDecodeError, CassetteFormatError):
         return False
 
 
@@ -188,7 +187,7 @@ def _body(value: Any, json_path: str) -> bytes:
 def _status(response: dict[Any, Any]) -> int:
     status = response.get("status")
     code = status.get("code") if isinstance(status, dict) else status
-    if isinstance(code, str) and code.isdigit():
+    if isinstance(code, str) and code.isascii() and code.isdigit() and len(code) <= 3:
         code = int(code)
     if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
         raise _fail(f"expected an HTTP status code, found {code!r}", "#/response/status/code")
@@ -196,7 +195,10 @@ def _status(response: dict[Any, Any]) -> int:
 
 
 def _skip_reason(method: str, uri: str) -> str | None:
-    host = (urlsplit(uri).hostname or "").lower()
+    try:
+        host = (urlsplit(uri).hostname or "").lower()
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise _fail(f"the request URI cannot be parsed: {exc}", "#/request/uri") from None
     if host.endswith((".amazonaws.com", ".amazonaws.com.cn")) and "bedrock-runtime" not in host:
         return f"not a Bedrock Runtime call (host {host})"
     if method.upper() != "POST":
@@ -234,7 +236,7 @@ def _recorded_at(headers: dict[str, str]) -> str | None:
         return None
     try:
         return parsedate_to_datetime(value).isoformat(timespec="seconds")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -341,6 +343,14 @@ def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
         except CassetteFormatError as exc:
             raise CassetteFormatError(
                 exc.problem, path=path, interaction=index, json_path=exc.json_path, fix=_FIX
+            ) from None
+        except safe_yaml.UNEXPECTED as exc:  # a check missing above: still a located, typed error
+            raise CassetteFormatError(
+                f"the entry cannot be read ({type(exc).__name__}: {exc})",
+                path=path,
+                interaction=index,
+                json_path="#",
+                fix=_FIX,
             ) from None
     return out
 

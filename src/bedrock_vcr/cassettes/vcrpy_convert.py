@@ -1,7 +1,8 @@
 """The engine of ``bedrock-vcr import``: read a vcrpy file, write it in bedrock-vcr's format.
 
-The file is read leniently: PyYAML's safe loader extended only with the few harmless Python tags
-that older vcrpy versions wrote (see :class:`VcrpyLoader`), so vcrpy itself is not needed. The
+The file is read leniently: the safe loader of :mod:`.safe_yaml` (no anchors or aliases, bounded
+nesting) extended only with the few harmless Python tags that older vcrpy versions wrote (see
+:class:`VcrpyLoader`), so vcrpy itself is not needed. The
 interactions come from :mod:`.vcrpy`, the text from :mod:`.yaml_format`, and the write goes
 through :mod:`.storage` (atomic, and refused when it holds a credential, like a recording).
 """
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from ..errors import CassetteError, CassetteFormatError
-from . import storage, yaml_format
+from . import safe_yaml, secret_scan, storage, yaml_format
+from .redaction import KnownSecrets
 from .vcrpy import (
     ImportedInteraction,
     SkippedInteraction,
@@ -27,13 +30,19 @@ from .vcrpy import (
 # --- reading the YAML ------------------------------------------------------------------------
 
 
-class VcrpyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader plus the inert Python tags found in older vcrpy cassettes.
+class VcrpyLoader(safe_yaml.FastLoader):
+    """The safe loader (libyaml's when available) plus the inert Python tags found in older vcrpy
+    cassettes.
 
     ``!!python/unicode`` and ``!!python/str`` become ``str``, ``!!python/tuple`` a ``tuple``,
     and a request body pickled as ``_io.BytesIO`` or ``builtins.iter`` becomes its bytes. No
-    other Python tag is accepted, and none of these constructs an arbitrary object.
+    other Python tag is accepted, and none of these constructs an arbitrary object. Anchors and
+    aliases are refused before anything is built (see :mod:`.safe_yaml`).
     """
+
+
+class _ExplainingVcrpyLoader(safe_yaml.ExplainingLoader):
+    """The same tags on PyYAML's pure-Python loader, whose syntax errors say more."""
 
 
 def _scalar_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
@@ -47,44 +56,50 @@ def _sequence_tuple(loader: yaml.SafeLoader, node: yaml.Node) -> tuple[Any, ...]
 def _pickled_body(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
     """The content of a body pickled as ``BytesIO`` (``state``) or ``iter`` (``args``)."""
     if not isinstance(node, yaml.MappingNode):
-        return b""
+        raise ConstructorError(
+            None, None, "a pickled request body must be a mapping", node.start_mark
+        )
     mapping = loader.construct_mapping(node, deep=True)
     for key in ("state", "args"):
         values = mapping.get(key)
         if values:
+            if not isinstance(values, (list, tuple)):
+                raise ConstructorError(
+                    None, None, f"the pickled body's {key} must be a list", node.start_mark
+                )
             return _join_pieces(values[0])
     return b""
 
 
 def _join_pieces(value: Any) -> bytes:
+    """The bytes of a body kept as text, bytes or a (flat) list of them."""
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, (list, tuple)):
-        return b"".join(_join_pieces(v) for v in value)
+        return b"".join(_join_pieces(v) for v in value if not isinstance(v, (list, tuple)))
     return b""
 
 
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/unicode", _scalar_text)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/str", _scalar_text)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/tuple", _sequence_tuple)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _pickled_body)
-VcrpyLoader.add_constructor("tag:yaml.org,2002:python/object/apply:builtins.iter", _pickled_body)
+for _loader in (VcrpyLoader, _ExplainingVcrpyLoader):
+    _loader.add_constructor("tag:yaml.org,2002:python/unicode", _scalar_text)
+    _loader.add_constructor("tag:yaml.org,2002:python/str", _scalar_text)
+    _loader.add_constructor("tag:yaml.org,2002:python/tuple", _sequence_tuple)
+    _loader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _pickled_body)
+    _loader.add_constructor("tag:yaml.org,2002:python/object/apply:builtins.iter", _pickled_body)
 
 
 def load_document(text: str, path: Path | str | None = None) -> Any:
-    """Parse cassette text with :class:`VcrpyLoader`; YAML errors name the line and column."""
-    try:
-        return yaml.load(text, Loader=VcrpyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CassetteFormatError(
-            f"the cassette is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}",
-            path=path,
-            fix="restore the file from version control",
-        ) from None
+    """Parse cassette text with :class:`VcrpyLoader`; YAML errors, anchors and aliases name the
+    line and column."""
+    return safe_yaml.load(
+        text,
+        path,
+        loader=VcrpyLoader,
+        explainer=_ExplainingVcrpyLoader,
+        fix="restore the file from version control",
+    )
 
 
 @dataclass(frozen=True)
@@ -125,13 +140,11 @@ class ImportReport:
 def read_file(path: Path) -> VcrpyImport:
     """Read a vcrpy cassette file (UTF-8 YAML) into a :class:`VcrpyImport`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = storage.read_text(path)  # UTF-8, and of a size bedrock-vcr reads
     except FileNotFoundError:
         raise CassetteError(
             "the vcrpy cassette does not exist", path=path, fix="check the path"
         ) from None
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
     doc = load_document(text, path)
     if not is_vcrpy_document(doc):
         ours = (
@@ -182,7 +195,9 @@ def convert_file(src: Path | str, dest: Path | str, *, overwrite: bool = False) 
             path=src,
             fix="check that the cassette recorded bedrock-runtime calls",
         )
-    storage.write_atomic(dest, yaml_format.dumps(result.interactions))
+    # every field and each stream's joined text, with the place of each hit (no value is known)
+    checked = secret_scan.clean(result.interactions, KnownSecrets(), dest)
+    storage.write_atomic(dest, yaml_format.dumps(checked))
     return ImportReport(
         source=src,
         destination=dest,

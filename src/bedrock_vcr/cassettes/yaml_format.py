@@ -30,6 +30,7 @@ document and nothing else: reading files, the cache and other recorders' formats
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,9 @@ from typing import Any
 import yaml
 
 from ..errors import CassetteFormatError, EventStreamError
-from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc
-from .records import Interaction, RecordedRequest, RecordedResponse
+from . import safe_yaml
+from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds
+from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -67,17 +69,36 @@ def request_from_doc(doc: Any, where: str) -> RecordedRequest:
             raise CassetteFormatError(
                 f"request.{key} is missing or not a string", json_path=f"{where}/{key}"
             )
-    headers = doc.get("headers") or {}
-    if not isinstance(headers, dict):
-        raise CassetteFormatError("headers must be a mapping", json_path=f"{where}/headers")
+    for key in ("path", "method"):
+        if key in doc and not isinstance(doc[key], str):
+            raise CassetteFormatError(
+                f"request.{key} must be a string, found {type(doc[key]).__name__}",
+                json_path=f"{where}/{key}",
+            )
     return RecordedRequest(
         operation=doc["operation"],
         model_id=doc["model_id"],
         body=body_from_doc(doc.get("body"), f"{where}/body"),
-        headers={str(k).lower(): str(v) for k, v in headers.items()},
-        path=str(doc.get("path", "")),
-        method=str(doc.get("method", "POST")),
+        headers=_headers_from_doc(doc.get("headers"), f"{where}/headers"),
+        path=doc.get("path", ""),
+        method=doc.get("method", "POST"),
     )
+
+
+def _headers_from_doc(doc: Any, where: str) -> dict[str, str]:
+    """HTTP headers: names and values are text (numbers are taken as their text)."""
+    headers = doc or {}
+    if not isinstance(headers, dict):
+        raise CassetteFormatError("headers must be a mapping", json_path=where)
+    out = {}
+    for name, value in headers.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise CassetteFormatError(
+                f"a header value must be a string, found {type(value).__name__} (quote it)",
+                json_path=f"{where}/{name}",
+            )
+        out[str(name).lower()] = str(value)
+    return out
 
 
 def response_to_doc(response: RecordedResponse) -> dict[str, Any]:
@@ -97,24 +118,26 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
     if not isinstance(doc, dict):
         raise CassetteFormatError(_missing_or_not_mapping("response", doc), json_path=where)
     status = doc.get("status")
-    if not isinstance(status, int) or not 100 <= status <= 599:
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise CassetteFormatError(
             f"response.status must be an HTTP status code, found {status!r}",
             json_path=f"{where}/status",
         )
-    headers = doc.get("headers") or {}
-    if not isinstance(headers, dict):
-        raise CassetteFormatError("headers must be a mapping", json_path=f"{where}/headers")
-    latency = doc.get("latency", 0.0)
-    if not isinstance(latency, (int, float)) or isinstance(latency, bool):
+    headers = _headers_from_doc(doc.get("headers"), f"{where}/headers")
+    latency = seconds(doc.get("latency", 0.0))
+    if latency is None:
         raise CassetteFormatError(
-            f"latency must be a number of seconds, found {latency!r}", json_path=f"{where}/latency"
+            f"latency must be a number of seconds >= 0, found {doc.get('latency')!r}",
+            json_path=f"{where}/latency",
+        )
+    stream_end = doc.get("stream_end", "complete")
+    if stream_end not in STREAM_ENDS:
+        raise CassetteFormatError(
+            f"stream_end must be one of {', '.join(STREAM_ENDS)}, found {stream_end!r}",
+            json_path=f"{where}/stream_end",
         )
     response = RecordedResponse(
-        status=status,
-        headers={str(k).lower(): str(v) for k, v in headers.items()},
-        latency=float(latency),
-        stream_end=str(doc.get("stream_end", "complete")),
+        status=status, headers=headers, latency=latency, stream_end=stream_end
     )
     if "stream" in doc:
         events = doc["stream"]
@@ -169,10 +192,6 @@ def interaction_to_doc(interaction: Interaction) -> dict[str, Any]:
 # --- files ---------------------------------------------------------------------------------
 
 
-#: libyaml's safe loader when PyYAML was built with it (about 3x faster), else the Python one.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -207,22 +226,9 @@ _FIX_ENTRY = (
 
 
 def parse(text: str, path: Path | str | None = None) -> Any:
-    """The YAML document in ``text``; invalid YAML is an error naming the line and column."""
-    try:
-        try:
-            return yaml.load(text, Loader=_Loader)
-        except yaml.YAMLError:
-            # libyaml's messages are terser: read the broken file again to explain it fully.
-            return yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CassetteFormatError(
-            f"the cassette is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-            path=path,
-            fix="restore the file from version control, or delete it and re-record with "
-            "--bedrock-record-mode=once",
-        ) from None
+    """The YAML document in ``text``; invalid YAML, anchors and aliases are errors naming the
+    line and column (see :mod:`.safe_yaml`)."""
+    return safe_yaml.load(text, path)
 
 
 def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]:
@@ -235,7 +241,7 @@ def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]
             "re-record with --bedrock-record-mode=once",
         )
     version = doc.get("version")
-    if version not in SUPPORTED_VERSIONS:
+    if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
         raise CassetteFormatError(
             f"unknown cassette version {version!r}; this bedrock-vcr reads version(s) "
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}",
@@ -260,6 +266,14 @@ def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]
                 json_path=exc.json_path,
                 fix=exc.fix or _FIX_ENTRY,
             ) from None
+        except safe_yaml.UNEXPECTED as exc:  # a check missing here: still a located error
+            raise CassetteFormatError(
+                f"the interaction cannot be read ({type(exc).__name__}: {exc})",
+                path=path,
+                interaction=index,
+                json_path="#",
+                fix=_FIX_ENTRY,
+            ) from None
     return out
 
 
@@ -269,10 +283,22 @@ def interaction_from_doc(item: Any) -> Interaction:
     interaction = Interaction(
         request=request_from_doc(item.get("request"), "#/request"),
         response=response_from_doc(item.get("response"), "#/response"),
-        recorded_at=item.get("recorded_at"),
+        recorded_at=_recorded_at(item.get("recorded_at")),
     )
     _check_bedrock_stream(interaction)
     return interaction
+
+
+def _recorded_at(value: Any) -> str | None:
+    """When the interaction was recorded: ISO 8601 text (an unquoted YAML date is taken too)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise CassetteFormatError(
+        f"recorded_at must be an ISO 8601 date and time, found {type(value).__name__}",
+        json_path="#/recorded_at",
+    )
 
 
 def loads(text: str, path: Path | str | None = None) -> list[Interaction]:

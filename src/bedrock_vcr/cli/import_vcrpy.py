@@ -2,15 +2,20 @@
 
 The conversion itself is :func:`bedrock_vcr.cassettes.vcrpy_convert.convert_file`; this picks the
 output names (``NAME.bedrock.yaml`` beside each input, or a given file or folder) and prints each
-report.
+report. Every destination is checked before the first is written (see :mod:`.outputs`); a file
+that cannot be converted is reported and the others still are, and the exit status is 1 when any
+failed.
+
 The module is not called ``import``, which Python cannot import by name.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from ..errors import BedrockVCRError
+from .outputs import destinations, report_failure, report_total
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,15 +32,21 @@ def run(args: argparse.Namespace) -> int:
     from ..cassettes.vcrpy_convert import convert_file
 
     sources = [Path(p) for p in args.paths]
-    if args.output and len(sources) > 1 and not Path(args.output).is_dir():
-        print("--output must be a folder when importing several cassettes", file=sys.stderr)
+    targets = destinations(
+        "import",
+        sources,
+        args.output,
+        default=lambda src: src.with_name(src.stem + ".bedrock.yaml"),
+    )
+    if targets is None:
         return 2
-    for src in sources:
-        if args.output:
-            out = Path(args.output)
-            dest = out / src.name if out.is_dir() else out
-        else:
-            dest = src.with_name(src.stem + ".bedrock.yaml")
-        report = convert_file(src, dest, overwrite=args.force)
+    failed = 0
+    for src, dest in zip(sources, targets, strict=True):
+        try:
+            report = convert_file(src, dest, overwrite=args.force)
+        except (BedrockVCRError, OSError) as exc:
+            report_failure("import", src, exc)
+            failed += 1
+            continue
         print(report.summary())
-    return 0
+    return report_total("import", failed, len(sources))

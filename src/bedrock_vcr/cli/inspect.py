@@ -1,16 +1,19 @@
 """``bedrock-vcr inspect``: what a cassette holds, one line per interaction.
 
 For a quick look without reading YAML: operation, model, status, and for a stream its events by
-type, its duration and how it ended.
+type, its duration and how it ended (a stream cut short of its final events is marked).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
-from ..cassettes import storage
+from ..cassettes import storage, stream_end
+from ..errors import BedrockVCRError, TruncatedStreamWarning
+from .outputs import report_failure, report_total
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    failed = 0
     for path in args.paths:
-        interactions = storage.load_file(Path(path))
+        try:
+            with warnings.catch_warnings():  # a cut-short stream is marked on its own line
+                warnings.simplefilter("ignore", TruncatedStreamWarning)
+                interactions = storage.load_file(Path(path))
+        except (BedrockVCRError, OSError) as exc:  # reported; the other cassettes go on
+            report_failure("inspect", Path(path), exc)
+            failed += 1
+            continue
         print(f"{path}: {len(interactions)} interaction(s)")
         for index, interaction in enumerate(interactions):
             request, response = interaction.request, interaction.response
@@ -38,10 +49,13 @@ def run(args: argparse.Namespace) -> int:
                     what += f" over {response.events[-1].offset:.3f}s"
                 if response.stream_end != "complete":
                     what += f", {response.stream_end}"
+                missing = stream_end.missing_end(interaction)
+                if missing is not None:
+                    what += f", CUT SHORT: ends without {missing}"
             else:
                 what = f"{len(response.body)} byte body"
             print(f"  #{index} {request.operation} {request.model_id} -> {response.status} {what}")
             if args.verbose:
                 body = request.json
                 print("     request: " + (json.dumps(body)[:200] if body is not None else "-"))
-    return 0
+    return report_total("inspect", failed, len(args.paths))

@@ -23,6 +23,7 @@ from ..server.http1 import DEFAULT_GRACE, BedrockServer
 from ..server.routes import RouteSpec
 from ..server.routes_file import ServeConfig, SimulationSource, load_config, option_routes
 from ..server.sources import CassetteSource
+from . import server_limits
 
 _SIMULATION_OPTIONS = (
     "answer",
@@ -81,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log each request")
     _add_simulation_options(p)
+    server_limits.add_options(p)
     p.set_defaults(func=run)
 
 
@@ -167,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         max_body=args.max_body,
         grace=args.grace,
+        **server_limits.options(args),
     )
     stop = threading.Event()
     received: list[str] = []

@@ -1,8 +1,10 @@
 """``bedrock-vcr validate`` and ``bedrock-vcr schema``: the model schemas from the command line.
 
 ``validate PATH...`` checks every request, answer and stream chunk of cassettes (bedrock-vcr and
-vcrpy ones; folders are searched recursively for ``*.yaml``/``*.yml``) and exits 1 when one breaks
-its schema or cannot be read. ``schema MODEL_ID`` prints the schema a model's payloads must fit.
+vcrpy ones; folders are searched recursively for ``*.yaml``/``*.yml``), and that every stream
+ends the way its operation and model family end (:mod:`~bedrock_vcr.cassettes.stream_end`); it
+exits 1 when one breaks its schema, is cut short or cannot be read. ``schema MODEL_ID`` prints
+the schema a model's payloads must fit.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..bedrock.models import FAMILIES, UNKNOWN
-from ..cassettes import storage
-from ..errors import BedrockVCRError, UnknownModelError
+from ..cassettes import storage, stream_end
+from ..cassettes.stream_end import CutShort
+from ..errors import BedrockVCRError, TruncatedStreamWarning, UnknownModelError
 from ..validation.checks import CassetteReport, PayloadChecker, check_interactions
 from ..validation.schemas import KINDS, OPERATIONS, schema_for
 
@@ -87,10 +91,11 @@ def _cassettes(name: str) -> Iterator[Path]:
         yield path
 
 
-def _print_report(report: CassetteReport, args: argparse.Namespace) -> int:
+def _print_report(report: CassetteReport, args: argparse.Namespace, cut: list[CutShort]) -> int:
     """Print one cassette's result; returns the number of problems counted against it."""
     unknown = report.unknown_models
-    problems = len(report.findings) + (sum(unknown.values()) if args.strict_models else 0)
+    problems = len(report.findings) + len(cut)
+    problems += sum(unknown.values()) if args.strict_models else 0
     count = f"{report.interactions} interaction(s)"
     if unknown and not args.strict_models:
         count += f" ({sum(unknown.values())} not checked)"
@@ -100,6 +105,8 @@ def _print_report(report: CassetteReport, args: argparse.Namespace) -> int:
         print(f"{report.path}: ok, {count}")
     for finding in report.findings:
         print(f"  {finding}")
+    for stream in cut:
+        print(f"  {stream}")
     for model_id, skipped in unknown.items():
         if args.strict_models:
             print(f"  {skipped} interaction(s) with model {model_id!r}: no schema is known")
@@ -123,14 +130,17 @@ def run_validate(args: argparse.Namespace) -> int:
         for path in paths:
             files += 1
             try:
-                loaded = storage.load_file(path)
+                with warnings.catch_warnings():  # cut-short streams are reported below
+                    warnings.simplefilter("ignore", TruncatedStreamWarning)
+                    loaded = storage.load_file(path)
             except (BedrockVCRError, OSError) as exc:
                 unreadable += 1
                 print(f"{path}: cannot be read: {exc}")
                 continue
             report = check_interactions(loaded, path=path, checker=checker)
             interactions += report.interactions
-            found = _print_report(report, args)
+            cut = stream_end.cut_short(loaded, checker.overrides)
+            found = _print_report(report, args, cut)
             problems += found
             failed += bool(found)
     summary = (

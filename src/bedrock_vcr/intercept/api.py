@@ -19,6 +19,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 class use_cassette:  # noqa: N801 - reads like vcrpy's use_cassette
     """Put every ``bedrock-runtime`` client under a cassette while the block or function runs.
 
+    The cassette answers the requests of the thread or asyncio task that entered the block, of
+    the tasks it starts, and of threads that activate no cassette of their own (pool workers);
+    see :mod:`bedrock_vcr.intercept.clients`. Saving merges with what other writers saved
+    meanwhile, under the cassette's lock (see :meth:`Cassette.save`).
+
     >>> with use_cassette("cassettes/llama.yaml", record_mode="once") as cassette:
     ...     client.invoke_model(...)
 

@@ -9,6 +9,15 @@ handler's ``handle_async``: a handler answers an async client in the form aiobot
 (see :mod:`bedrock_vcr.intercept.aio`), so this module needs neither aiobotocore nor the
 adapters above it, and sits at the bottom of the package.
 
+Handlers are scoped to the thread or asyncio task that activated them (a ``ContextVar``): each
+sees the ones it activated, innermost first, and an asyncio task those of the task that created
+it. A thread that activated none (a pool worker the code under test starts) uses the handlers
+active in the process when they form one flow (one thread's, nested), and fails with
+:class:`~bedrock_vcr.errors.AmbiguousCassetteError` when several threads or tasks have their own:
+its request would otherwise land in a guessed cassette. A thread that activates a handler while it
+sees none of its own keeps the process's handlers behind it (a mock with ``passthrough`` there
+falls back to them, never straight to the network).
+
 Clients are found through a light tracker installed on the first activation: it records each
 new ``bedrock-runtime`` client in a weak set. When the tracker is installed, the clients that
 already exist (made before bedrock-vcr was imported, by another plugin, at conftest or module
@@ -19,6 +28,7 @@ or mock is used.
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import threading
 import weakref
@@ -29,7 +39,7 @@ import botocore
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from ..errors import BedrockVCRError
+from ..errors import AmbiguousCassetteError, BedrockVCRError
 
 SERVICE = "bedrock-runtime"
 EVENT = f"before-send.{SERVICE}"
@@ -54,8 +64,21 @@ class Handler(Protocol):
         """The same for an aiobotocore client: an ``AioAWSResponse``, or None to pass."""
 
 
+class _Graft:
+    """Heads the scope of a thread that took the process's handlers as its outer ones: a flow
+    of its own, never an extension of the flow it took them from."""
+
+
 _lock = threading.RLock()
+#: every active handler in the process, in activation order (what hooks are registered for)
 _active: list[Handler] = []
+#: what each active handler's activation made its context see (by handler id), and where
+_scope_of: dict[int, tuple[Any, ...]] = {}
+_thread_of: dict[int, str] = {}
+#: the handlers this thread or task activated (and those it inherited), outermost first
+_scope: contextvars.ContextVar[tuple[Any, ...] | None] = contextvars.ContextVar(
+    "bedrock_vcr_handlers", default=None
+)
 _clients: weakref.WeakSet[BaseClient] = weakref.WeakSet()
 _original_init: Callable[..., None] | None = None
 _tracker_users = 0
@@ -82,9 +105,7 @@ def _make_hook(client: BaseClient) -> Callable[..., Any]:
         if target is None:
             return None
         operation = event_name.rsplit(".", 1)[-1]
-        with _lock:
-            handlers = list(reversed(_active))
-        for handler in handlers:
+        for handler in reversed(visible_handlers()):
             response = handler.handle(target, request, operation)
             if response is not None:
                 return response
@@ -105,9 +126,7 @@ def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[An
         if target is None:
             return None
         operation = event_name.rsplit(".", 1)[-1]
-        with _lock:
-            handlers = list(reversed(_active))
-        for handler in handlers:
+        for handler in reversed(visible_handlers()):
             response = await handler.handle_async(target, request, operation)
             if response is not None:
                 return response
@@ -124,8 +143,7 @@ def _choose_signer(**_: Any) -> Any:
     signing time if there were none). Handlers say whether they may forward a request with
     ``may_reach_network()``; a handler without that method is assumed to.
     """
-    with _lock:
-        handlers = list(_active)
+    handlers = visible_handlers(strict=False)
     if handlers and not any(_may_reach_network(h) for h in handlers):
         return botocore.UNSIGNED
     return None
@@ -238,23 +256,98 @@ def patch_client(client: BaseClient) -> BaseClient:
 
 
 def activate(handler: Handler) -> None:
+    """Make ``handler`` the innermost handler of this thread or task (see the module doc)."""
     _ensure_tracker()
     with _lock:
         if not _active:
             for client in list(_clients):
                 _register(client)
+        scope = _trim(_scope.get())
+        if not _own(scope):
+            outer = _process_flow()
+            scope = (_Graft(), *outer) if outer else ()
+        new = (*scope, handler)
+        _scope.set(new)
+        _scope_of[id(handler)] = new
+        _thread_of[id(handler)] = threading.current_thread().name
         _active.append(handler)
 
 
 def deactivate(handler: Handler) -> None:
     with _lock:
-        if handler in _active:
-            _active.remove(handler)
+        for i, active in enumerate(_active):
+            if active is handler:
+                del _active[i]
+                break
+        _scope_of.pop(id(handler), None)
+        _thread_of.pop(id(handler), None)
+        scope = _scope.get()
+        if scope is not None and any(x is handler for x in scope):
+            _scope.set(_trim(scope))
         if not _active:
             for client in list(_clients):
                 _unregister(client)
 
 
 def active_handlers() -> list[Handler]:
+    """Every active handler in the process, in activation order."""
     with _lock:
         return list(_active)
+
+
+def visible_handlers(strict: bool = True) -> list[Handler]:
+    """The handlers a request from this thread or task goes to, outermost first.
+
+    Its own, or else the process's single flow; with several flows and none of its own,
+    :class:`AmbiguousCassetteError` (``strict``) or every active handler (not ``strict``).
+    """
+    with _lock:
+        own = _own(_scope.get())
+        if own:
+            return own
+        outer = _process_flow()
+        if outer is not None:
+            return _own(outer)
+        if not strict:
+            return list(_active)
+        flows = [_describe(flow) for flow in _flows()]
+    raise AmbiguousCassetteError(thread=threading.current_thread().name, flows=flows)
+
+
+def _live(item: Any) -> bool:
+    return isinstance(item, _Graft) or id(item) in _scope_of
+
+
+def _trim(scope: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """``scope`` without the handlers deactivated since (called with the lock held)."""
+    return tuple(x for x in scope or () if _live(x))
+
+
+def _own(scope: tuple[Any, ...] | None) -> list[Handler]:
+    return [x for x in scope or () if not isinstance(x, _Graft) and id(x) in _scope_of]
+
+
+def _flows() -> list[tuple[Any, ...]]:
+    """The distinct flows of active handlers: the longest live scopes no other one extends."""
+    scopes = {tuple(id(x) for x in _trim(s)): _trim(s) for s in _scope_of.values()}
+    return [
+        scope
+        for key, scope in scopes.items()
+        if not any(len(other) > len(key) and other[: len(key)] == key for other in scopes)
+    ]
+
+
+def _process_flow() -> tuple[Any, ...] | None:
+    """What a thread with no handler of its own uses: the one flow, ``()`` when none is
+    active, ``None`` when several are (called with the lock held)."""
+    flows = _flows()
+    if len(flows) > 1:
+        return None
+    return flows[0] if flows else ()
+
+
+def _describe(flow: tuple[Any, ...]) -> str:
+    innermost = flow[-1]
+    describe = getattr(innermost, "describe", None)
+    what = describe() if callable(describe) else type(innermost).__name__
+    return f"{what} (activated in thread {_thread_of.get(id(innermost), '?')!r})"

@@ -97,6 +97,8 @@ def check(method: str, url: str, library: str) -> None:
     active = clients.active_handlers()
     if not active or not is_bedrock_runtime(url):
         return
+    if any(getattr(h, "allows", lambda _: False)(url) for h in active):
+        return  # a host the user let through (--bedrock-allowed-hosts)
     caller, sender = _stack()
     if sender.startswith("bedrock_vcr."):
         return  # bedrock-vcr's own recorder, sending what it records

@@ -18,6 +18,7 @@ from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers
+from .credentials import note_credentials
 from .raw import ReplayRaw, TeeRaw, replay_response
 
 #: Called with each request before matching; may return an ``AWSResponse`` (schema validation
@@ -52,6 +53,7 @@ class CassettePlayer:
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
+        note_credentials(self.cassette.secrets, client, request)  # redacted, never written
         answer = self._answer(request, operation)
         if isinstance(answer, RecordedRequest):
             return self._record(client, request, answer)
@@ -63,6 +65,7 @@ class CassettePlayer:
         """The aiobotocore variant: replays alike, records through the async http session."""
         from .aio import record, to_aio_response  # only here: aiobotocore stays optional
 
+        note_credentials(self.cassette.secrets, client, request)  # redacted, never written
         answer = self._answer(request, operation)
         if isinstance(answer, RecordedRequest):
             return await record(self.cassette, client, request, answer, self.check_recorded)
@@ -106,6 +109,10 @@ class CassettePlayer:
     def may_reach_network(self) -> bool:
         """Only a recording cassette sends requests on (and so needs real credentials)."""
         return self.cassette.records
+
+    def describe(self) -> str:
+        """How errors name this handler (see :class:`bedrock_vcr.errors.AmbiguousCassetteError`)."""
+        return f"cassette {self.cassette.path} (record mode {self.cassette.record_mode.value})"
 
     # --- recording -----------------------------------------------------------------------
 

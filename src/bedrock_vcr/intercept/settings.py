@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "before_record_response": None,
     "require_json_body": True,
     "skip_backoff": False,
+    # fail the test (at teardown) when recorded interactions were never played
+    "assert_all_played": False,
     # schema validation (bedrock_vcr.validation.checks): bedrock | fail | off, warn | fail | off
     "validate_requests": "bedrock",
     "validate_responses": "warn",
@@ -39,6 +41,23 @@ DEFAULTS: dict[str, Any] = {
 }
 OPTIONS = frozenset(DEFAULTS)
 
+# vcrpy / pytest-recording option names -> what to use instead
+VCRPY_EQUIVALENTS = {
+    "before_record": "before_record_request",
+    "filter_headers": "nothing: only a safe list of request headers is ever written (README "
+    "#secrets); drop more with before_record_request",
+    "filter_query_parameters": "before_record_request",
+    "filter_post_data_parameters": "ignore_body_keys (matching) and before_record_request "
+    "(what is written)",
+    "cassette_library_dir": "the bedrock_cassette_dir ini key, or path= in the marker",
+    "path_transformer": "path= in the marker",
+    "serializer": "nothing: cassettes are bedrock-vcr YAML; vcrpy files are read as they are",
+    "decode_compressed_response": "nothing: bodies are stored decoded",
+    "ignore_hosts": "nothing: only Bedrock Runtime calls are intercepted",
+    "ignore_localhost": "nothing: only Bedrock Runtime calls are intercepted",
+    "custom_patches": "nothing: every bedrock-runtime client is covered",
+}
+
 
 def check_names(
     options: Mapping[str, Any], source: str, extra: frozenset[str] = frozenset()
@@ -46,6 +65,11 @@ def check_names(
     """Fail loudly on a misspelled option, suggesting the closest valid name."""
     valid = OPTIONS | extra
     for name in options:
+        if name in VCRPY_EQUIVALENTS and name not in valid:
+            raise ConfigError(
+                f"{name!r} in {source} is a vcrpy option; in bedrock-vcr use "
+                f"{VCRPY_EQUIVALENTS[name]} (see the README section #settings-and-precedence)"
+            )
         if name not in valid:
             raise ConfigError(
                 f"unknown option {name!r} in {source}{did_you_mean(name, valid)}; valid options: "
@@ -85,6 +109,7 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
         extra={
             "require_json_body": bool(merged["require_json_body"]),
             "skip_backoff": bool(merged["skip_backoff"]),
+            "assert_all_played": bool(merged["assert_all_played"]),
             **_validation_options(merged),
         },
     )

@@ -1,8 +1,10 @@
 """HTTP/1.1 for the local server, and :class:`BedrockServer`, which runs it.
 
-One thread per connection (and, for HTTP/2, one per request), which keeps streaming code
-straight-line; ``benchmarks/bench_server.py`` measures what that sustains. Streams go out one
-event-stream frame per HTTP chunk, each flushed as it is written (``TCP_NODELAY`` on). A
+One thread per connection (accepted and capped by :mod:`~bedrock_vcr.server.listener`; HTTP/2
+requests are answered on a bounded worker pool shared by all connections, see
+:mod:`~bedrock_vcr.server.limits`), which keeps streaming code straight-line;
+``benchmarks/bench_server.py`` measures what that sustains. Streams go out one event-stream frame
+per HTTP chunk, each flushed as it is written (``TCP_NODELAY`` on). A
 connection that opens with the HTTP/2 preface is handed to :mod:`~bedrock_vcr.server.http2`
 (imported only then). Bad input (broken request lines, missing or invalid ``Content-Length``,
 oversized bodies, clients that vanish mid-stream) gets a Bedrock-shaped error or a closed
@@ -14,16 +16,22 @@ is left.
 from __future__ import annotations
 
 import socket
-import sys
 import threading
-import time
 from collections.abc import Iterable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from ..cassettes.records import error_response
 from .app import MAX_BODY, App
+from .limits import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESETS_PER_SECOND,
+    DEFAULT_MAX_STREAMS,
+    DEFAULT_MAX_WORKERS,
+    Limits,
+)
+from .listener import Listener
 from .request_body import BadRequest, read_body
 from .sources import Source
 from .transport import CLIENT_GONE, deliver, response_headers
@@ -36,7 +44,7 @@ DEFAULT_IDLE_TIMEOUT = 120.0
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: Listener
     raw_requestline: bytes
 
     def version_string(self) -> str:
@@ -111,7 +119,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.sendall(server_h2.http11_required())
             return
         self.h2 = server_h2.H2Session(
-            self.connection, self.rfile, self.server.app, self.server.idle_timeout
+            self.connection,
+            self.rfile,
+            self.server.app,
+            self.server.idle_timeout,
+            limits=self.server.limits,
+            pool=self.server.pool,
         )
         self.busy = True
         try:
@@ -215,83 +228,21 @@ class _H1Out:
         self.handler.force_close()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024
-
-    def __init__(
-        self, address: tuple[str, int], app: App, idle_timeout: float, verbose: bool
-    ) -> None:
-        self.app = app
-        self.idle_timeout = idle_timeout
-        self.verbose = verbose
-        self.stopping = threading.Event()
-        self.connections: set[_Handler] = set()
-        self.changed = threading.Condition()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().server_bind()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn, addr
-
-    def track(self, handler: _Handler) -> None:
-        with self.changed:
-            self.connections.add(handler)
-        if self.stopping.is_set():
-            handler.close_if_idle()
-
-    def untrack(self, handler: _Handler) -> None:
-        with self.changed:
-            self.connections.discard(handler)
-            self.changed.notify_all()
-
-    def drain(self, grace: float) -> None:
-        """Close idle connections now, the others once they finish or ``grace`` runs out."""
-        self.stopping.set()
-        with self.changed:
-            handlers = list(self.connections)
-        for handler in handlers:
-            handler.close_if_idle()
-        deadline = time.monotonic() + grace
-        while True:
-            with self.changed:
-                handlers = list(self.connections)
-                left = deadline - time.monotonic()
-                if not handlers or left <= 0:
-                    break
-                self.changed.wait(min(left, 0.05))
-            for handler in handlers:
-                handler.close_if_idle()
-        for handler in handlers:
-            handler.force_close()
-        with self.changed:
-            self.changed.wait_for(lambda: not self.connections, timeout=1.0)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):
-            return  # a client that went away mid-request is not the server's problem
-        print(
-            f"bedrock-vcr server: error while serving {client_address}: {exc!r}",
-            file=sys.stderr,
-            flush=True,
-        )
-        if self.verbose:
-            super().handle_error(request, client_address)
-
-
 class BedrockServer:
     """Run the server in a background thread: ``with BedrockServer(sources) as srv: srv.url``.
 
     ``speed`` paces recorded answers (0 at once, 1 at the recorded pace); ``max_body`` caps
     request bodies (Bedrock's 25,000,000 bytes by default); ``idle_timeout`` closes connections
     that stay silent that long; ``grace`` is how long :meth:`stop` waits for requests in flight.
+
+    What clients can make the server spend (see :mod:`~bedrock_vcr.server.limits`):
+    ``max_connections`` open connections, HTTP/1.1 and HTTP/2 (more are closed when accepted);
+    ``max_streams`` concurrent streams per HTTP/2 connection (advertised; more are refused with
+    REFUSED_STREAM); ``max_workers`` threads answering HTTP/2 streams, server-wide;
+    ``max_connection_body`` request-body bytes held per connection (default ``max_body``; the
+    stream that would go over is refused); ``max_resets_per_second`` stream resets per HTTP/2
+    connection before GOAWAY ENHANCE_YOUR_CALM. Invalid values raise
+    :class:`~bedrock_vcr.errors.ConfigError`.
     """
 
     def __init__(
@@ -305,10 +256,24 @@ class BedrockServer:
         max_body: int = MAX_BODY,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         grace: float = DEFAULT_GRACE,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_connection_body: int | None = None,
+        max_resets_per_second: int = DEFAULT_MAX_RESETS_PER_SECOND,
     ) -> None:
+        self.limits = Limits(
+            max_connections=max_connections,
+            max_streams=max_streams,
+            max_workers=max_workers,
+            max_connection_body=max_body if max_connection_body is None else max_connection_body,
+            max_resets_per_second=max_resets_per_second,
+        )
         self.app = App(list(sources), speed, max_body)
         self.grace = grace
-        self._server = _Server((host, port), self.app, idle_timeout, verbose)
+        self._server = Listener(
+            (host, port), _Handler, self.app, idle_timeout, verbose, self.limits
+        )
         self._thread: threading.Thread | None = None
         self._serving = False
         self._stopped = False

@@ -7,106 +7,41 @@ the connection to :class:`H2Session`, which frames the same :class:`~bedrock_vcr
 answers as HTTP/2: one HEADERS frame, then the body as DATA frames, a stream's event-stream frames
 each sent as soon as flow control allows.
 
-The protocol state machine is the ``h2`` package (pure Python). Without it the server answers the
-preface with a GOAWAY ``HTTP_1_1_REQUIRED`` whose debug text says what to install; clients that
-can fall back to HTTP/1.1 do, the rest report it.
+The protocol state machine is the ``h2`` package (pure Python), fed one whole frame at a time
+(:class:`~bedrock_vcr.server.h2_frames.FrameReader`). Without it the server answers the preface
+with a GOAWAY ``HTTP_1_1_REQUIRED`` whose debug text says what to install; clients that can fall
+back to HTTP/1.1 do, the rest report it.
 
-Threads: the connection's thread reads frames; each request is answered on a thread of its own so
-that a slow stream does not hold up the others or the reading of WINDOW_UPDATE frames. All use of
-the ``h2`` connection and the socket's writes happen under one lock.
+Threads: the connection's thread reads frames; each request is answered on a worker of the
+server's :class:`~bedrock_vcr.server.limits.WorkerPool`, so that a slow stream does not hold up
+the others or the reading of WINDOW_UPDATE frames, and no client can make the server start more
+threads than the pool allows. What one connection may hold is bounded (:class:`H2Session`:
+streams, request bodies, resets per second). All use of the ``h2`` connection and the socket's
+writes happen under one lock.
 """
 
 from __future__ import annotations
 
-import struct
+import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BedrockVCRError
+from .h2_frames import PREFACE, FrameReader, available, http11_required, settings_frame
+from .limits import Limits, RateMeter, WorkerPool
 from .transport import deliver, too_large
 
 if TYPE_CHECKING:
     from .app import App
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-_GOAWAY = 0x7
-_SETTINGS = 0x4
-_HTTP_1_1_REQUIRED = 0xD
 _INTERNAL_ERROR = 0x2
+_REFUSED_STREAM = 0x7
+_RST_STREAM = 0x3
+_ENHANCE_YOUR_CALM = 0xB
 #: Connection-level headers that HTTP/2 forbids (RFC 9113, 8.2.2).
 _CONNECTION_HEADERS = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 )
-
-
-def available() -> bool:
-    try:
-        import h2  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _frame(kind: int, payload: bytes, stream_id: int = 0, flags: int = 0) -> bytes:
-    return (
-        struct.pack(">I", len(payload))[1:]
-        + struct.pack(">BBI", kind, flags, stream_id)
-        + (payload)
-    )
-
-
-def http11_required() -> bytes:
-    """An empty SETTINGS frame and a GOAWAY asking for HTTP/1.1 (when ``h2`` is missing)."""
-    debug = b"bedrock-vcr serves HTTP/2 when the 'h2' package is installed (pip install h2)"
-    goaway = struct.pack(">II", 0, _HTTP_1_1_REQUIRED) + debug
-    return _frame(_SETTINGS, b"") + _frame(_GOAWAY, goaway)
-
-
-class _GoawayFilter:
-    """Takes the client's GOAWAY frames out of the bytes given to ``h2``.
-
-    ``h2`` closes its whole connection state when a GOAWAY arrives, after which it refuses to send
-    on streams still in progress; HTTP/2 lets them finish (RFC 9113, 6.8), and the JavaScript SDK
-    relies on that: it sends GOAWAY right after an event stream's response headers arrive. So the
-    frames are split here (a 9-byte header: 24-bit length, type, flags, stream id), a GOAWAY is
-    kept back and reported, and everything else passes through unchanged.
-    """
-
-    def __init__(self) -> None:
-        self.preface_left = len(PREFACE)
-        self.pending = b""  # an incomplete frame header, or an incomplete GOAWAY frame
-        self.passing = 0  # bytes of the current (non-GOAWAY) frame still to pass through
-        #: The error code of the last GOAWAY received, ``None`` before any.
-        self.goaway: int | None = None
-
-    def feed(self, data: bytes) -> bytes:
-        out = []
-        if self.preface_left:
-            take = min(self.preface_left, len(data))
-            out.append(data[:take])
-            data = data[take:]
-            self.preface_left -= take
-        while data:
-            if self.passing:
-                take = min(self.passing, len(data))
-                out.append(data[:take])
-                data = data[take:]
-                self.passing -= take
-                continue
-            data, self.pending = self.pending + data, b""
-            if len(data) < 9:
-                self.pending = data
-                break
-            size = 9 + int.from_bytes(data[:3], "big")
-            if data[3] != _GOAWAY:
-                self.passing = size
-                continue
-            if len(data) < size:
-                self.pending = data
-                break
-            self.goaway = int.from_bytes(data[13:17], "big")
-            data = data[size:]
-        return b"".join(out)
 
 
 class _StreamGone(BedrockVCRError, ConnectionResetError):
@@ -120,56 +55,96 @@ class _Request:
         self.headers = headers
         self.body = bytearray()
         self.size = 0  # bytes of body received (kept only up to the server's limit)
+        self.held = 0  # bytes of body counted against the connection's budget
+        self.queued = False  # complete: for a worker (it stays in ``requests`` until answered)
         self.reset = False
 
 
 class H2Session:
-    """One HTTP/2 connection: read frames, answer each request on its own thread."""
+    """One HTTP/2 connection: read frames, answer each request on the server's worker pool.
 
-    def __init__(self, sock: Any, rfile: Any, app: App, timeout: float = 120.0) -> None:
+    At most ``limits.max_streams`` requests of the connection are open, queued or being
+    answered at once (the value advertised as SETTINGS_MAX_CONCURRENT_STREAMS); a stream over it
+    is reset with REFUSED_STREAM and the connection goes on. Request bodies held by the
+    connection total at most ``limits.max_connection_body`` bytes: the stream whose data would
+    go over is refused the same way. A client that resets more than
+    ``limits.max_resets_per_second`` streams in a second gets GOAWAY ENHANCE_YOUR_CALM.
+    """
+
+    def __init__(
+        self,
+        sock: Any,
+        rfile: Any,
+        app: App,
+        timeout: float = 120.0,
+        *,
+        limits: Limits | None = None,
+        pool: WorkerPool | None = None,
+    ) -> None:
         import h2.config
         import h2.connection
+        import h2.settings
 
         self.sock = sock
         self.rfile = rfile
         self.app = app
         self.timeout = timeout
+        self.limits = limits or Limits(max_connection_body=app.max_body)
+        self.pool = pool or WorkerPool(self.limits.max_workers)
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         )
+        # h2 itself lets a few more streams open than are advertised, so that a stream over the
+        # limit reaches us decoded (HPACK state kept) and is refused alone, not with the
+        # connection; see _opened.
+        self.conn.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2 * self.limits.max_streams + 8,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: (
+                    self.conn.local_settings.max_header_list_size or 65536
+                ),
+            },
+        )
         self.lock = threading.Condition()
         self.requests: dict[int, _Request] = {}
-        self.in_flight = 0
+        self.buffered = 0  # request-body bytes held, across streams
+        self.in_flight = 0  # requests handed to the pool and not finished
+        self.resets = RateMeter(self.limits.max_resets_per_second)
         self.closed = False
         self.going_away = False
 
     # --- reading ----------------------------------------------------------------------------
+
+    def _settings_frame(self) -> bytes:
+        """Our SETTINGS, advertising ``max_streams`` (h2 queued the same with its own limit)."""
+        from h2.settings import SettingCodes
+
+        settings = {int(code): value for code, value in self.conn.local_settings.items()}
+        settings[SettingCodes.MAX_CONCURRENT_STREAMS] = self.limits.max_streams
+        return settings_frame(settings)
 
     def run(self, preface: bytes) -> None:
         import h2.exceptions
 
         with self.lock:
             self.conn.initiate_connection()
-            self._flush()
-        frames = _GoawayFilter()
-        data = preface
+            self.conn.data_to_send()  # replaced by our SETTINGS frame
+            self.sock.sendall(self._settings_frame())
+            self.conn.receive_data(preface)
+        reader = FrameReader()
         try:
-            while data:
+            while data := self.rfile.read1(65536):
                 with self.lock:
                     try:
-                        events = self.conn.receive_data(frames.feed(data))
+                        self._receive(reader, data)
                     except h2.exceptions.ProtocolError:
                         self._flush()  # h2 queued a GOAWAY naming the error
                         return
-                    for event in events:
-                        self._on_event(event)
-                    if frames.goaway is not None:
-                        self._client_goaway(frames.goaway)
                     self._flush()
                     self.lock.notify_all()
                     if self.closed:
                         return
-                data = self.rfile.read1(65536)
         except OSError:
             return
         finally:
@@ -181,32 +156,96 @@ class H2Session:
                 # Answers in progress notice ``closed`` at their next write and stop.
                 self.lock.wait_for(lambda: self.in_flight == 0, timeout=1.0)
 
-    def _on_event(self, event: Any) -> None:
+    def _receive(self, reader: FrameReader, data: bytes) -> None:
+        """Hand each whole frame of ``data`` to h2 and act on its events (lock held).
+
+        Requests completed by these frames go to the workers once all of them are handled, so
+        a request the client cancels in the same read costs no worker at all."""
+        ready: list[_Request] = []
+        for frame in reader.frames(data, self.conn.max_inbound_frame_size):
+            # every RST_STREAM counts, even one for a stream already answered (no h2 event)
+            if frame[3] == _RST_STREAM and self.resets.hit():
+                self._calm_down()
+            else:
+                for event in self.conn.receive_data(frame):
+                    self._on_event(event, ready)
+            if self.closed:
+                break
+        for request in ready:
+            if request.reset or self.closed:
+                self._release(request)
+            else:
+                self.in_flight += 1
+                self.pool.submit(functools.partial(self._answer, request))
+        if reader.goaway is not None:
+            self._client_goaway(reader.goaway)
+
+    def _on_event(self, event: Any, ready: list[_Request]) -> None:
         import h2.events
 
         if isinstance(event, h2.events.RequestReceived):
             headers: Any = event.headers or []
-            self.requests[event.stream_id] = _Request(event.stream_id, list(headers))
+            self._opened(event.stream_id, list(headers))
         elif isinstance(event, h2.events.DataReceived):
-            request = self.requests.get(event.stream_id)
             self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            request = self.requests.get(event.stream_id)
             if request is not None:
-                request.size += len(event.data or b"")
-                if request.size > self.app.max_body:
-                    request.body = bytearray()  # refused anyway: keep no more of it
-                else:
-                    request.body += event.data or b""
+                self._body(request, event.data or b"")
         elif isinstance(event, h2.events.StreamEnded):
             request = self.requests.get(event.stream_id)
-            if request is not None:
-                self.in_flight += 1
-                threading.Thread(
-                    target=self._answer, args=(request,), name="bedrock-vcr-h2", daemon=True
-                ).start()
+            if request is not None and not request.queued:
+                request.queued = True
+                ready.append(request)
         elif isinstance(event, h2.events.StreamReset):
-            request = self.requests.pop(event.stream_id, None)
+            request = self.requests.get(event.stream_id)
             if request is not None:
                 request.reset = True
+                if not request.queued:  # a queued one leaves when its worker is done
+                    self._release(request)
+
+    def _opened(self, stream_id: int, headers: list[tuple[str, str]]) -> None:
+        if len(self.requests) >= self.limits.max_streams or self.going_away:
+            self.conn.reset_stream(stream_id, error_code=_REFUSED_STREAM)
+            return
+        self.requests[stream_id] = _Request(stream_id, headers)
+
+    def _body(self, request: _Request, data: bytes) -> None:
+        """Keep ``data`` of ``request``'s body, within the connection's budget."""
+        request.size += len(data)
+        if request.size > self.app.max_body:
+            self.buffered -= request.held  # answered "too large" anyway: keep none of it
+            request.body, request.held = bytearray(), 0
+        elif self.buffered + len(data) > self.limits.max_connection_body:
+            self.conn.reset_stream(request.stream_id, error_code=_REFUSED_STREAM)
+            request.reset = True
+            self._release(request)
+        else:
+            request.body += data
+            request.held += len(data)
+            self.buffered += len(data)
+
+    def _release(self, request: _Request) -> None:
+        """Forget ``request`` and give its body bytes back to the budget (lock held)."""
+        if self.requests.pop(request.stream_id, None) is request:
+            self.buffered -= request.held
+            request.held = 0
+            request.body = bytearray()
+
+    def _calm_down(self) -> None:
+        """Rapid reset (CVE-2023-44487): send GOAWAY ENHANCE_YOUR_CALM and hang up."""
+        limit = self.limits.max_resets_per_second
+        self.app.log(
+            f"bedrock-vcr server: an HTTP/2 client reset more than {limit} streams in one "
+            "second; sent GOAWAY ENHANCE_YOUR_CALM and closed the connection"
+        )
+        self.conn.close_connection(
+            error_code=_ENHANCE_YOUR_CALM,
+            additional_data=f"more than {limit} stream resets in one second (rapid reset); "
+            "connect again".encode(),
+        )
+        self._flush()
+        self.closed = True
+        self._close_socket()
 
     def _client_goaway(self, error_code: int) -> None:
         """The client will open no new stream; those in progress run to their end, unless the
@@ -218,9 +257,12 @@ class H2Session:
     # --- answering --------------------------------------------------------------------------
 
     def _answer(self, request: _Request) -> None:
+        """Run on a pool worker: answer one request whose body has arrived."""
         import h2.exceptions
 
         try:
+            if request.reset or self.closed:
+                return
             fields = dict(request.headers)
             method = fields.get(":method", "GET")
             target = fields.get(":path", "/")
@@ -229,14 +271,17 @@ class H2Session:
                 response = too_large(request.size, self.app.max_body)
                 speed = 0.0
             else:
-                response = self.app.respond(method, target, headers, bytes(request.body))
+                body, request.body = bytes(request.body), bytearray()
+                response = self.app.respond(method, target, headers, body)
                 speed = self.app.speed
             deliver(response, _H2Out(self, request), speed)
         except (_StreamGone, OSError, h2.exceptions.ProtocolError):
             pass
+        except Exception as exc:  # a bug here must not kill a pool worker
+            self.app.log(f"bedrock-vcr server: HTTP/2 stream {request.stream_id}: {exc!r}")
         finally:
             with self.lock:
-                self.requests.pop(request.stream_id, None)
+                self._release(request)
                 self.in_flight -= 1
                 self.lock.notify_all()
                 if self.going_away and self.in_flight == 0:
@@ -337,3 +382,6 @@ class _H2Out:
             self.request,
             lambda conn: conn.reset_stream(self.request.stream_id, error_code=_INTERNAL_ERROR),
         )
+
+
+__all__ = ["PREFACE", "H2Session", "available", "http11_required"]

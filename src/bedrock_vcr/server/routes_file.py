@@ -49,11 +49,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..bedrock.models import resolve_model
+from ..cassettes import safe_yaml
 from ..cassettes.records import RecordedRequest, RecordedResponse
-from ..errors import BedrockVCRError, ServeConfigError, SimulationError
+from ..errors import BedrockVCRError, CassetteFormatError, ServeConfigError, SimulationError
 from ..intercept.mock import BedrockMock
 from ..intercept.routes import Route
 from ..simulation import Answer, faults
@@ -183,10 +182,10 @@ def load_config(path: Path | str) -> ServeConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ServeConfigError(f"cannot read the config: {exc.strerror}", where=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ServeConfigError(f"not valid YAML: {exc}", where=str(path)) from None
+    try:  # the cassettes' loader: no anchors or aliases (an alias bomb), bounded nesting
+        data = safe_yaml.load(text, path, fix="correct the config file")
+    except CassetteFormatError as exc:
+        raise ServeConfigError(f"not valid YAML: {exc.problem}", where=str(path)) from None
     return parse_config(data, str(path), path.parent)
 
 

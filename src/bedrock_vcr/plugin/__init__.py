@@ -8,8 +8,6 @@ plugin costs nothing for tests that do not use it. Settings precedence is docume
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .cassettes.modes import MODE_NAMES
+from ..cassettes.modes import MODE_NAMES
 
 if TYPE_CHECKING:
-    from .cassettes.cassette import Cassette
+    from ..cassettes.cassette import Cassette
 
 MARKER = "bedrock_cassette"
 _replay_session: Any = None
@@ -41,6 +39,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=MODE_NAMES,
         help="record mode for bedrock cassettes (default: ini bedrock_record_mode, else none: "
         "replay only)",
+    )
+    group.addoption(
+        "--bedrock-assert-all-played",
+        action="store_true",
+        default=None,
+        help="fail a test whose cassette holds interactions it never played "
+        "(the assert_all_played setting)",
+    )
+    group.addoption(
+        "--bedrock-block-network",
+        action="store_true",
+        default=False,
+        help="refuse every Bedrock Runtime request that no cassette or mock answers, in tests "
+        "without one too (pytest-recording's --block-network turns this on as well)",
+    )
+    group.addoption(
+        "--bedrock-allowed-hosts",
+        default="",
+        help="comma-separated hosts that --bedrock-block-network lets through (e.g. 127.0.0.1)",
+    )
+    group.addoption(
+        "--bedrock-disable",
+        action="store_true",
+        default=False,
+        help="turn bedrock cassettes off: marked tests call the real service "
+        "(pytest-recording's --disable-recording does the same)",
     )
     parser.addini(
         "bedrock_record_mode",
@@ -72,25 +96,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "bedrock_mock(**options): options of this test's bedrock_mock fixture "
         "(assert_all_called, passthrough, speed, skip_backoff, overrides)",
     )
+    from . import summary
+
+    summary.stats(config)
+    config.pluginmanager.register(summary, "bedrock_vcr_summary")
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(summary.XdistStats(config), "bedrock_vcr_xdist_stats")
     # Nothing else: the first cassette or mock a test activates adopts every bedrock-runtime
     # client that exists by then (made at conftest, plugin or module import) and tracks the
     # rest, so a run that never uses bedrock-vcr loads none of it, nor botocore.
-
-
-# kept as they are; everything else is percent-encoded, "%" included, so two ids never merge
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.=\[\]-]")
-_MAX_NAME = 150
-
-
-def escape_name(name: str) -> str:
-    """A file name for ``name`` that no other name maps to (percent-encoding, like a URL)."""
-    out = _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), name)
-    if out.startswith("."):  # no hidden files, no "." or ".."
-        out = "%2E" + out[1:]
-    if len(out) > _MAX_NAME:  # file systems cap names near 255 bytes: keep it unique by hash
-        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-        out = f"{out[: _MAX_NAME - 17]}-{digest}"
-    return out or "cassette"
 
 
 def _test_id(request: pytest.FixtureRequest) -> str:
@@ -99,58 +113,37 @@ def _test_id(request: pytest.FixtureRequest) -> str:
     return ".".join(parts) or request.node.name
 
 
+def _test_file(request: pytest.FixtureRequest) -> Path | None:
+    return Path(str(request.node.path)) if request.node.path else None
+
+
 def default_cassette_path(request: pytest.FixtureRequest) -> Path:
-    """Where a test's cassette lives when the marker names no path.
+    """Where this test's cassette lives when the marker names no path (see the README)."""
+    from ..cassettes.paths import default_path
 
-    By default beside the test file, as pytest-recording does, but as ``<test>.bedrock.yaml``
-    so that the two tools never write one file: ``<test dir>/cassettes/<module>/<id>.bedrock.yaml``.
-    With the ``bedrock_cassette_dir`` ini key: ``<dir>/<test file path from the rootdir, without
-    .py>/<id>.bedrock.yaml``. Either way the path does not depend on the working directory and
-    two test ids never share a file.
-    """
     config = request.config
-    node_path = Path(str(request.node.path)) if request.node.path else None
-    name = escape_name(_test_id(request)) + ".bedrock.yaml"
     folder = config.getini("bedrock_cassette_dir")
-    if node_path is None:
-        return config.rootpath / (folder or "cassettes") / name
-    if not folder:
-        return node_path.parent / "cassettes" / escape_name(node_path.stem) / name
-    base = Path(folder) if Path(folder).is_absolute() else config.rootpath / folder
-    try:
-        relative = node_path.with_suffix("").relative_to(config.rootpath)
-    except ValueError:  # a test file outside the rootdir
-        relative = Path(node_path.stem)
-    return base.joinpath(*(escape_name(part) for part in relative.parts)) / name
-
-
-def _legacy_path(request: pytest.FixtureRequest) -> Path:
-    """The default path before 0.2 (``<rootdir>/cassettes/<module>/<test>.yaml``)."""
-    config = request.config
-    folder = Path(config.getini("bedrock_cassette_dir") or "cassettes")
-    if not folder.is_absolute():
-        folder = config.rootpath / folder
-    module = Path(str(request.node.path)).stem if request.node.path else "tests"
-    name = request.node.name
-    if request.cls is not None:
-        name = f"{request.cls.__name__}.{name}"
-
-    def old(text: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_") or "cassette"
-
-    return folder / old(module) / f"{old(name)}.yaml"
+    return default_path(config.rootpath, folder, _test_file(request), _test_id(request))
 
 
 def _warn_if_moved(request: pytest.FixtureRequest, path: Path) -> None:
     if path.exists():
         return
-    legacy = _legacy_path(request)
+    from ..cassettes.paths import legacy_path
+
+    name = request.node.name
+    if request.cls is not None:
+        name = f"{request.cls.__name__}.{name}"
+    config = request.config
+    legacy = legacy_path(
+        config.rootpath, config.getini("bedrock_cassette_dir"), _test_file(request), name
+    )
     if not legacy.is_file():
         return
     with legacy.open("rb") as head:
         ours = head.read(64).startswith(b"# bedrock-vcr cassette")
     if ours:
-        from .errors import CassetteMovedWarning
+        from ..errors import CassetteMovedWarning
 
         warnings.warn(CassetteMovedWarning(legacy, path), stacklevel=2)
 
@@ -180,7 +173,7 @@ def _marker_options(request: pytest.FixtureRequest) -> tuple[str | None, dict[st
 
 
 def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
-    from .intercept import settings as _config
+    from ..intercept import settings as _config
 
     name, marker_opts = _marker_options(request)
     fixture_opts = dict(request.getfixturevalue("bedrock_vcr_config"))
@@ -189,11 +182,12 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     _config.check_names(marker_opts, f"@pytest.mark.{MARKER}")
     ini_mode = request.config.getini("bedrock_record_mode") or None
     cli_mode = request.config.getoption("--bedrock-record-mode")
+    cli_played = request.config.getoption("--bedrock-assert-all-played")
     options = _config.merge(
         {"record_mode": ini_mode},
         fixture_opts,
         marker_opts,
-        {"record_mode": cli_mode},
+        {"record_mode": cli_mode, "assert_all_played": cli_played},
     )
     default = default_cassette_path(request)
     chosen = name or fixture_path
@@ -222,23 +216,69 @@ def bedrock_cassette_path(request: pytest.FixtureRequest) -> Path:
     return _resolve(request)[0]
 
 
+_RUN_ID = pytest.StashKey[str]()
+
+
+def _run_id(config: pytest.Config) -> str:
+    """One id per pytest run, shared by every xdist worker of it (xdist's ``testrunuid``)."""
+    if _RUN_ID not in config.stash:
+        import uuid
+
+        worker = getattr(config, "workerinput", None) or {}
+        config.stash[_RUN_ID] = f"pytest run {worker.get('testrunuid') or uuid.uuid4().hex}"
+    return config.stash[_RUN_ID]
+
+
 @pytest.fixture
 def bedrock_cassette(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Cassette]:
     """Activate this test's cassette: every bedrock-runtime client is answered from it."""
-    from .intercept import settings as _config
-    from .intercept.player import CassettePlayer
+    from ..intercept import settings as _config
+    from ..intercept.player import CassettePlayer
 
     path, options = _resolve(request)
     settings = _config.build(options, "bedrock-vcr settings")
+    settings.run = _run_id(request.config)  # a rewrite keeps every test of this run
     if (request.config.getoption("verbose", 0) or 0) >= 2:  # -vv: mismatches shown whole
         settings.match = dataclasses.replace(settings.match, full_diffs=True)
     player = CassettePlayer.open(path, settings)
+    if _disabled(request.config):  # live: nothing is replayed, recorded or blocked
+        yield player.cassette
+        return
     if not player.cassette.records:
         _use_dummy_credentials(monkeypatch)
     with player as cassette:
         yield cassette
+    from .summary import count
+
+    count(request.config, cassette)
+    if settings.extra.get("assert_all_played") and cassette.unplayed:
+        from ..errors import UnplayedInteractionsError
+
+        raise UnplayedInteractionsError(cassette.path, cassette.unplayed)
+
+
+def _disabled(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("--bedrock-disable") or config.getoption("disable_recording", False)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _bedrock_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
+    config = request.config
+    wanted = config.getoption("--bedrock-block-network") or config.getoption("block_network", False)
+    names = request.fixturenames
+    if not wanted or "bedrock_cassette" in names or "bedrock_mock" in names:
+        yield
+        return
+    from ..intercept.blocker import NetworkBlocker
+
+    hosts = str(config.getoption("--bedrock-allowed-hosts") or "").split(",")
+    hosts += str(config.getoption("allowed_hosts", None) or "").split(",")
+    with NetworkBlocker(hosts):
+        yield
 
 
 def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,7 +313,7 @@ def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def bedrock_schema(request: pytest.FixtureRequest) -> Any:
     """Schema assertions (``assert_valid_request/response/chunk``) using this test's settings
     (``model_families``, ``strict_models``)."""
-    from .validation.checks import SchemaAssertions
+    from ..validation.checks import SchemaAssertions
 
     return SchemaAssertions.from_options(_resolve(request)[1])
 
@@ -288,7 +328,7 @@ def _bedrock_cassette_marker(request: pytest.FixtureRequest) -> None:
 def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Simulated Amazon Bedrock Runtime (a ``bedrock_vcr.BedrockMock``): declare routes with
     ``bedrock_mock.on(...)``; unused routes fail the test at teardown."""
-    from .intercept.markers import from_markers
+    from ..intercept.markers import from_markers
 
     mock = from_markers(request.node)
     if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed

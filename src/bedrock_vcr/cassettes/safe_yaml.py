@@ -1,0 +1,225 @@
+"""Parsing untrusted cassette YAML: no anchors or aliases, bounded nesting, typed errors.
+
+Every cassette reader (bedrock-vcr's format, vcrpy files replayed directly, ``bedrock-vcr
+import``) parses through :func:`load`, so that a damaged or hostile file gives a
+:class:`~bedrock_vcr.errors.CassetteFormatError` naming the line and column, in time and memory
+bounded by the size of the file:
+
+- **Anchors and aliases are refused.** Neither format ever writes one, and an alias lets a file
+  of a few hundred bytes stand for billions of values (the "billion laughs"). A cheap pattern
+  search rules them out for most files; only a file where ``&`` or ``*`` could start a token is
+  scanned event by event (libyaml's parser, which is fast) before it is loaded.
+- **Nesting is bounded** by libyaml (1000 levels); such an error is reported as it is, never
+  re-read by PyYAML's recursive pure-Python parser.
+- **Values YAML cannot build** (an impossible date, an integer of thousands of digits) are
+  format errors at their line, not the ``ValueError`` the constructor raises.
+
+Loading pauses the cyclic garbage collector: a document builds no reference cycle (it has no
+aliases), and collecting while hundreds of thousands of new containers survive costs about twice
+the load itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+
+from ..errors import CassetteFormatError
+
+#: What reading a malformed document could still raise should a check be missing: the readers
+#: turn these into a :class:`CassetteFormatError` located at the interaction (a last resort).
+UNEXPECTED: tuple[type[Exception], ...] = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
+
+#: libyaml's loader when PyYAML was built with it (about 3x faster), else the Python one.
+_FAST_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Where an anchor (``&name``) or alias (``*name``) token can start: at the start of the text,
+#: after whitespace or a line break, or right after a flow indicator, a key or value indicator.
+_MAYBE_ANCHOR = re.compile(r"(?:\A|[\s\[{,:?\ufeff])[&*]")
+
+#: Broken files larger than this are reported with libyaml's own (terser) message rather than
+#: read a second time by PyYAML's pure-Python parser for a fuller one.
+_EXPLAIN_LIMIT = 1024 * 1024
+
+ANCHOR_FIX = (
+    "bedrock-vcr and vcrpy never write YAML anchors (&name) or aliases (*name); replace each "
+    "alias with a copy of the value it names and drop the anchors, or re-record the cassette"
+)
+
+
+def _guarded(
+    constructor: Callable[[Any, Any], Any], what: str
+) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
+    """``constructor``, with the errors Python raises for impossible values made YAML errors
+    that carry the node's position."""
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        try:
+            return constructor(loader, node)
+        except UNEXPECTED as exc:
+            text = str(node.value)
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise ConstructorError(
+                None, None, f"{shown!r} is not a valid {what}: {exc}", node.start_mark
+            ) from None
+
+    return construct
+
+
+def guard_constructors(loader: type[yaml.SafeLoader]) -> None:
+    """Make the constructors of ``loader`` that can raise plain Python errors raise YAML ones."""
+    scalars = (("int", "integer"), ("float", "number"), ("bool", "boolean"), ("timestamp", "date"))
+    for tag, what in scalars:
+        full = f"tag:yaml.org,2002:{tag}"
+        loader.add_constructor(full, _guarded(loader.yaml_constructors[full], what))
+
+
+class FastLoader(_FAST_BASE):
+    """libyaml's safe loader, its impossible values reported as YAML errors."""
+
+
+class ExplainingLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader: slower, but its messages say more."""
+
+
+guard_constructors(FastLoader)
+guard_constructors(ExplainingLoader)
+
+
+# --- anchors and aliases -------------------------------------------------------------------------
+
+
+def refuse_anchors(text: str, path: Path | str | None = None) -> None:
+    """Raise :class:`CassetteFormatError` at the first anchor or alias of ``text``, if any.
+
+    Invalid YAML met on the way raises the parser's :class:`yaml.YAMLError`.
+    """
+    if _MAYBE_ANCHOR.search(text) is None:
+        return
+    event: Any
+    for event in yaml.parse(text, Loader=_FAST_BASE):
+        if isinstance(event, yaml.AliasEvent):
+            found, name = "an alias", f"*{event.anchor}"
+        elif getattr(event, "anchor", None) is not None:
+            found, name = "an anchor", f"&{event.anchor}"
+        else:
+            continue
+        mark = event.start_mark
+        raise CassetteFormatError(
+            f"the cassette uses {found} ({name}) at line {mark.line + 1}, column "
+            f"{mark.column + 1}; cassettes never use YAML anchors or aliases, which let a few "
+            "hundred bytes stand for billions of values",
+            path=path,
+            fix=ANCHOR_FIX,
+        )
+
+
+# --- the garbage collector -----------------------------------------------------------------------
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block (nested and concurrent blocks share one
+    pause; it resumes when the last ends, and only if it was running before the first)."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+DEFAULT_FIX = (
+    "restore the file from version control, or delete it and re-record with "
+    "--bedrock-record-mode=once"
+)
+
+
+def load(
+    text: str,
+    path: Path | str | None = None,
+    *,
+    loader: Any = FastLoader,
+    explainer: Any = ExplainingLoader,
+    fix: str = DEFAULT_FIX,
+) -> Any:
+    """The YAML document in ``text``, parsed with ``loader`` after :func:`refuse_anchors`.
+
+    Invalid YAML is a :class:`CassetteFormatError` naming the line and column; when libyaml
+    found it, ``explainer`` (a pure-Python loader) reads a small file again for a fuller message.
+    """
+    try:
+        refuse_anchors(text, path)
+        with collector_paused():
+            return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise _invalid(_explained(exc, text, loader, explainer), path, fix) from None
+    except CassetteFormatError:
+        raise
+    except UNEXPECTED as exc:  # a constructor error not guarded above: no position known
+        raise CassetteFormatError(
+            f"the cassette is not valid YAML: {type(exc).__name__}: {exc}", path=path, fix=fix
+        ) from None
+
+
+def _explained(exc: yaml.YAMLError, text: str, loader: Any, explainer: Any) -> yaml.YAMLError:
+    """A fuller account of a syntax error from the pure-Python parser, when that is cheap.
+
+    Only the parser runs (it is not recursive, and builds nothing); a constructor's error is
+    already the same text either way, and a nesting error would only recurse deeper.
+    """
+    problem = str(getattr(exc, "problem", "") or "")
+    if (
+        explainer is None
+        or explainer is loader
+        or isinstance(exc, ConstructorError)
+        or len(text) > _EXPLAIN_LIMIT
+        or "nesting depth" in problem
+    ):
+        return exc
+    try:
+        for _ in yaml.parse(text, Loader=explainer):
+            pass
+    except yaml.YAMLError as fuller:
+        return fuller
+    except UNEXPECTED:
+        return exc
+    return exc
+
+
+def _invalid(exc: yaml.YAMLError, path: Path | str | None, fix: str) -> CassetteFormatError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or exc
+    return CassetteFormatError(
+        f"the cassette is not valid YAML{where}: {problem}", path=path, fix=fix
+    )
