@@ -99,7 +99,9 @@ def _exception_classes(module: Any) -> list[type[BaseException]]:
     return [
         obj
         for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, BaseException) and obj.__module__ == module.__name__
+        if issubclass(obj, BaseException)
+        and obj.__module__.startswith(module.__name__)
+        and (module.__name__ == "bedrock_vcr.errors" or obj.__module__ == module.__name__)
     ]
 
 
@@ -151,3 +153,18 @@ def test_every_exception_and_warning_derives_from_the_bases() -> None:
             if not issubclass(cls, base):
                 strays.append(f"{module.__name__}.{cls.__name__}")
     assert strays == []
+
+
+@pytest.mark.parametrize(
+    "warning",
+    [
+        errors.SchemaDriftWarning("drift"),
+        errors.UncoveredRequestWarning(method="POST", url="u", caller="httpx", transport="httpx"),
+        errors.CassetteMovedWarning(Path("old.yaml"), Path("new.bedrock.yaml")),
+    ],
+    ids=type,
+)
+def test_warnings_round_trip_through_pickle(warning: Warning) -> None:
+    back = pickle.loads(pickle.dumps(warning))
+    assert type(back) is type(warning) and str(back) == str(warning)
+    assert vars(back) == vars(warning)
