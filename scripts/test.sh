@@ -22,6 +22,8 @@ fi
 .venv/bin/python -m ruff check src tests examples $( [ -d benchmarks ] && echo benchmarks )
 .venv/bin/python -m ruff format --check src tests examples $( [ -d benchmarks ] && echo benchmarks )
 .venv/bin/python -m mypy src
+# the layer contract of pyproject.toml: imports point down (tests/test_layers.py checks cycles too)
+.venv/bin/lint-imports --no-cache
 # coverage starts before pytest, so the modules the plugin imports at start-up are measured too
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
