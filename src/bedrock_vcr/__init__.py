@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "UnknownModelError": "bedrock_vcr.errors",
     "UnknownModelWarning": "bedrock_vcr.errors",
     "UnmatchedRequestError": "bedrock_vcr.errors",
+    "UnusedIgnoreKeyWarning": "bedrock_vcr.errors",
     "UnsupportedAnswerError": "bedrock_vcr.errors",
     "cassette_player": "bedrock_vcr.intercept.api",
     "use_cassette": "bedrock_vcr.intercept.api",
@@ -158,6 +159,7 @@ __all__ = [
     "UnknownModelError",
     "UnknownModelWarning",
     "UnmatchedRequestError",
+    "UnusedIgnoreKeyWarning",
     "UnsupportedAnswerError",
     "Violation",
     "assert_valid_chunk",
@@ -228,6 +230,7 @@ if TYPE_CHECKING:
         UnknownModelError,
         UnknownModelWarning,
         UnmatchedRequestError,
+        UnusedIgnoreKeyWarning,
         UnsupportedAnswerError,
     )
     from .intercept.api import cassette_player, use_cassette

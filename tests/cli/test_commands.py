@@ -70,8 +70,9 @@ def test_inspect_summarises_each_interaction(
     assert out[0] == f"{path}: 2 interaction(s)"
     assert out[1] == f"  #0 InvokeModel {LLAMA} -> 200 23 byte body"
     assert out[2] == '     request: {"prompt": "hi"}'
-    assert out[3].startswith(f"  #1 InvokeModelWithResponseStream {LLAMA} -> 200 stream of 2 ")
-    assert "(2 chunk)" in out[3]
+    assert out[3] == '     answer: {"generation": "hello"}'  # no stop reason: the body as recorded
+    assert out[4].startswith(f"  #1 InvokeModelWithResponseStream {LLAMA} -> 200 stream of 2 ")
+    assert "(2 chunk)" in out[4]
 
 
 def test_scrub_drops_volatile_headers_into_the_output(

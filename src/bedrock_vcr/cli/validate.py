@@ -3,8 +3,10 @@
 ``validate PATH...`` checks every request, answer and stream chunk of cassettes (bedrock-vcr and
 vcrpy ones; folders are searched recursively for ``*.yaml``/``*.yml``), and that every stream
 ends the way its operation and model family end (:mod:`~bedrock_vcr.cassettes.stream_end`); it
-exits 1 when one breaks its schema, is cut short or cannot be read. ``schema MODEL_ID`` prints
-the schema a model's payloads must fit.
+exits 1 when one breaks its schema, is cut short or cannot be read. A model id that takes a family
+by its prefix but is no known id (``meta.llama3-8b-instruct-v1:O``) gets a note naming the nearest
+known id, and is a problem under ``--strict-models`` (:mod:`~bedrock_vcr.bedrock.known_models`).
+``schema MODEL_ID`` prints the schema a model's payloads must fit.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 
+from ..bedrock.known_models import nearest_known, unlisted
 from ..bedrock.models import FAMILIES, UNKNOWN
 from ..cassettes import storage, stream_end
+from ..cassettes.records import Interaction
 from ..cassettes.stream_end import CutShort
 from ..errors import BedrockVCRError, TruncatedStreamWarning, UnknownModelError
 from ..validation.checks import CassetteReport, PayloadChecker, check_interactions
@@ -91,11 +96,45 @@ def _cassettes(name: str) -> Iterator[Path]:
         yield path
 
 
-def _print_report(report: CassetteReport, args: argparse.Namespace, cut: list[CutShort]) -> int:
+def _unlisted_models(
+    interactions: Sequence[Interaction], overrides: Mapping[str, str]
+) -> dict[str, int]:
+    """Interactions per model id that is not a known id (a misspelling, most likely), leaving out
+    ids the caller mapped with ``--model-family``."""
+    found: dict[str, int] = {}
+    for interaction in interactions:
+        model_id = interaction.request.model_id
+        if any(model_id == p or fnmatchcase(model_id, p) for p in overrides):
+            continue
+        if model_id and unlisted(model_id):
+            found[model_id] = found.get(model_id, 0) + 1
+    return found
+
+
+def _print_unlisted(unlisted_ids: Mapping[str, int], args: argparse.Namespace) -> None:
+    for model_id, count in unlisted_ids.items():
+        near = nearest_known(model_id)
+        hint = f" (did you mean {near!r}?)" if near else ""
+        if args.strict_models:
+            print(
+                f"  {count} interaction(s) with model {model_id!r}: not a known model id{hint}; "
+                "fix: correct it, or map a newer model with --model-family ID=FAMILY"
+            )
+        elif not args.quiet:
+            print(f"  note: model {model_id!r} is not a known model id{hint}")
+
+
+def _print_report(
+    report: CassetteReport,
+    args: argparse.Namespace,
+    cut: list[CutShort],
+    unlisted_ids: Mapping[str, int],
+) -> int:
     """Print one cassette's result; returns the number of problems counted against it."""
     unknown = report.unknown_models
     problems = len(report.findings) + len(cut)
-    problems += sum(unknown.values()) if args.strict_models else 0
+    if args.strict_models:
+        problems += sum(unknown.values()) + sum(unlisted_ids.values())
     count = f"{report.interactions} interaction(s)"
     if unknown and not args.strict_models:
         count += f" ({sum(unknown.values())} not checked)"
@@ -115,6 +154,7 @@ def _print_report(report: CassetteReport, args: argparse.Namespace, cut: list[Cu
                 f"  note: {skipped} interaction(s) not checked, no schema is known for model "
                 f"{model_id!r} (map it with --model-family ID=FAMILY)"
             )
+    _print_unlisted(unlisted_ids, args)
     return problems
 
 
@@ -140,7 +180,8 @@ def run_validate(args: argparse.Namespace) -> int:
             report = check_interactions(loaded, path=path, checker=checker)
             interactions += report.interactions
             cut = stream_end.cut_short(loaded, checker.overrides)
-            found = _print_report(report, args, cut)
+            unlisted_ids = _unlisted_models(loaded, checker.overrides or {})
+            found = _print_report(report, args, cut, unlisted_ids)
             problems += found
             failed += bool(found)
     summary = (

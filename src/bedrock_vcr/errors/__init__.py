@@ -19,6 +19,7 @@ from .cassettes import (
     SecretInCassetteError,
     SecretRedactedWarning,
     TruncatedStreamWarning,
+    UnusedIgnoreKeyWarning,
     VcrpyCassetteError,
 )
 from .codec import (
@@ -103,6 +104,7 @@ __all__ = [
     "SimulationError",
     "TruncatedFrame",
     "TruncatedStreamWarning",
+    "UnusedIgnoreKeyWarning",
     "UncoveredRequestWarning",
     "UnexpectedRequestError",
     "UnfinishedStreamWarning",

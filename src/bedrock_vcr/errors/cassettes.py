@@ -55,6 +55,17 @@ class TruncatedStreamWarning(BedrockVCRWarning):
     end (its final events are missing): the recording was cut short. Once per cassette file."""
 
 
+class UnusedIgnoreKeyWarning(BedrockVCRWarning):
+    """``ignore_body_keys`` entries that named no key of any request a cassette saw (recorded or
+    made): most likely misspelled, so they ignored nothing. Once per cassette use; ``keys`` are
+    the entries, ``path`` the cassette."""
+
+    def __init__(self, message: str, *, keys: Sequence[str] = (), path: Path | str | None = None):
+        self.keys = tuple(keys)
+        self.path = Path(path) if path is not None else None
+        super().__init__(message)
+
+
 class CassetteNotFoundError(CassetteError, AssertionError):
     """Replay-only mode was asked to replay a cassette that does not exist."""
 

@@ -187,6 +187,15 @@ class CassettePlayer:
             deferred, self._deferred = self._deferred, None
         for request, response in deferred:
             self.check_recorded(request, response)
+        if exc[0] is None and self.cassette.config.match.ignore_body_keys:
+            from .settings import warn_unused_ignore_keys
+
+            recorded = [i.request for i in self.cassette.interactions]
+            warn_unused_ignore_keys(
+                self.cassette.config.match.ignore_body_keys,
+                [*recorded, *self.requests],
+                self.cassette.path,
+            )
 
 
 def _warn_recorded_despite_schema(request: RecordedRequest, path: Path) -> None:

@@ -13,11 +13,13 @@ The command line wins so that re-recording is always one flag away, whatever a t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..cassettes.cassette import CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
+from ..cassettes.records import RecordedRequest
 from ..errors import ConfigError, did_you_mean
 
 DEFAULTS: dict[str, Any] = {
@@ -119,3 +121,53 @@ def _validation_options(merged: Mapping[str, Any]) -> dict[str, Any]:
     from ..validation.settings import ValidationSettings  # lazy: importing bedrock_vcr stays light
 
     return ValidationSettings.parse(merged).as_options()
+
+
+def _body_keys(data: Any, path: tuple[str, ...], names: set[str], paths: set[str]) -> None:
+    """Collect every key name and dotted key path of a JSON body (as ``ignore_body_keys`` sees
+    them: list items keep their parent's path)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = (*path, str(key))
+            names.add(str(key))
+            paths.add(".".join(here))
+            _body_keys(value, here, names, paths)
+    elif isinstance(data, list):
+        for item in data:
+            _body_keys(item, path, names, paths)
+
+
+def warn_unused_ignore_keys(
+    ignore: Sequence[str], requests: Iterable[RecordedRequest], path: Path | str
+) -> None:
+    """Warn once (:class:`~bedrock_vcr.errors.UnusedIgnoreKeyWarning`) about ``ignore_body_keys``
+    entries that name no key of any of ``requests`` (the cassette's recorded requests and those
+    made while it was in use), with the closest key seen. Quiet when no JSON body was seen."""
+    if not ignore:
+        return
+    names: set[str] = set()
+    paths: set[str] = set()
+    seen = False
+    for request in requests:
+        data = request.json
+        if data is not None:
+            seen = True
+            _body_keys(data, (), names, paths)
+    unused = [key for key in ignore if key not in names and key not in paths]
+    if not seen or not unused:
+        return
+    import warnings
+
+    from ..errors import UnusedIgnoreKeyWarning
+
+    hints = "; ".join(f"{key!r}{did_you_mean(key, names | paths)}" for key in unused)
+    warnings.warn(
+        UnusedIgnoreKeyWarning(
+            f"ignore_body_keys of the cassette {path}: {hints} named no key of any request body "
+            "recorded or made, so it ignored nothing. Fix the spelling (a plain name ignores "
+            "the key at any depth, a dotted path only there), or remove the entry.",
+            keys=unused,
+            path=path,
+        ),
+        stacklevel=3,
+    )
