@@ -230,8 +230,8 @@ if TYPE_CHECKING:
         UnknownModelError,
         UnknownModelWarning,
         UnmatchedRequestError,
-        UnusedIgnoreKeyWarning,
         UnsupportedAnswerError,
+        UnusedIgnoreKeyWarning,
     )
     from .intercept.api import cassette_player, use_cassette
     from .intercept.backoff import skip_backoff
