@@ -41,8 +41,6 @@ from .vcrpy_samples import LLAMA, LLAMA_PATH, RUNTIME, STREAM_HEADERS, doc, fram
 
 PATH = Path("fuzz.yaml")
 PLACEHOLDER = "FUZZ-PLACEHOLDER-{}"
-#: What one example may take (the fixed examples run far below it).
-DEADLINE_MS = 2000
 #: Address space the test may add to the process: a reader that allocates without bound fails.
 MEMORY = 2 * 1024 * 1024 * 1024
 
@@ -340,7 +338,7 @@ def test_each_hostile_fragment_is_accepted_or_refused_cleanly(where: str, fragme
 
 @settings(
     max_examples=200,
-    deadline=DEADLINE_MS,
+    deadline=None,  # timing varies on a shared machine; `bounded` caps each example's time
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )

@@ -59,7 +59,7 @@ def test_a_misspelled_key_is_warned_with_a_did_you_mean(cassette: Path) -> None:
 @pytest.mark.usefixtures("aws_env")
 def test_keys_that_match_are_quiet(cassette: Path) -> None:
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", UnusedIgnoreKeyWarning)
         with use_cassette(
             cassette, ignore_body_keys=["temperature", "top_p"], allow_playback_repeats=True
         ):

@@ -27,7 +27,10 @@ format. It knows nothing of bedrock-vcr's own format. What is kept:
 
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -69,10 +72,43 @@ def is_vcrpy_document(doc: Any) -> bool:
     return isinstance(request, dict) and "uri" in request and "operation" not in request
 
 
+#: Whether the texts parsed last were vcrpy cassettes, by the digest of their UTF-8 bytes: the
+#: sniff of a file just loaded (:func:`file_is_vcrpy`) needs no second parse.
+_SNIFFED: OrderedDict[bytes, bool] = OrderedDict()
+_SNIFFED_SIZE = 64
+_sniffed_lock = threading.Lock()
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def note_format(text: str, doc: Any) -> bool:
+    """Whether ``doc``, parsed from ``text``, is a vcrpy cassette; remembered for the sniff."""
+    found = is_vcrpy_document(doc)
+    key = _digest(text.encode("utf-8", "surrogatepass"))
+    with _sniffed_lock:
+        _SNIFFED[key] = found
+        _SNIFFED.move_to_end(key)
+        while len(_SNIFFED) > _SNIFFED_SIZE:
+            _SNIFFED.popitem(last=False)
+    return found
+
+
 def file_is_vcrpy(path: Path) -> bool:
-    """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one."""
+    """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one.
+
+    A file whose very bytes were parsed already (:func:`note_format`) is not parsed again;
+    another is parsed once, with libyaml when PyYAML has it.
+    """
     try:
-        return is_vcrpy_document(safe_yaml.load(path.read_text(encoding="utf-8"), path))
+        data = path.read_bytes()
+        with _sniffed_lock:
+            known = _SNIFFED.get(_digest(data))
+        if known is not None:
+            return known
+        text = data.decode("utf-8")
+        return note_format(text, safe_yaml.load(text, path))
     except (OSError, UnicodeDecodeError, CassetteFormatError):
         return False
 

@@ -1,0 +1,203 @@
+"""Saving through libyaml writes exactly what PyYAML's pure-Python dumper writes; the vcrpy sniff
+reuses the parse a cassette was loaded with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bedrock_vcr.cassettes import safe_yaml, storage, vcrpy
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.records import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
+
+from .samples import MODEL, plain, streamed
+
+EXAMPLES = Path(__file__).parents[2] / "cassettes" / "examples" / "test_demo"
+
+
+class _Reference(yaml.SafeDumper):
+    pass
+
+
+def _presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style: str | None = "|" if "\n" in value and len(value) > 60 else None
+    if any(ch in value for ch in ("\x85", "\u2028", "\u2029")):
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Reference.add_representer(str, _presenter)
+
+
+def reference_dumps(interactions: list[Interaction]) -> str:
+    """The cassette text as every earlier release wrote it: one pure-Python dump."""
+    doc = {
+        "version": 1,
+        "interactions": [serialize.interaction_to_doc(i) for i in interactions if i.response],
+    }
+    header = "# bedrock-vcr cassette (format described in README.md, section 'Cassette format')\n"
+    return header + yaml.dump(
+        doc, Dumper=_Reference, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.bedrock.yaml")), ids=lambda p: p.name)
+def test_bundled_cassettes_dump_to_their_own_bytes(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert serialize.dumps(storage.interactions_from_text(text, path)) == text
+
+
+def test_all_bundled_interactions_in_one_file_dump_as_the_reference() -> None:
+    every = [
+        interaction
+        for path in sorted(EXAMPLES.glob("*.bedrock.yaml"))
+        for interaction in storage.load_file(path)
+    ]
+    every = every + every[::-1]
+    assert serialize.dumps(every) == reference_dumps(every)
+
+
+TEXTS = [
+    "",
+    "plain",
+    "emoji \U0001f600 in a line",
+    "C:\\Users\\me",
+    "line one\nline two " * 8,
+    "ends with breaks, kept " * 4 + "\n\n\n",
+    "  leading spaces and a long line " * 10,
+    "trailing space \n" * 6,
+    "sep \u2028 and \u2029 and \x85",
+    "tab\there, bell \x07, bom \ufeff",
+    "unicode: héllo wörld, 日本語のテキスト, ελληνικά " * 5,
+    "yes",
+    "null",
+    "0123",
+    "- dash: colon # hash",
+    "'quotes' and \"double\"",
+    "x" * 250,
+    "\n" * 3,
+]
+
+
+def _interaction(text: str, last_is_block: bool) -> Interaction:
+    body = json.dumps({"prompt": text, "n": 3, "f": 0.5, "list": [text, None, True]}).encode()
+    request = RecordedRequest("InvokeModel", MODEL, body, {"accept": "application/json"})
+    response = RecordedResponse(200, {"x-t": text[:20] or "v"}, body=text.encode(), latency=0.1)
+    interaction = Interaction(request, response)
+    if not last_is_block:
+        interaction.recorded_at = "2026-01-01T00:00:00+00:00"
+    return interaction
+
+
+def test_a_large_generated_cassette_dumps_as_the_reference() -> None:
+    interactions = [
+        _interaction(text, last_is_block=bool(i % 2)) for i in range(3) for text in TEXTS
+    ]
+    chunks = [{"text": text} for text in TEXTS]
+    interactions.append(
+        streamed(*(StreamEvent.event("chunk", c, 0.01 * i) for i, c in enumerate(chunks)))
+    )
+    for order in (interactions, interactions[::-1]):
+        assert serialize.dumps(order) == reference_dumps(order)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_cassette_ending_in_each_text_dumps_as_the_reference(text: str) -> None:
+    interactions = [_interaction(t, True) for t in TEXTS[:4]] + [_interaction(text, True)]
+    assert serialize.dumps(interactions) == reference_dumps(interactions)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=150), min_size=1, max_size=4), st.booleans())
+def test_any_text_dumps_as_the_reference(texts: list[str], block_last: bool) -> None:
+    interactions = [_interaction(t, block_last) for t in texts] + [plain(b"ok")]
+    interactions.insert(0, plain(b"first"))
+    assert serialize.dumps(interactions) == reference_dumps(interactions)
+
+
+# --- the vcrpy sniff -------------------------------------------------------------------------
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+    real = yaml.load
+
+    def counting(stream: Any, Loader: Any) -> Any:  # noqa: N803 - yaml's own name
+        calls.append(Loader)
+        return real(stream, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "load", counting)
+    return calls
+
+
+def test_opening_in_new_episodes_parses_the_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_vcr.cassettes.cassette import Cassette, CassetteConfig
+
+    path = tmp_path / "c.bedrock.yaml"
+    path.write_text(serialize.dumps([plain(b'{"a": 1}'), plain(b"two")]), encoding="utf-8")
+    calls = _count_parses(monkeypatch)
+    Cassette(path, CassetteConfig(record_mode="new_episodes"))
+    assert calls == [safe_yaml.FastLoader]
+    assert not vcrpy.file_is_vcrpy(path)
+    assert calls == [safe_yaml.FastLoader]
+
+
+def test_the_sniff_of_a_file_never_parsed_parses_it_once_with_libyaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "never-seen.yaml"
+    path.write_text(serialize.dumps([plain(b"unseen " + path.name.encode())]), encoding="utf-8")
+    calls = _count_parses(monkeypatch)
+    assert not vcrpy.file_is_vcrpy(path)
+    assert not vcrpy.file_is_vcrpy(path)
+    assert calls == [safe_yaml.FastLoader]
+    assert safe_yaml.FastLoader.__mro__[1] is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def test_a_vcrpy_file_loaded_is_known_as_vcrpy_without_a_second_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .vcrpy_samples import doc, item
+
+    path = tmp_path / "vcrpy.yaml"
+    path.write_text(yaml.safe_dump(doc(item(), item())), encoding="utf-8")
+    calls = _count_parses(monkeypatch)
+    assert len(storage.load_file(path)) == 2
+    assert vcrpy.file_is_vcrpy(path)
+    assert calls == [safe_yaml.FastLoader]
+    path.write_text(serialize.dumps([plain(b"now bedrock-vcr's")]), encoding="utf-8")
+    assert not vcrpy.file_is_vcrpy(path)  # other bytes: parsed anew
+    assert len(calls) == 2
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeDumper"), reason="PyYAML built without libyaml")
+def test_saving_many_interactions_leaves_only_the_last_to_the_python_emitter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events: list[Any] = []
+    real = yaml.emitter.Emitter.emit
+
+    def counting(self: Any, event: Any) -> None:
+        events.append(event)
+        real(self, event)
+
+    monkeypatch.setattr(yaml.emitter.Emitter, "emit", counting)
+    one = [plain(b'{"generation": "hello"}')]
+    serialize.dumps(one)
+    per_file = len(events)
+    events.clear()
+    serialize.dumps(one * 50)
+    assert 0 < len(events) < 2 * per_file  # all 50 through it before: 50 times as many
