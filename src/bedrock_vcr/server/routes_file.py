@@ -108,13 +108,16 @@ class SimulationSource:
         )
 
     def answer(self, request: RecordedRequest) -> RecordedResponse | None:
+        found = next(((r, s) for r, s in self._routes if r.why_not(request) is None), None)
+        if found is None:
+            return None
+        # checked as the in-process mock checks it: Bedrock's 400, and no outcome used up
+        rejection = self.mock.validator.answer(request)
+        if rejection is not None:
+            return rejection
+        route, spec = found
         with self._lock:
-            for route, spec in self._routes:
-                if route.why_not(request) is None:
-                    chosen = spec.next_outcome()
-                    break
-            else:
-                return None
+            chosen = spec.next_outcome()
         try:
             return self.mock.build(chosen, request)
         except BedrockVCRError as exc:
