@@ -13,8 +13,9 @@ from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cli import MODULES
 from bedrock_vcr.cli.main import build_parser, main
 
+from ..cassettes.vcrpy_samples import doc, item
+
 LLAMA = "meta.llama3-70b-instruct-v1:0"
-RUNTIME = "https://bedrock-runtime.us-east-1.amazonaws.com"
 
 
 def _cassette(path: Path) -> Path:
@@ -98,24 +99,7 @@ def test_scrub_takes_extra_headers(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_import_converts_beside_the_source(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    vcrpy = {
-        "version": 1,
-        "interactions": [
-            {
-                "request": {
-                    "body": '{"prompt": "hi"}',
-                    "headers": {},
-                    "method": "POST",
-                    "uri": f"{RUNTIME}/model/meta.llama3-70b-instruct-v1%3A0/invoke",
-                },
-                "response": {
-                    "body": {"string": '{"generation": "hello"}'},
-                    "headers": {"Content-Type": ["application/json"]},
-                    "status": {"code": 200, "message": "OK"},
-                },
-            }
-        ],
-    }
+    vcrpy = doc(item())  # Llama 3 70B, as vcrpy writes it
     source = tmp_path / "old.yaml"
     source.write_text(yaml.safe_dump(vcrpy), encoding="utf-8")
     assert main(["import", str(source)]) == 0

@@ -16,8 +16,9 @@ from bedrock_vcr import Interaction, RecordedRequest, RecordedResponse, StreamEv
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cli.main import main
 
+from ..cassettes.vcrpy_samples import RUNTIME, doc, item
+
 LLAMA = "meta.llama3-8b-instruct-v1:0"
-RUNTIME = "https://bedrock-runtime.us-east-1.amazonaws.com"
 LLAMA_ANSWER = {
     "generation": "Paris is the capital.",
     "prompt_token_count": 1,
@@ -149,24 +150,8 @@ def test_inspect_verbose_does_not_mark_a_short_request(
 def test_import_reports_a_bad_file_and_converts_the_rest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    vcrpy = {
-        "version": 1,
-        "interactions": [
-            {
-                "request": {
-                    "body": '{"prompt": "hi"}',
-                    "headers": {},
-                    "method": "POST",
-                    "uri": f"{RUNTIME}/model/meta.llama3-8b-instruct-v1%3A0/invoke",
-                },
-                "response": {
-                    "body": {"string": json.dumps(LLAMA_ANSWER)},
-                    "headers": {"Content-Type": ["application/json"]},
-                    "status": {"code": 200, "message": "OK"},
-                },
-            }
-        ],
-    }
+    uri = f"{RUNTIME}/model/meta.llama3-8b-instruct-v1%3A0/invoke"
+    vcrpy = doc(item(uri, response_body=json.dumps(LLAMA_ANSWER)))
     bad = tmp_path / "a_bad.yaml"
     bad.write_text("interactions: [\n  unclosed", encoding="utf-8")
     good = tmp_path / "b_good.yaml"
