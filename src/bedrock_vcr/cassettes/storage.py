@@ -20,10 +20,13 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import CassetteFormatError, TruncatedStreamWarning
 from . import locking, stream_end, vcrpy, yaml_format
+from .formats import nock, parsed_body, remembered, sniff, vcr_lists
 from .records import Interaction
 from .secret_scan import refuse_secrets
 
@@ -31,11 +34,47 @@ from .secret_scan import refuse_secrets
 
 
 def interactions_from_text(text: str, path: Path | str | None = None) -> list[Interaction]:
-    """The interactions of cassette text in either format (bedrock-vcr's or vcrpy's)."""
-    doc = yaml_format.parse(text, path)
-    if vcrpy.note_format(text, doc):  # remembered: the vcrpy sniff of this file parses nothing
-        return vcrpy.interactions_from_vcrpy(doc, path)
-    return yaml_format.from_document(doc, path)
+    """The interactions of cassette text in any format read (bedrock-vcr's, or another
+    recorder's: :data:`.formats.sniff.FORMATS`); every error names the format seen."""
+    value, was_json = sniff.parse(text, path, yaml_format.parse)
+    kind = sniff.detect(value, was_json)
+    # remembered: whether this file is another recorder's is then known without a parse
+    remembered.remember(text, kind is not None and kind != sniff.BEDROCK_VCR)
+    if kind is None:
+        raise not_a_cassette(value, was_json, path)
+    with sniff.naming(sniff.shown_name(kind, path), path):
+        if kind == sniff.BEDROCK_VCR:
+            return yaml_format.from_document(value, path)
+        doc, fix = as_vcrpy(value, kind)
+        return vcrpy.read_vcrpy(doc, path, fix).interactions
+
+
+def as_vcrpy(value: Any, kind: str) -> tuple[Any, str]:
+    """The vcrpy document of another recorder's parsed file of format ``kind``, and the advice
+    for an error in one of its entries."""
+    with_fix = _OTHER_FORMATS.get(kind)
+    if with_fix is None:
+        return value, vcrpy.FIX
+    convert, fix = with_fix
+    return convert(value), fix
+
+
+_OTHER_FORMATS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    sniff.NOCK: (nock.to_vcrpy, nock.FIX),
+    sniff.VCR_LISTS: (vcr_lists.to_vcrpy, vcr_lists.FIX),
+    sniff.PARSED_BODY: (parsed_body.to_vcrpy, vcrpy.FIX),
+}
+
+
+def not_a_cassette(value: Any, was_json: bool, path: Path | str | None) -> CassetteFormatError:
+    return CassetteFormatError(
+        "the file is not a cassette in any format bedrock-vcr reads (no top-level "
+        f"'interactions' list): it is {sniff.describe(value, was_json)}",
+        path=path,
+        fix="point use_cassette at a bedrock-vcr cassette or another recorder's file of a "
+        "format listed in README section 'Other recorders' files', or delete the file and "
+        "re-record with --bedrock-record-mode=once",
+    )
 
 
 #: Largest cassette read (a cassette of 10,000 recorded streams is about 80 MiB). Larger files
@@ -47,6 +86,8 @@ def read_text(path: Path) -> str:
     """The text of cassette ``path`` (UTF-8, at most :data:`MAX_CASSETTE_BYTES`)."""
     with path.open("rb") as handle:
         data = handle.read(MAX_CASSETTE_BYTES + 1)
+    if sniff.is_gzip(data) and len(data) <= MAX_CASSETTE_BYTES:
+        data = sniff.gunzip(data, path, MAX_CASSETTE_BYTES)
     if len(data) > MAX_CASSETTE_BYTES:
         raise CassetteFormatError(
             f"the cassette is larger than {MAX_CASSETTE_BYTES // (1024 * 1024)} MiB, the most "
@@ -57,7 +98,11 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CassetteFormatError(f"the cassette is not UTF-8 text: {exc}", path=path) from None
+        raise CassetteFormatError(
+            f"the cassette is not UTF-8 text: {exc}; it is {sniff.describe_bytes(data)}, not a "
+            "format bedrock-vcr reads (plain or gzip-compressed YAML or JSON)",
+            path=path,
+        ) from None
 
 
 def warn_cut_short(interactions: list[Interaction], path: Path) -> None:
@@ -142,10 +187,14 @@ def _replace(target: Path, text: str) -> None:
     # in the ignored work folder: a writer killed before the rename leaves nothing git adds
     folder = locking.work_dir(target, create=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{target.name}.", suffix=".tmp", dir=folder)
+    gzipped = target.name.endswith(".gz")  # a .gz cassette stays gzip-compressed
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle: Any
+        with os.fdopen(
+            fd, "wb" if gzipped else "w", encoding=None if gzipped else "utf-8"
+        ) as handle:
             os.chmod(tmp, mode)  # mkstemp makes 0600 files; a cassette is shared like source
-            handle.write(text)
+            handle.write(sniff.gzip_text(text) if gzipped else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)

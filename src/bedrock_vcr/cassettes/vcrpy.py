@@ -27,20 +27,18 @@ format. It knows nothing of bedrock-vcr's own format. What is kept:
 
 from __future__ import annotations
 
-import hashlib
 import io
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..bedrock.operations import STREAM_CONTENT_TYPE, parse_path
+from ..bedrock.operations import STREAM_CONTENT_TYPE, STREAMING, parse_path
 from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import MessageDecoder
 from . import safe_yaml
+from .formats import remembered
 from .records import (
     DROPPED_RESPONSE_HEADERS,
     KEPT_REQUEST_HEADERS,
@@ -52,65 +50,18 @@ from .records import (
 
 #: vcrpy's cassette format versions this module reads (vcrpy has written version 1 since 2014).
 VCRPY_VERSIONS = (1,)
-_FIX = (
+FIX = (
     "the file looks like a vcrpy cassette but this entry is not one vcrpy writes; re-record it "
     "with vcrpy, or correct the entry named above"
 )
 
 
 # --- telling the formats apart ------------------------------------------------------------------
-
-
-def is_vcrpy_document(doc: Any) -> bool:
-    """vcrpy requests carry ``uri``/``method``; bedrock-vcr requests carry ``operation``."""
-    if not isinstance(doc, dict):
-        return False
-    items = doc.get("interactions") or []
-    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
-        return False
-    request = items[0].get("request") or {}
-    return isinstance(request, dict) and "uri" in request and "operation" not in request
-
-
-#: Whether the texts parsed last were vcrpy cassettes, by the digest of their UTF-8 bytes: the
-#: sniff of a file just loaded (:func:`file_is_vcrpy`) needs no second parse.
-_SNIFFED: OrderedDict[bytes, bool] = OrderedDict()
-_SNIFFED_SIZE = 64
-_sniffed_lock = threading.Lock()
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def note_format(text: str, doc: Any) -> bool:
-    """Whether ``doc``, parsed from ``text``, is a vcrpy cassette; remembered for the sniff."""
-    found = is_vcrpy_document(doc)
-    key = _digest(text.encode("utf-8", "surrogatepass"))
-    with _sniffed_lock:
-        _SNIFFED[key] = found
-        _SNIFFED.move_to_end(key)
-        while len(_SNIFFED) > _SNIFFED_SIZE:
-            _SNIFFED.popitem(last=False)
-    return found
-
-
-def file_is_vcrpy(path: Path) -> bool:
-    """Whether ``path`` holds a vcrpy cassette rather than a bedrock-vcr one.
-
-    A file whose very bytes were parsed already (:func:`note_format`) is not parsed again;
-    another is parsed once, with libyaml when PyYAML has it.
-    """
-    try:
-        data = path.read_bytes()
-        with _sniffed_lock:
-            known = _SNIFFED.get(_digest(data))
-        if known is not None:
-            return known
-        text = data.decode("utf-8")
-        return note_format(text, safe_yaml.load(text, path))
-    except (OSError, UnicodeDecodeError, CassetteFormatError):
-        return False
+# Whether a file is another recorder's (vcrpy's, or any format of :mod:`.formats`) is answered in
+# :mod:`.formats.remembered`; the names stay importable from here.
+is_vcrpy_document = remembered.is_vcrpy_document
+note_format = remembered.note_format
+file_is_vcrpy = remembered.file_is_foreign
 
 
 # --- what was read -------------------------------------------------------------------------------
@@ -289,7 +240,7 @@ def _convert(item: Any, index: int, out: VcrpyImport) -> None:
         out.skipped.append(SkippedInteraction(index, method, uri, reason))
         return
     recorded_request = _request(request, method, uri, out)
-    recorded, body_bytes = _response(response, out)
+    recorded, body_bytes = _response(response, out, recorded_request.operation in STREAMING)
     out.interactions.append(Interaction(recorded_request, recorded, _recorded_at(recorded.headers)))
     out.imported.append(
         ImportedInteraction(
@@ -309,7 +260,7 @@ def _request(request: dict[Any, Any], method: str, uri: str, out: VcrpyImport) -
     operation, model_id = parsed
     request_headers = {}
     for name, value in _headers(request.get("headers"), "#/request/headers").items():
-        if name in KEPT_REQUEST_HEADERS:
+        if name in KEPT_REQUEST_HEADERS and not is_placeholder(value):
             request_headers[name] = value
         else:
             out.dropped_request_headers.add(name)
@@ -324,34 +275,76 @@ def _request(request: dict[Any, Any], method: str, uri: str, out: VcrpyImport) -
     )
 
 
-def _response(response: dict[Any, Any], out: VcrpyImport) -> tuple[RecordedResponse, int]:
-    """The response, and the size of its body as recorded."""
+def _response(
+    response: dict[Any, Any], out: VcrpyImport, streaming: bool
+) -> tuple[RecordedResponse, int]:
+    """The response, and the size of its body as recorded. A header whose value a recorder's
+    filter replaced (``**REDACTED**``) is dropped; without a content type, a successful answer
+    of a streaming operation is taken for the event stream it must be."""
     status = _status(response)
     response_headers = {}
     for name, value in _headers(response.get("headers"), "#/response/headers").items():
-        if name in DROPPED_RESPONSE_HEADERS:
+        if name in DROPPED_RESPONSE_HEADERS or is_placeholder(value):
             out.dropped_response_headers.add(name)
         else:
             response_headers[name] = value
-    body_doc = response.get("body")
-    if isinstance(body_doc, dict):
-        body = _body(body_doc.get("string"), "#/response/body/string")
-    else:  # lenient: a bare body where vcrpy writes {string: ...}
-        body = _body(body_doc, "#/response/body")
+    body = _response_body(response)
     recorded = RecordedResponse(status=status, headers=response_headers)
     content_type = response_headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == STREAM_CONTENT_TYPE and status < 300:
+    if status < 300 and (
+        content_type == STREAM_CONTENT_TYPE
+        or (streaming and "content-type" not in response_headers)
+    ):
         recorded.events = _events(body)
     else:
         recorded.body = body
     return recorded, len(body)
 
 
+#: Response keys vcrpy's stubs write beside the body.
+_RESPONSE_KEYS = frozenset({"status", "headers", "body", "url"})
+
+
+def _response_body(response: dict[Any, Any]) -> bytes:
+    """The recorded body; an error where the file holds one in a form not read here (rather
+    than replaying an empty body)."""
+    if "body" not in response:
+        unknown = sorted(map(str, set(response) - _RESPONSE_KEYS))
+        if unknown:
+            raise _fail(
+                f"the response has no body but has {', '.join(unknown)}; bedrock-vcr reads a "
+                "vcrpy body ({string: ...}) or pydantic-ai's parsed_body",
+                "#/response",
+            )
+        return b""
+    body_doc = response["body"]
+    if not isinstance(body_doc, dict):  # lenient: a bare body where vcrpy writes {string: ...}
+        return _body(body_doc, "#/response/body")
+    if "string" not in body_doc and body_doc:
+        keys = ", ".join(sorted(map(str, body_doc)))
+        raise _fail(
+            f"the response body has no 'string' member (it has {keys}); vcrpy writes the body "
+            "as {string: <text or !!binary>}",
+            "#/response/body",
+        )
+    return _body(body_doc.get("string"), "#/response/body/string")
+
+
+#: What recorders' header filters put in place of a value (compared without ``*<>[]`` and case).
+_PLACEHOLDERS = frozenset({"redacted", "filtered", "placeholder", "scrubbed", "removed"})
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a header value is a filter's placeholder (``**REDACTED**``, ``PLACEHOLDER``)."""
+    return len(value) <= 20 and value.strip(" *<>[]").lower() in _PLACEHOLDERS
+
+
 # --- documents -------------------------------------------------------------------------------
 
 
-def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
-    """Convert a parsed vcrpy document, keeping track of what was skipped or dropped."""
+def read_vcrpy(doc: Any, path: Path | str | None = None, fix: str = FIX) -> VcrpyImport:
+    """Convert a parsed vcrpy document, keeping track of what was skipped or dropped (``fix``:
+    the advice of an error in an entry, for documents made from another recorder's file)."""
     if not isinstance(doc, dict):
         raise CassetteFormatError(
             f"a vcrpy cassette is a mapping with 'interactions', found {_kind(doc)}", path=path
@@ -378,7 +371,7 @@ def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
             _convert(item, index, out)
         except CassetteFormatError as exc:
             raise CassetteFormatError(
-                exc.problem, path=path, interaction=index, json_path=exc.json_path, fix=_FIX
+                exc.problem, path=path, interaction=index, json_path=exc.json_path, fix=fix
             ) from None
         except safe_yaml.UNEXPECTED as exc:  # a check missing above: still a located, typed error
             raise CassetteFormatError(
@@ -386,7 +379,7 @@ def read_vcrpy(doc: Any, path: Path | str | None = None) -> VcrpyImport:
                 path=path,
                 interaction=index,
                 json_path="#",
-                fix=_FIX,
+                fix=fix,
             ) from None
     return out
 

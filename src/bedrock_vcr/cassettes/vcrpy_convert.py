@@ -18,12 +18,12 @@ from yaml.constructor import ConstructorError
 
 from ..errors import CassetteError, CassetteFormatError
 from . import safe_yaml, secret_scan, storage, yaml_format
+from .formats import sniff
 from .redaction import KnownSecrets
 from .vcrpy import (
     ImportedInteraction,
     SkippedInteraction,
     VcrpyImport,
-    is_vcrpy_document,
     read_vcrpy,
 )
 
@@ -138,33 +138,36 @@ class ImportReport:
 
 
 def read_file(path: Path) -> VcrpyImport:
-    """Read a vcrpy cassette file (UTF-8 YAML) into a :class:`VcrpyImport`."""
+    """Read another recorder's cassette file (vcrpy's, or a format of :mod:`.formats`; plain or
+    gzip-compressed) into a :class:`VcrpyImport`; errors name the format seen."""
     try:
         text = storage.read_text(path)  # UTF-8, and of a size bedrock-vcr reads
     except FileNotFoundError:
         raise CassetteError(
             "the vcrpy cassette does not exist", path=path, fix="check the path"
         ) from None
-    doc = load_document(text, path)
-    if not is_vcrpy_document(doc):
-        ours = (
-            isinstance(doc, dict)
-            and isinstance(doc.get("interactions"), list)
-            and any(
-                isinstance(i, dict)
-                and isinstance(i.get("request"), dict)
-                and "operation" in i["request"]
-                for i in doc["interactions"]
-            )
+    value, was_json = sniff.parse(text, path, load_document)
+    kind = sniff.detect(value, was_json)
+    if kind is None or kind == sniff.BEDROCK_VCR:
+        ours = kind is not None and any(
+            isinstance(i, dict)
+            and isinstance(i.get("request"), dict)
+            and "operation" in i["request"]
+            for i in value["interactions"] or []
         )
         raise CassetteFormatError(
             "the file is already a bedrock-vcr cassette"
             if ours
-            else "the file is not a vcrpy cassette (no interactions with a request 'uri')",
+            else "the file is not a vcrpy cassette, nor another recorder's file bedrock-vcr "
+            "reads (no interactions with a request 'uri'): it is "
+            + sniff.describe(value, was_json),
             path=path,
-            fix="pass a cassette written by vcrpy or pytest-recording",
+            fix="pass a cassette written by vcrpy, pytest-recording or another recorder listed in "
+            "README section 'Other recorders' files'",
         )
-    return read_vcrpy(doc, path)
+    with sniff.naming(sniff.shown_name(kind, path), path):
+        doc, fix = storage.as_vcrpy(value, kind)
+        return read_vcrpy(doc, path, fix)
 
 
 def convert_file(src: Path | str, dest: Path | str, *, overwrite: bool = False) -> ImportReport:

@@ -19,13 +19,26 @@ from .outputs import destinations, report_failure, report_total
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="convert vcrpy/pytest-recording cassettes to this format")
-    p.add_argument("paths", nargs="+", metavar="VCRPY_CASSETTE")
+    p = sub.add_parser(
+        "import", help="convert other recorders' cassettes (vcrpy, nock, ...) to this format"
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="CASSETTE",
+        help="vcrpy/pytest-recording, pydantic-ai, langchain-aws (.yaml.gz) or nock (.json) files",
+    )
     p.add_argument(
         "-o", "--output", help="output file, or folder (default: NAME.bedrock.yaml beside it)"
     )
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.set_defaults(func=run)
+
+
+def _stem(path: Path) -> str:
+    """``a`` for ``a.yaml``, ``a.json`` and ``a.yaml.gz``."""
+    name = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    return Path(name).stem
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         "import",
         sources,
         args.output,
-        default=lambda src: src.with_name(src.stem + ".bedrock.yaml"),
+        default=lambda src: src.with_name(_stem(src) + ".bedrock.yaml"),
     )
     if targets is None:
         return 2

@@ -28,7 +28,8 @@ from ..errors import BedrockVCRError, TruncatedStreamWarning, UnknownModelError
 from ..validation.checks import CassetteReport, PayloadChecker, check_interactions
 from ..validation.schemas import KINDS, OPERATIONS, schema_for
 
-PATTERNS = ("*.yaml", "*.yml")
+#: What a folder is searched for (JSON files, such as nock recordings, are checked when named).
+PATTERNS = ("*.yaml", "*.yml", "*.yaml.gz", "*.yml.gz")
 
 
 def _family_arg(text: str) -> tuple[str, str]:
@@ -164,7 +165,7 @@ def run_validate(args: argparse.Namespace) -> int:
     for name in args.paths:
         paths = list(_cassettes(name))
         if not paths:
-            print(f"{name}: no *.yaml or *.yml cassette found")
+            print(f"{name}: no *.yaml or *.yml cassette (or *.yaml.gz) found")
             unreadable += 1
             continue
         for path in paths:

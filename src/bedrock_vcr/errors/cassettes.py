@@ -22,18 +22,23 @@ class CassetteError(BedrockVCRError):
         interaction: int | None = None,
         json_path: str | None = None,
         fix: str | None = None,
+        file_format: str | None = None,
     ) -> None:
         self.problem = problem
         self.path = Path(path) if path is not None else None
         self.interaction = interaction
         self.json_path = json_path
         self.fix = fix
+        #: The format the file was read as (``"nock JSON"``, ``"gzip-compressed vcrpy YAML"``).
+        self.file_format = file_format
         super().__init__(self._render())
 
     def _render(self) -> str:
         where = []
         if self.path is not None:
             where.append(str(self.path))
+        if self.file_format:
+            where.append(f"read as {self.file_format}")
         if self.interaction is not None:
             where.append(f"interaction {self.interaction}")
         if self.json_path:
