@@ -1,0 +1,75 @@
+"""What a damaged bedrock-vcr cassette is told with (issue 10.7): a YAML error at the place the
+problem starts, and a misspelled key rejected with a did-you-mean and the valid keys."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bedrock_vcr.cassettes import storage, yaml_format
+from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
+from bedrock_vcr.errors import CassetteFormatError
+
+from .vcrpy_samples import CHUNKS
+
+
+def _cassette_text() -> str:
+    plain = Interaction(
+        RecordedRequest("InvokeModel", "meta.llama3-8b-instruct-v1:0", b'{"prompt":"hi"}'),
+        RecordedResponse(200, {"content-type": "application/json"}, body=b'{"generation":"yo"}'),
+    )
+    stream = Interaction(
+        RecordedRequest("InvokeModelWithResponseStream", "meta.llama3-8b-instruct-v1:0", b"{}"),
+        RecordedResponse(200, {"content-type": "application/vnd.amazon.eventstream"}),
+        recorded_at="2026-11-30T12:00:00+00:00",
+    )
+    assert stream.response is not None
+    stream.response.events = list(CHUNKS)
+    stream.response.latency = 0.5
+    return yaml_format.dumps([plain, stream])
+
+
+def test_an_unclosed_quote_is_reported_where_the_quote_opens(tmp_path: Path) -> None:
+    lines = _cassette_text().splitlines()
+    number = next(i for i, line in enumerate(lines) if "prompt" in line)
+    column = lines[number].index("prompt") + 1
+    lines[number] = lines[number][: column - 1] + '"unclosed: hi'
+    path = tmp_path / "c.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CassetteFormatError) as caught:
+        storage.load_file(path)
+    message = str(caught.value)
+    assert f"at line {number + 1}, column {column}:" in message, message
+    assert "quoted scalar" in message and f"line {len(lines) + 1}" in message  # the end too
+
+
+KEYS = [
+    ("response", "latency", "latncy", "status, headers, latency, body, stream, stream_end"),
+    ("response", "stream", "streem", "status, headers, latency, body, stream, stream_end"),
+    ("request", "model_id", "modle_id", "operation, model_id, path, method, headers, body"),
+    ("interaction", "recorded_at", "recorded_a", "request, response, recorded_at"),
+    ("stream event", "offset", "ofset", "offset, headers, chunk, payload, frame"),
+]
+
+
+@pytest.mark.parametrize(("part", "key", "typo", "valid"), KEYS, ids=[k[2] for k in KEYS])
+def test_a_misspelled_key_is_refused_with_a_did_you_mean(
+    tmp_path: Path, part: str, key: str, typo: str, valid: str
+) -> None:
+    text = _cassette_text()
+    found = list(re.finditer(rf"(?m)^(\s*-?\s*){key}:", text))
+    assert found, key
+    place = found[-1]  # in the second interaction
+    text = text[: place.start()] + place.group(1) + typo + ":" + text[place.end() :]
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(CassetteFormatError) as caught:
+        storage.load_file(path)
+    message = str(caught.value)
+    assert f"unknown key {typo!r} in the {part} (did you mean {key!r}?)" in message, message
+    assert f"valid keys: {valid}" in message
+    assert str(path) in message and "interaction 1" in message
+    assert caught.value.interaction == 1 and caught.value.json_path is not None
+    assert caught.value.json_path.endswith(f"/{typo}")
