@@ -73,3 +73,16 @@ def test_a_misspelled_key_is_refused_with_a_did_you_mean(
     assert str(path) in message and "interaction 1" in message
     assert caught.value.interaction == 1 and caught.value.json_path is not None
     assert caught.value.json_path.endswith(f"/{typo}")
+
+
+def test_a_misspelled_key_beside_a_body_is_refused(tmp_path: Path) -> None:
+    text = _cassette_text().replace(
+        "        generation: yo\n", "        generation: yo\n      styel: x\n"
+    )
+    assert "styel" in text
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(CassetteFormatError) as caught:
+        storage.load_file(path)
+    assert "unknown key 'styel' in the body (did you mean 'style'?)" in str(caught.value)
+    assert caught.value.interaction == 0 and caught.value.json_path == "#/response/body/styel"

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import CassetteFormatError
 from ..wire.eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
+from .keys import refuse_unknown
 from .records import StreamEvent
 
 # --- JSON styles -----------------------------------------------------------------------------
@@ -76,6 +77,8 @@ def body_from_doc(doc: Any, where: str) -> bytes:
             f"a body must be a mapping with one of json/text/base64, found {type(doc).__name__}",
             json_path=where,
         )
+    if not doc.keys().isdisjoint(("json", "text", "base64")):  # else: the error below
+        refuse_unknown(doc, "body", where)
     if "json" in doc:
         style = doc.get("style", DEFAULT_STYLE)
         if not isinstance(style, str) or style not in _STYLES:
@@ -261,6 +264,7 @@ def event_to_doc(event: StreamEvent) -> dict[str, Any]:
 def event_from_doc(doc: Any, where: str) -> StreamEvent:
     if not isinstance(doc, dict):
         raise CassetteFormatError("a stream event must be a mapping", json_path=where)
+    refuse_unknown(doc, "stream event", where)
     headers_doc = doc.get("headers")
     if headers_doc is None:
         raise CassetteFormatError(

@@ -216,10 +216,19 @@ def _explained(exc: yaml.YAMLError, text: str, loader: Any, explainer: Any) -> y
     return exc
 
 
+def _at(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
 def _invalid(exc: yaml.YAMLError, path: Path | str | None, fix: str) -> CassetteFormatError:
     mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    problem = getattr(exc, "problem", None) or exc
+    where = f" at {_at(mark)}" if mark else ""
+    problem: Any = getattr(exc, "problem", None) or exc
+    start, context = getattr(exc, "context_mark", None), getattr(exc, "context", None)
+    if mark and start and context and "end of stream" in str(problem):
+        # the parser gave up at the end of the file; what was never closed (a quote, a
+        # bracket) opened at the context mark, which is the place to look
+        where, problem = f" at {_at(start)}", f"{context}, {problem} at {_at(mark)}"
     return CassetteFormatError(
         f"the cassette is not valid YAML{where}: {problem}", path=path, fix=fix
     )

@@ -42,6 +42,7 @@ import yaml
 from ..errors import CassetteFormatError, EventStreamError
 from . import safe_yaml
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds
+from .keys import refuse_unknown_keys
 from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
 VERSION = 1
@@ -354,6 +355,7 @@ def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]
 def interaction_from_doc(item: Any) -> Interaction:
     if not isinstance(item, dict):
         raise CassetteFormatError("an interaction must be a mapping")
+    refuse_unknown_keys(item)  # before anything else: a misspelled key is what went wrong
     interaction = Interaction(
         request=request_from_doc(item.get("request"), "#/request"),
         response=response_from_doc(item.get("response"), "#/response"),

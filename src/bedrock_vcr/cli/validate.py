@@ -165,7 +165,7 @@ def run_validate(args: argparse.Namespace) -> int:
     for name in args.paths:
         paths = list(_cassettes(name))
         if not paths:
-            print(f"{name}: no *.yaml or *.yml cassette (or *.yaml.gz) found")
+            print(f"{name}: no *.yaml or *.yml cassette found (nor *.yaml.gz)")
             unreadable += 1
             continue
         for path in paths:
