@@ -148,6 +148,18 @@ BROKEN = [
         id="broken-json",
     ),
     pytest.param(
+        "deep.json",
+        lambda: b"[" * 100_000 + b"]" * 100_000,
+        r"not valid JSON: it is nested too deeply.*read as JSON",
+        id="json-nested-too-deeply",
+    ),
+    pytest.param(
+        "digits.json",
+        lambda: b'[{"scope": "s", "path": "/", "status": 2' + b"0" * 10_000 + b"}]",
+        r"not valid JSON: .*digits.*read as JSON",
+        id="json-number-of-too-many-digits",
+    ),
+    pytest.param(
         "o.json",
         lambda: b'[{"name": "not nock"}]',
         r"not a cassette in any format .*a JSON list whose first item is not a nock recording",
@@ -293,3 +305,23 @@ def test_the_server_answers_from_each_format(name: str) -> None:
         )
         answer = source.answer(request)
         assert answer is not None and answer.status == recorded.status
+
+
+@pytest.mark.parametrize("name", ["nock_otel_js_contrib.json", "langchain_aws.yaml.gz"])
+def test_bedrock_vcr_serve_answers_boto3_from_another_recorders_file(name: str) -> None:
+    from ..cli.test_serve import start_serve
+    from ..intercept.test_real_cassettes_replay import call_for, outcome
+    from ..server.support import client
+
+    proc, url = start_serve(str(samples.FOLDER / name))
+    try:
+        c = client(url)
+        for recorded in samples.FILES[name][1]:
+            got, want = outcome(c, call_for(recorded)), reference_outcome(recorded)
+            # the server's own headers (date, request id, lengths) differ; nothing else may
+            got.pop("metadata"), want.pop("metadata")
+            assert got == want, recorded.uri
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        proc.communicate()
