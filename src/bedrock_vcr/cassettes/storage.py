@@ -1,9 +1,12 @@
 """Cassette files on disk: reading any supported format, the parsed-file cache, atomic writes.
 
-This is the one module that knows both formats: it parses the text once and hands the document to
-:mod:`.vcrpy` or :mod:`.yaml_format`, so neither of those needs the other. Parsing a large
-cassette takes far longer than anything done with it, so a parsed file is kept per process; every
-caller gets its own copy of the interactions (``bedrock-vcr scrub`` edits what it loaded).
+This is the one module that knows every format: it parses the text once, tells the format
+(:mod:`.formats.sniff`) and hands the document to :mod:`.yaml_format`, or to :mod:`.vcrpy` once
+another recorder's layout is made a vcrpy document (:mod:`.formats`), so none needs the others.
+A gzipped file (``.yaml.gz``) is decompressed with its size capped, and written compressed.
+Parsing a large cassette takes far longer than anything done with it, so a parsed file is kept
+per process; every caller gets its own copy of the interactions (``bedrock-vcr scrub`` edits
+what it loaded).
 A file larger than :data:`MAX_CASSETTE_BYTES` is refused unread, and a loaded cassette whose
 streams were cut short gets one :class:`~bedrock_vcr.errors.TruncatedStreamWarning`.
 Writes replace the file in one step, keep its permissions, and are refused when the text holds a
@@ -20,13 +23,12 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteFormatError, TruncatedStreamWarning
 from . import locking, stream_end, vcrpy, yaml_format
-from .formats import nock, parsed_body, remembered, sniff, vcr_lists
+from .formats import convert, remembered, sniff
 from .records import Interaction
 from .secret_scan import refuse_secrets
 
@@ -41,40 +43,12 @@ def interactions_from_text(text: str, path: Path | str | None = None) -> list[In
     # remembered: whether this file is another recorder's is then known without a parse
     remembered.remember(text, kind is not None and kind != sniff.BEDROCK_VCR)
     if kind is None:
-        raise not_a_cassette(value, was_json, path)
+        raise convert.not_a_cassette(value, was_json, path)
     with sniff.naming(sniff.shown_name(kind, path), path):
         if kind == sniff.BEDROCK_VCR:
             return yaml_format.from_document(value, path)
-        doc, fix = as_vcrpy(value, kind)
+        doc, fix = convert.as_vcrpy(value, kind, vcrpy.FIX)
         return vcrpy.read_vcrpy(doc, path, fix).interactions
-
-
-def as_vcrpy(value: Any, kind: str) -> tuple[Any, str]:
-    """The vcrpy document of another recorder's parsed file of format ``kind``, and the advice
-    for an error in one of its entries."""
-    with_fix = _OTHER_FORMATS.get(kind)
-    if with_fix is None:
-        return value, vcrpy.FIX
-    convert, fix = with_fix
-    return convert(value), fix
-
-
-_OTHER_FORMATS: dict[str, tuple[Callable[[Any], Any], str]] = {
-    sniff.NOCK: (nock.to_vcrpy, nock.FIX),
-    sniff.VCR_LISTS: (vcr_lists.to_vcrpy, vcr_lists.FIX),
-    sniff.PARSED_BODY: (parsed_body.to_vcrpy, vcrpy.FIX),
-}
-
-
-def not_a_cassette(value: Any, was_json: bool, path: Path | str | None) -> CassetteFormatError:
-    return CassetteFormatError(
-        "the file is not a cassette in any format bedrock-vcr reads (no top-level "
-        f"'interactions' list): it is {sniff.describe(value, was_json)}",
-        path=path,
-        fix="point use_cassette at a bedrock-vcr cassette or another recorder's file of a "
-        "format listed in README section 'Other recorders' files', or delete the file and "
-        "re-record with --bedrock-record-mode=once",
-    )
 
 
 #: Largest cassette read (a cassette of 10,000 recorded streams is about 80 MiB). Larger files

@@ -9,8 +9,9 @@ A vcrpy cassette stores each HTTP exchange as it crossed the wire::
       response: {status: {code: 200, message: OK}, headers: {Name: [value, ...]},
                  body: {string: <str | !!binary>}}
 
-This module tells such a document from a bedrock-vcr one and turns it into bedrock-vcr
-:class:`~bedrock_vcr.Interaction` objects, so that ``use_cassette`` replays a vcrpy file
+This module turns such a document into bedrock-vcr :class:`~bedrock_vcr.Interaction` objects
+(telling it from a bedrock-vcr one is :mod:`.formats.sniff`'s job; other recorders' layouts are
+made vcrpy documents by :mod:`.formats`), so that ``use_cassette`` replays a vcrpy file
 directly (through :mod:`.storage`) and :mod:`.vcrpy_convert` writes the readable bedrock-vcr
 format. It knows nothing of bedrock-vcr's own format. What is kept:
 
@@ -22,7 +23,10 @@ format. It knows nothing of bedrock-vcr's own format. What is kept:
   urllib3 hands them to botocore), minus
   :data:`~bedrock_vcr.cassettes.records.DROPPED_RESPONSE_HEADERS`;
 - plain bodies as their exact bytes; an event-stream body (``application/vnd.amazon.eventstream``
-  on a 2xx answer) split into its frames. vcrpy keeps no timing, so every event's offset is 0.
+  on a 2xx answer, or a 2xx answer of a streaming operation with no content type) split into
+  its frames. vcrpy keeps no timing, so every event's offset is 0;
+- no header value a filter replaced (``**REDACTED**``), and never an empty body where the file
+  holds one in a form not read here (that is an error).
 """
 
 from __future__ import annotations

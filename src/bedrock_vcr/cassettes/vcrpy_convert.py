@@ -18,9 +18,10 @@ from yaml.constructor import ConstructorError
 
 from ..errors import CassetteError, CassetteFormatError
 from . import safe_yaml, secret_scan, storage, yaml_format
-from .formats import sniff
+from .formats import convert, sniff
 from .redaction import KnownSecrets
 from .vcrpy import (
+    FIX,
     ImportedInteraction,
     SkippedInteraction,
     VcrpyImport,
@@ -166,7 +167,7 @@ def read_file(path: Path) -> VcrpyImport:
             "README section 'Other recorders' files'",
         )
     with sniff.naming(sniff.shown_name(kind, path), path):
-        doc, fix = storage.as_vcrpy(value, kind)
+        doc, fix = convert.as_vcrpy(value, kind, FIX)
         return read_vcrpy(doc, path, fix)
 
 
