@@ -172,6 +172,12 @@ BROKEN = [
         id="gzip-cut-short",
     ),
     pytest.param(
+        "y.yaml.gz",
+        lambda: gzip.compress(b"version: 1\ninteractions: [\n"),
+        r"not valid YAML at line 3, column 1.*read as gzip-compressed YAML",
+        id="gzip-broken-yaml",
+    ),
+    pytest.param(
         "b.yaml",
         lambda: b"\x89PNG\r\n\x1a\n\x00\x00",
         r"not UTF-8 text.*bytes 89 50 4e 47, not a format bedrock-vcr reads",

@@ -45,6 +45,16 @@ def test_an_unclosed_quote_is_reported_where_the_quote_opens(tmp_path: Path) -> 
     assert "quoted scalar" in message and f"line {len(lines) + 1}" in message  # the end too
 
 
+def test_an_unclosed_bracket_is_reported_where_it_opens(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("version: 1\ninteractions: [{request: {operation: InvokeModel}\n\n\n")
+    with pytest.raises(
+        CassetteFormatError,
+        match=r"not valid YAML at line 2, column 16: while parsing a flow mapping",
+    ):
+        storage.load_file(path)
+
+
 KEYS = [
     ("response", "latency", "latncy", "status, headers, latency, body, stream, stream_end"),
     ("response", "stream", "streem", "status, headers, latency, body, stream, stream_end"),

@@ -225,7 +225,8 @@ def _invalid(exc: yaml.YAMLError, path: Path | str | None, fix: str) -> Cassette
     where = f" at {_at(mark)}" if mark else ""
     problem: Any = getattr(exc, "problem", None) or exc
     start, context = getattr(exc, "context_mark", None), getattr(exc, "context", None)
-    if mark and start and context and "end of stream" in str(problem):
+    ended = any(words in str(problem) for words in ("end of stream", "<stream end>"))
+    if mark and start and context and ended and (start.line, start.column) != (mark.line, 0):
         # the parser gave up at the end of the file; what was never closed (a quote, a
         # bracket) opened at the context mark, which is the place to look
         where, problem = f" at {_at(start)}", f"{context}, {problem} at {_at(mark)}"

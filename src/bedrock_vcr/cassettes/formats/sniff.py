@@ -96,7 +96,7 @@ def _json_error(exc: ValueError | RecursionError, path: Path | str | None) -> Ex
     return CassetteFormatError(
         f"the cassette is not valid JSON{where}: {problem}",
         path=path,
-        file_format="JSON",
+        file_format=shown_name("JSON", path),
         fix="restore the file from version control, or re-record it",
     )
 
@@ -109,7 +109,8 @@ def parse(
     reports the JSON error)."""
     start = text.lstrip("\ufeff \t\r\n")[:1]
     if start not in ("[", "{"):
-        return load_yaml(text, path), False
+        with naming(shown_name("YAML", path), path):
+            return load_yaml(text, path), False
     try:
         return json.loads(text), True
     except (ValueError, RecursionError) as exc:
