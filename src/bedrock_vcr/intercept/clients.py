@@ -40,6 +40,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..errors import AmbiguousCassetteError, BedrockVCRError
+from . import coexist
 
 SERVICE = "bedrock-runtime"
 EVENT = f"before-send.{SERVICE}"
@@ -105,6 +106,7 @@ def _make_hook(client: BaseClient) -> Callable[..., Any]:
         if target is None:
             return None
         operation = event_name.rsplit(".", 1)[-1]
+        coexist.install()  # moto imported since the activation is kept off this request too
         for handler in reversed(visible_handlers()):
             response = handler.handle(target, request, operation)
             if response is not None:
@@ -126,6 +128,7 @@ def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[An
         if target is None:
             return None
         operation = event_name.rsplit(".", 1)[-1]
+        coexist.install()
         for handler in reversed(visible_handlers()):
             response = await handler.handle_async(target, request, operation)
             if response is not None:
@@ -262,6 +265,7 @@ def activate(handler: Handler) -> None:
         if not _active:
             for client in list(_clients):
                 _register(client)
+        coexist.install()  # moto and vcrpy, when the program uses them (see coexist)
         scope = _trim(_scope.get())
         if not _own(scope):
             outer = _process_flow()
@@ -287,6 +291,7 @@ def deactivate(handler: Handler) -> None:
         if not _active:
             for client in list(_clients):
                 _unregister(client)
+            coexist.uninstall()
 
 
 def active_handlers() -> list[Handler]:

@@ -18,6 +18,7 @@ from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers
+from .coexist import live_send
 from .credentials import note_credentials
 from .raw import ReplayRaw, TeeRaw, replay_response
 
@@ -122,7 +123,8 @@ class CassettePlayer:
         cassette = self.cassette
         interaction = cassette.reserve(recorded)
         started = time.monotonic()
-        live = interception.http_session(client).send(request)  # errors go to botocore's retries
+        with live_send():  # never into a vcrpy cassette that is active too
+            live = interception.http_session(client).send(request)  # errors go to retries
         headers = response_headers(live.headers)
         op = BY_NAME.get(recorded.operation)
         streaming = op is not None and op.streaming and live.status_code < 300
