@@ -6,6 +6,7 @@ requests into :class:`RecordedRequest` and asks the cassette what to do with the
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections import defaultdict
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     Candidate,
@@ -27,6 +28,9 @@ from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
 from .redaction import KnownSecrets
+
+if TYPE_CHECKING:
+    from .calls import CallLog
 
 #: Recording hooks edit (or drop, with ``None``) what is written. The request hook also runs on
 #: every request before it is matched, so a request finds what was written for it; each hook gets
@@ -137,6 +141,13 @@ class Cassette:
         return [
             x for n, x in enumerate(self.interactions) if n not in self._used and id(x) not in new
         ]
+
+    @functools.cached_property
+    def calls(self) -> CallLog[RecordedRequest]:
+        """The requests this cassette was asked while active, with call assertions."""
+        from .calls import CallLog
+
+        return CallLog(source=f"cassette {self.path}")
 
     # --- decisions -----------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ class CassettePlayer:
         self.cassette = cassette
         self.request_checks: list[RequestCheck] = []
         self.response_checks: list[ResponseCheck] = []
-        self.requests: list[RecordedRequest] = []
+        self.requests = cassette.calls  # every request it was asked (call assertions)
         #: Retry delays botocore computed but did not sleep (with ``skip_backoff=True``).
         self.backoff_delays: list[float] = []
         self._no_backoff: Any = None
