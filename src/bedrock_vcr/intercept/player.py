@@ -11,6 +11,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..bedrock.operations import BY_NAME
+from ..cassettes import several
 from ..cassettes.cassette import Cassette, CassetteConfig
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import RequestBodyError
@@ -38,6 +39,7 @@ class CassettePlayer:
         self.request_checks: list[RequestCheck] = []
         self.response_checks: list[ResponseCheck] = []
         self.requests = cassette.calls  # every request it was asked (call assertions)
+        self.extras = several.open_extras(cassette)  # read-only cassettes it also replays
         #: Retry delays botocore computed but did not sleep (with ``skip_backoff=True``).
         self.backoff_delays: list[float] = []
         self._no_backoff: Any = None
@@ -82,7 +84,7 @@ class CassettePlayer:
             if rejection is not None:
                 break
         cassette = self.cassette
-        found = cassette.find(recorded)
+        found = several.find(cassette, self.extras, recorded)  # its own, then the extras
         if found is not None and found.response is not None:
             if rejection is not None:
                 # Bedrock answered this request when it was recorded: the recording is the
@@ -91,7 +93,7 @@ class CassettePlayer:
             return replay_response(request.url, found.response, cassette.config.replay_speed)
         if rejection is not None:
             return rejection
-        if not cassette.existed and not cassette.records:
+        if not cassette.existed and not cassette.records and not self.extras:
             cassette.check_exists()
         if not cassette.records:
             if (
@@ -104,7 +106,7 @@ class CassettePlayer:
                     model_id=recorded.model_id,
                     problem=_json_problem(recorded.body),
                 )
-            raise cassette.unmatched(recorded)
+            raise several.unmatched(cassette, self.extras, recorded)
         return recorded
 
     def may_reach_network(self) -> bool:
