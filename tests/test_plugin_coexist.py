@@ -106,3 +106,45 @@ def test_both_markers_write_two_files_and_each_replays(
     recorded, replayed = seen.read_text().splitlines()
     assert recorded.rsplit(" ", 2)[0] == replayed.rsplit(" ", 2)[0]
     assert replayed.endswith(" 1 1")  # each cassette played its one interaction
+
+
+MOTO = textwrap.dedent(
+    """
+    import boto3
+    import pytest
+    from moto import mock_aws
+    from bedrock_vcr import Answer
+
+    MESSAGES = [{"role": "user", "content": [{"text": "hi"}]}]
+
+    @pytest.fixture
+    def aws():
+        with mock_aws():
+            yield
+
+    @mock_aws
+    @pytest.mark.bedrock_answer(Answer("simulated"), model_id="us.amazon.nova-lite-v1:0")
+    def test_decorated(bedrock_mock):
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="moto-still-here")
+        client = boto3.client("bedrock-runtime", region_name="us-east-1")
+        events = client.converse_stream(modelId="us.amazon.nova-lite-v1:0", messages=MESSAGES)
+        text = "".join(e["contentBlockDelta"]["delta"]["text"]
+                       for e in events["stream"] if "contentBlockDelta" in e)
+        assert text == "simulated"
+        bedrock_mock.calls.assert_called_once_with(operation="converse_stream")
+
+    @pytest.mark.bedrock_answer(Answer("from a fixture"))
+    def test_fixture(aws, bedrock_mock):
+        client = boto3.client("bedrock-runtime", region_name="us-east-1")
+        reply = client.converse(modelId="us.amazon.nova-lite-v1:0", messages=MESSAGES)
+        assert reply["output"]["message"]["content"] == [{"text": "from a fixture"}]
+    """
+)
+
+
+def test_moto_mock_aws_as_decorator_and_fixture_beside_bedrock_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_moto=MOTO)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)

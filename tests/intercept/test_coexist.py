@@ -52,10 +52,34 @@ def test_simulated_converse_and_stream_under_mock_aws() -> None:
 def test_invoke_model_under_mock_aws_is_answered_by_bedrock_vcr_not_moto() -> None:
     with mock_aws(), mock_bedrock() as bedrock:  # moto first this time: the order is irrelevant
         bedrock.on(model_id=LLAMA).return_value = Answer("simulated")
-        response = bedrock_client().invoke_model(
+        client = bedrock_client()
+        response = client.invoke_model(
             modelId=LLAMA, body=json.dumps({"prompt": "hi", "max_gen_len": 8})
         )
+        # a body that is not JSON: Bedrock's 400, where moto's stub would crash parsing it
+        with pytest.raises(client.exceptions.ValidationException):
+            client.invoke_model(modelId=LLAMA, body=b"not json")
     assert json.loads(response["body"].read())["generation"] == "simulated"
+
+
+def test_moto_imported_after_the_mock_started_is_kept_off_too() -> None:
+    code = textwrap.dedent(
+        """
+        import sys, boto3
+        from bedrock_vcr import Answer, mock_bedrock
+        with mock_bedrock() as bedrock:
+            bedrock.on().return_value = Answer("late")
+            assert "moto" not in sys.modules
+            from moto import mock_aws
+            with mock_aws():
+                client = boto3.client("bedrock-runtime", region_name="us-east-1")
+                answer = client.converse(modelId="us.amazon.nova-lite-v1:0",
+                    messages=[{"role": "user", "content": [{"text": "hi"}]}])
+        print(answer["output"]["message"]["content"][0]["text"])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "late", done.stderr[-2000:]
 
 
 def test_replay_under_mock_aws(server: BedrockServer, tmp_path: Path) -> None:
