@@ -106,3 +106,19 @@ def test_a_missing_extra_cassette_fails_at_once(tmp_path: Path) -> None:
         with use_cassette(tmp_path / "own.yaml", extra_cassettes=[missing]):
             pass
     assert info.value.path == missing
+
+
+def test_a_vcrpy_file_serves_as_an_extra_cassette(tmp_path: Path) -> None:
+    import yaml
+
+    from .vcrpy_samples import LLAMA as VCRPY_LLAMA
+    from .vcrpy_samples import doc, item
+
+    recorded = tmp_path / "from_vcrpy.yaml"
+    recorded.write_text(yaml.safe_dump(doc(item())))  # prompt "hi" -> generation "hello"
+    with use_cassette(tmp_path / "own.yaml", extra_cassettes=[recorded]) as cassette:
+        response = bedrock_client().invoke_model(
+            modelId=VCRPY_LLAMA, body=json.dumps({"prompt": "hi"})
+        )
+        assert json.loads(response["body"].read()) == {"generation": "hello"}
+    assert cassette.calls.call_count(model_id=VCRPY_LLAMA) == 1
