@@ -1,5 +1,6 @@
 """Several cassettes for one test through the marker (a real inner pytest run): positional
-extra cassettes, ``extra_cassettes=`` on a module marker adding to a test's own marker."""
+extra cassettes, ``extra_cassettes=`` on a module marker and in the ``bedrock_vcr_config``
+fixture, all adding up."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ RECORD = textwrap.dedent(
     @pytest.mark.bedrock_cassette(path="fixtures/other.yaml")
     def test_make_other(server):
         assert generate("other") == "echo: other"
+
+    @pytest.mark.bedrock_cassette("third")
+    def test_make_third(server):
+        assert generate("third") == "echo: third"
     """
 )
 
@@ -33,17 +38,19 @@ REPLAY = textwrap.dedent(
 
     pytestmark = pytest.mark.bedrock_cassette(extra_cassettes=["fixtures/other.yaml"])
 
-    @pytest.mark.bedrock_cassette(None, "common")
-    def test_uses_both(bedrock_cassette, bedrock_cassette_path):
-        assert generate("shared") == "echo: shared"
-        assert generate("other") == "echo: other"
-        bedrock_cassette.calls.assert_call_count(2, operation="invoke_model")
-        assert bedrock_cassette_path.name == "test_uses_both.bedrock.yaml"
+    @pytest.mark.bedrock_cassette(None, "third")
+    def test_uses_all(bedrock_cassette, bedrock_cassette_path):
+        assert generate("shared") == "echo: shared"  # common.yaml, from the fixture
+        assert generate("other") == "echo: other"  # fixtures/other.yaml, the module's marker
+        assert generate("third") == "echo: third"  # third.yaml, this test's marker
+        bedrock_cassette.calls.assert_call_count(3, operation="invoke_model")
+        assert bedrock_cassette_path.name == "test_uses_all.bedrock.yaml"
 
     def test_module_marker_alone(bedrock_cassette):
         assert generate("other") == "echo: other"
+        assert generate("shared") == "echo: shared"
 
-    @pytest.mark.bedrock_cassette(None, "common")
+    @pytest.mark.bedrock_cassette(None, "third")
     def test_not_recorded_anywhere():
         generate("nowhere")
     """
@@ -58,12 +65,17 @@ def test_marker_extra_cassettes_replay_and_stack(
     pytester.syspathinsert()
     pytester.makepyfile(test_several=RECORD)
     result = pytester.runpytest("--bedrock-record-mode=once", "-p", "no:randomly")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     folder = pytester.path / "cassettes" / "test_several"
     assert (folder / "common.yaml").is_file()
     assert (pytester.path / "fixtures" / "other.yaml").is_file()
 
-    pytester.makeconftest("")
+    pytester.makeconftest(
+        "import pytest\n\n"
+        "@pytest.fixture\n"
+        "def bedrock_vcr_config():\n"
+        "    return {'extra_cassettes': ['common']}\n"
+    )
     pytester.makepyfile(test_several=REPLAY)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"):
         monkeypatch.delenv(name, raising=False)
@@ -74,7 +86,7 @@ def test_marker_extra_cassettes_replay_and_stack(
             "*test_not_recorded_anywhere*",
             "*matches no recorded interaction (searched the test's cassette *"
             "test_not_recorded_anywhere.bedrock.yaml (where new recordings go) and its extra "
-            "cassettes *common.yaml, *other.yaml;*",
+            "cassettes *third.yaml, *other.yaml, *common.yaml;*",
         ]
     )
     assert not list(folder.glob("*.bedrock.yaml"))  # replay wrote no own cassette

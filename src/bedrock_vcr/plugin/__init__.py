@@ -214,7 +214,9 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
         path = _place(chosen, default, request.config.rootpath)
     from ..cassettes.several import extra_paths
 
-    extras = extra_paths(options.get("extra_cassettes"))
+    # the markers' extra cassettes and the fixture's add up (the markers' are asked first)
+    extras = [*extra_paths(marker_opts.get("extra_cassettes"))]
+    extras += extra_paths(fixture_opts.get("extra_cassettes"))
     options["extra_cassettes"] = [_place(p, default, request.config.rootpath) for p in extras]
     return path, options
 
