@@ -6,7 +6,6 @@ requests into :class:`RecordedRequest` and asks the cassette what to do with the
 
 from __future__ import annotations
 
-import functools
 import threading
 import uuid
 from collections import defaultdict
@@ -14,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import (
     Candidate,
@@ -28,9 +27,6 @@ from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
 from .redaction import KnownSecrets
-
-if TYPE_CHECKING:
-    from .calls import CallLog
 
 #: Recording hooks edit (or drop, with ``None``) what is written. The request hook also runs on
 #: every request before it is matched, so a request finds what was written for it; each hook gets
@@ -76,6 +72,10 @@ class Cassette:
         #: the last request given to the request hook and the form it gave (see recorded_form)
         self._hooked: tuple[RecordedRequest, RecordedRequest | None] | None = None
         self._lock = threading.RLock()
+        from .calls import CallLog
+
+        #: the requests this cassette was asked while active, with call assertions
+        self.calls = CallLog[RecordedRequest](source=f"cassette {self.path}")
         self._pending: list[Callable[[], None]] = []
         #: ids of interactions in ``_new`` already written (a second save appends none twice)
         self._saved: set[int] = set()
@@ -141,13 +141,6 @@ class Cassette:
         return [
             x for n, x in enumerate(self.interactions) if n not in self._used and id(x) not in new
         ]
-
-    @functools.cached_property
-    def calls(self) -> CallLog[RecordedRequest]:
-        """The requests this cassette was asked while active, with call assertions."""
-        from .calls import CallLog
-
-        return CallLog(source=f"cassette {self.path}")
 
     # --- decisions -----------------------------------------------------------------------
 

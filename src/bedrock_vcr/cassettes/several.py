@@ -54,7 +54,9 @@ def open_extras(own: Cassette) -> list[Cassette]:
     return extras
 
 
-def find(own: Cassette, extras: Sequence[Cassette], request: RecordedRequest) -> Interaction | None:
+def find_answer(
+    own: Cassette, extras: Sequence[Cassette], request: RecordedRequest
+) -> Interaction | None:
     """The first unplayed answer for ``request``: in ``own``, then in each extra cassette.
 
     In the record modes that replay nothing (``all``, ``rewrite``) the extras replay nothing
@@ -70,7 +72,7 @@ def find(own: Cassette, extras: Sequence[Cassette], request: RecordedRequest) ->
     return None
 
 
-def unmatched(
+def unmatched_error(
     own: Cassette, extras: Sequence[Cassette], request: RecordedRequest
 ) -> UnmatchedRequestError:
     """The error for a request no cassette answers: the closest recordings among all of them."""

@@ -265,7 +265,6 @@ def activate(handler: Handler) -> None:
         if not _active:
             for client in list(_clients):
                 _register(client)
-        coexist.install()  # moto and vcrpy, when the program uses them (see coexist)
         scope = _trim(_scope.get())
         if not _own(scope):
             outer = _process_flow()
@@ -275,6 +274,7 @@ def activate(handler: Handler) -> None:
         _scope_of[id(handler)] = new
         _thread_of[id(handler)] = threading.current_thread().name
         _active.append(handler)
+        coexist.install()  # moto and vcrpy, when the program uses them (see coexist)
 
 
 def deactivate(handler: Handler) -> None:
@@ -289,9 +289,9 @@ def deactivate(handler: Handler) -> None:
         if scope is not None and any(x is handler for x in scope):
             _scope.set(_trim(scope))
         if not _active:
+            coexist.uninstall()
             for client in list(_clients):
                 _unregister(client)
-            coexist.uninstall()
 
 
 def active_handlers() -> list[Handler]:

@@ -35,7 +35,6 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..bedrock.models import resolve_model
-from ..cassettes.calls import CallLog
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
 from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
@@ -86,6 +85,7 @@ class BedrockMock:
         overrides: Mapping[str, str] | None = None,
         validate_requests: str = "bedrock",
     ) -> None:
+        from ..cassettes.calls import CallLog
         from ..validation.policy import RequestValidator
         from ..validation.settings import ValidationSettings
 
@@ -102,7 +102,7 @@ class BedrockMock:
             )
         )
         self.routes: list[Route] = []
-        self.calls: CallLog[Call] = CallLog(source="bedrock_mock")
+        self.calls = CallLog[Call](source="bedrock_mock")  # with call assertions
         self.unexpected: list[RecordedRequest] = []
         self.passed: list[RecordedRequest] = []
         #: Retry delays botocore computed but did not sleep (with ``skip_backoff``).

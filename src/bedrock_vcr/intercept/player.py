@@ -11,15 +11,14 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..bedrock.operations import BY_NAME
-from ..cassettes import several
 from ..cassettes.cassette import Cassette, CassetteConfig
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from ..cassettes.several import find_answer, open_extras, unmatched_error
 from ..errors import RequestBodyError
 from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers
-from .coexist import live_send
 from .credentials import note_credentials
 from .raw import ReplayRaw, TeeRaw, replay_response
 
@@ -39,7 +38,7 @@ class CassettePlayer:
         self.request_checks: list[RequestCheck] = []
         self.response_checks: list[ResponseCheck] = []
         self.requests = cassette.calls  # every request it was asked (call assertions)
-        self.extras = several.open_extras(cassette)  # read-only cassettes it also replays
+        self.extras = open_extras(cassette)  # read-only cassettes it also replays
         #: Retry delays botocore computed but did not sleep (with ``skip_backoff=True``).
         self.backoff_delays: list[float] = []
         self._no_backoff: Any = None
@@ -84,7 +83,7 @@ class CassettePlayer:
             if rejection is not None:
                 break
         cassette = self.cassette
-        found = several.find(cassette, self.extras, recorded)  # its own, then the extras
+        found = find_answer(cassette, self.extras, recorded)  # its own, then the extras
         if found is not None and found.response is not None:
             if rejection is not None:
                 # Bedrock answered this request when it was recorded: the recording is the
@@ -106,7 +105,7 @@ class CassettePlayer:
                     model_id=recorded.model_id,
                     problem=_json_problem(recorded.body),
                 )
-            raise several.unmatched(cassette, self.extras, recorded)
+            raise unmatched_error(cassette, self.extras, recorded)
         return recorded
 
     def may_reach_network(self) -> bool:
@@ -122,6 +121,8 @@ class CassettePlayer:
     def _record(
         self, client: BaseClient, request: AWSPreparedRequest, recorded: RecordedRequest
     ) -> AWSResponse:
+        from .coexist import live_send  # the moto/vcrpy bridge, needed only to record
+
         cassette = self.cassette
         interaction = cassette.reserve(recorded)
         started = time.monotonic()
