@@ -92,6 +92,11 @@ INSTANCES: dict[str, Any] = {
     "AnswerConflictError": lambda: errors.AnswerConflictError(
         "too long", model_id="m", operation="InvokeModel", fix="shorten it"
     ),
+    "CallAssertionError": lambda: errors.CallAssertionError(
+        expected="expected a call with operation='Converse'",
+        source="bedrock_mock",
+        seen=["InvokeModel to 'm', body {}\n     differs: operation is InvokeModel"],
+    ),
 }
 
 

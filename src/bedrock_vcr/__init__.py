@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "RecordedResponse": "bedrock_vcr.cassettes.records",
     "StreamEvent": "bedrock_vcr.cassettes.records",
     "ImportReport": "bedrock_vcr.cassettes.vcrpy_convert",
+    "CallLog": "bedrock_vcr.cassettes.calls",
+    "CallAssertionError": "bedrock_vcr.errors",
     "convert_file": "bedrock_vcr.cassettes.vcrpy_convert",
     "AmbiguousCassetteError": "bedrock_vcr.errors",
     "AnswerConflictError": "bedrock_vcr.errors",
@@ -108,6 +110,8 @@ __all__ = [
     "BedrockServer",
     "BedrockVCRError",
     "BedrockVCRWarning",
+    "CallAssertionError",
+    "CallLog",
     "Cassette",
     "CassetteConfig",
     "CassetteError",
@@ -190,6 +194,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .bedrock.models import ModelInfo, resolve_model
+    from .cassettes.calls import CallLog
     from .cassettes.cassette import Cassette, CassetteConfig
     from .cassettes.matching import MatchConfig
     from .cassettes.modes import RecordMode
@@ -206,6 +211,7 @@ if TYPE_CHECKING:
         AnswerConflictError,
         BedrockVCRError,
         BedrockVCRWarning,
+        CallAssertionError,
         CassetteError,
         CassetteFormatError,
         CassetteLockTimeout,

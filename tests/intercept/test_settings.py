@@ -79,6 +79,7 @@ def test_build_gives_the_defaults_a_cassette_config() -> None:
         "validate_responses": "warn",
         "strict_models": False,
         "model_families": {},
+        "extra_cassettes": (),
     }
 
 

@@ -72,6 +72,10 @@ class Cassette:
         #: the last request given to the request hook and the form it gave (see recorded_form)
         self._hooked: tuple[RecordedRequest, RecordedRequest | None] | None = None
         self._lock = threading.RLock()
+        from .calls import CallLog
+
+        #: the requests this cassette was asked while active, with call assertions
+        self.calls = CallLog[RecordedRequest](source=f"cassette {self.path}")
         self._pending: list[Callable[[], None]] = []
         #: ids of interactions in ``_new`` already written (a second save appends none twice)
         self._saved: set[int] = set()

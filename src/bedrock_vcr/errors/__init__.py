@@ -12,6 +12,7 @@ everything is importable from ``bedrock_vcr.errors``.
 from __future__ import annotations
 
 from .base import DOCS, SCHEMAS_DOCS, BedrockVCRError, BedrockVCRWarning, did_you_mean
+from .calls import CallAssertionError
 from .cassettes import (
     CassetteError,
     CassetteFormatError,
@@ -72,6 +73,7 @@ __all__ = [
     "AsyncClientNotSupported",
     "BedrockVCRError",
     "BedrockVCRWarning",
+    "CallAssertionError",
     "Candidate",
     "CassetteError",
     "CassetteFormatError",

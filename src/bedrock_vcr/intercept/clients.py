@@ -40,6 +40,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..errors import AmbiguousCassetteError, BedrockVCRError
+from . import coexist
 
 SERVICE = "bedrock-runtime"
 EVENT = f"before-send.{SERVICE}"
@@ -105,6 +106,7 @@ def _make_hook(client: BaseClient) -> Callable[..., Any]:
         if target is None:
             return None
         operation = event_name.rsplit(".", 1)[-1]
+        coexist.install()  # moto imported since the activation is kept off this request too
         for handler in reversed(visible_handlers()):
             response = handler.handle(target, request, operation)
             if response is not None:
@@ -126,6 +128,7 @@ def _make_async_hook(ref: weakref.ref[BaseClient]) -> Callable[..., Awaitable[An
         if target is None:
             return None
         operation = event_name.rsplit(".", 1)[-1]
+        coexist.install()
         for handler in reversed(visible_handlers()):
             response = await handler.handle_async(target, request, operation)
             if response is not None:
@@ -271,6 +274,7 @@ def activate(handler: Handler) -> None:
         _scope_of[id(handler)] = new
         _thread_of[id(handler)] = threading.current_thread().name
         _active.append(handler)
+        coexist.install()  # moto and vcrpy, when the program uses them (see coexist)
 
 
 def deactivate(handler: Handler) -> None:
@@ -285,6 +289,7 @@ def deactivate(handler: Handler) -> None:
         if scope is not None and any(x is handler for x in scope):
             _scope.set(_trim(scope))
         if not _active:
+            coexist.uninstall()
             for client in list(_clients):
                 _unregister(client)
 

@@ -85,6 +85,7 @@ class BedrockMock:
         overrides: Mapping[str, str] | None = None,
         validate_requests: str = "bedrock",
     ) -> None:
+        from ..cassettes.calls import CallLog
         from ..validation.policy import RequestValidator
         from ..validation.settings import ValidationSettings
 
@@ -101,7 +102,7 @@ class BedrockMock:
             )
         )
         self.routes: list[Route] = []
-        self.calls: list[Call] = []
+        self.calls = CallLog[Call](source="bedrock_mock")  # with call assertions
         self.unexpected: list[RecordedRequest] = []
         self.passed: list[RecordedRequest] = []
         #: Retry delays botocore computed but did not sleep (with ``skip_backoff``).

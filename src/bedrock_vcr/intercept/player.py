@@ -13,6 +13,7 @@ from botocore.client import BaseClient
 from ..bedrock.operations import BY_NAME
 from ..cassettes.cassette import Cassette, CassetteConfig
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
+from ..cassettes.several import find_answer, open_extras, unmatched_error
 from ..errors import RequestBodyError
 from . import clients as interception
 from . import guard
@@ -36,7 +37,8 @@ class CassettePlayer:
         self.cassette = cassette
         self.request_checks: list[RequestCheck] = []
         self.response_checks: list[ResponseCheck] = []
-        self.requests: list[RecordedRequest] = []
+        self.requests = cassette.calls  # every request it was asked (call assertions)
+        self.extras = open_extras(cassette)  # read-only cassettes it also replays
         #: Retry delays botocore computed but did not sleep (with ``skip_backoff=True``).
         self.backoff_delays: list[float] = []
         self._no_backoff: Any = None
@@ -81,7 +83,7 @@ class CassettePlayer:
             if rejection is not None:
                 break
         cassette = self.cassette
-        found = cassette.find(recorded)
+        found = find_answer(cassette, self.extras, recorded)  # its own, then the extras
         if found is not None and found.response is not None:
             if rejection is not None:
                 # Bedrock answered this request when it was recorded: the recording is the
@@ -90,7 +92,7 @@ class CassettePlayer:
             return replay_response(request.url, found.response, cassette.config.replay_speed)
         if rejection is not None:
             return rejection
-        if not cassette.existed and not cassette.records:
+        if not cassette.existed and not cassette.records and not self.extras:
             cassette.check_exists()
         if not cassette.records:
             if (
@@ -103,7 +105,7 @@ class CassettePlayer:
                     model_id=recorded.model_id,
                     problem=_json_problem(recorded.body),
                 )
-            raise cassette.unmatched(recorded)
+            raise unmatched_error(cassette, self.extras, recorded)
         return recorded
 
     def may_reach_network(self) -> bool:
@@ -119,10 +121,13 @@ class CassettePlayer:
     def _record(
         self, client: BaseClient, request: AWSPreparedRequest, recorded: RecordedRequest
     ) -> AWSResponse:
+        from .coexist import live_send  # the moto/vcrpy bridge, needed only to record
+
         cassette = self.cassette
         interaction = cassette.reserve(recorded)
         started = time.monotonic()
-        live = interception.http_session(client).send(request)  # errors go to botocore's retries
+        with live_send():  # never into a vcrpy cassette that is active too
+            live = interception.http_session(client).send(request)  # errors go to retries
         headers = response_headers(live.headers)
         op = BY_NAME.get(recorded.operation)
         streaming = op is not None and op.streaming and live.status_code < 300

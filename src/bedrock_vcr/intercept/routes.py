@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ..bedrock.models import resolve_model
 from ..bedrock.operations import OPERATIONS
+from ..cassettes.calls import CallLog
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, RouteExhaustedError, did_you_mean
 from ..simulation import Answer, Embedding, faults
@@ -100,7 +101,7 @@ class Route:
         self.match = match
         self.optional = optional
         self.name = name
-        self.calls: list[Call] = []
+        self.calls: CallLog[Call] = CallLog(source=repr(self))
         self._return_value: Outcome = None
         self._side_effect: Outcome = None
         self._sequence: Iterator[Outcome] | None = None

@@ -20,6 +20,7 @@ from typing import Any
 from ..cassettes.cassette import CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
 from ..cassettes.records import RecordedRequest
+from ..cassettes.several import extra_paths
 from ..errors import ConfigError, did_you_mean
 
 DEFAULTS: dict[str, Any] = {
@@ -40,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "validate_responses": "warn",
     "strict_models": False,
     "model_families": None,
+    # read-only cassettes replayed after the test's own (see bedrock_vcr.cassettes.several)
+    "extra_cassettes": (),
 }
 OPTIONS = frozenset(DEFAULTS)
 
@@ -113,6 +116,7 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
             "skip_backoff": bool(merged["skip_backoff"]),
             "assert_all_played": bool(merged["assert_all_played"]),
             **_validation_options(merged),
+            "extra_cassettes": tuple(extra_paths(merged["extra_cassettes"])),
         },
     )
 

@@ -82,8 +82,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(name=None, *, path=None, **options): replay (or record) this test's Amazon "
-        "Bedrock Runtime calls from a cassette; options as in bedrock_vcr.use_cassette",
+        f"{MARKER}(name=None, *extra_cassettes, path=None, **options): replay (or record) "
+        "this test's Amazon Bedrock Runtime calls from a cassette (and replay from the extra "
+        "cassettes too); options as in bedrock_vcr.use_cassette",
     )
     config.addinivalue_line(
         "markers",
@@ -161,15 +162,30 @@ def _marker_options(request: pytest.FixtureRequest) -> tuple[str | None, dict[st
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
         return None, {}
-    if len(marker.args) > 1:
-        raise pytest.UsageError(
-            f"@pytest.mark.{MARKER} takes at most one positional argument (the cassette name), "
-            f"got {len(marker.args)}"
-        )
     options = dict(marker.kwargs)
     name = marker.args[0] if marker.args else options.pop("name", None)
     path = options.pop("path", None)
+    # every marker on the test (function, class, module) adds its extra cassettes, closest first
+    extras: list[Any] = []
+    for each in request.node.iter_markers(MARKER):
+        listed = each.kwargs.get("extra_cassettes", ())
+        listed = [listed] if isinstance(listed, (str, Path)) else list(listed)
+        extras += [e for e in [*each.args[1:], *listed] if e not in extras]
+    if extras:
+        options["extra_cassettes"] = extras
     return (str(path) if path is not None else name), options
+
+
+def _place(name: str | Path, default: Path, rootdir: Path) -> Path:
+    """A cassette named in a marker or the fixture: a bare name beside the default cassette, a
+    relative path from the rootdir; ``.yaml`` added when it has no suffix."""
+    path = Path(name)
+    if not path.suffix:
+        path = path.with_suffix(".yaml")
+    if not path.is_absolute():
+        base = default.parent if len(path.parts) == 1 else rootdir
+        path = base / path
+    return path
 
 
 def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
@@ -195,12 +211,13 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
         path = default
         _warn_if_moved(request, path)
     else:
-        path = Path(chosen)
-        if not path.suffix:
-            path = path.with_suffix(".yaml")
-        if not path.is_absolute():
-            base = default.parent if len(path.parts) == 1 else request.config.rootpath
-            path = base / path
+        path = _place(chosen, default, request.config.rootpath)
+    from ..cassettes.several import extra_paths
+
+    # the markers' extra cassettes and the fixture's add up (the markers' are asked first)
+    extras = [*extra_paths(marker_opts.get("extra_cassettes"))]
+    extras += extra_paths(fixture_opts.get("extra_cassettes"))
+    options["extra_cassettes"] = [_place(p, default, request.config.rootpath) for p in extras]
     return path, options
 
 
