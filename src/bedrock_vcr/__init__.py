@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "UnmatchedRequestError": "bedrock_vcr.errors",
     "UnusedIgnoreKeyWarning": "bedrock_vcr.errors",
     "UnsupportedAnswerError": "bedrock_vcr.errors",
+    "UnsupportedOperationError": "bedrock_vcr.errors",
     "cassette_player": "bedrock_vcr.intercept.api",
     "use_cassette": "bedrock_vcr.intercept.api",
     "skip_backoff": "bedrock_vcr.intercept.backoff",
@@ -161,6 +162,7 @@ __all__ = [
     "UnmatchedRequestError",
     "UnusedIgnoreKeyWarning",
     "UnsupportedAnswerError",
+    "UnsupportedOperationError",
     "Violation",
     "assert_valid_chunk",
     "assert_valid_request",
@@ -231,6 +233,7 @@ if TYPE_CHECKING:
         UnknownModelWarning,
         UnmatchedRequestError,
         UnsupportedAnswerError,
+        UnsupportedOperationError,
         UnusedIgnoreKeyWarning,
     )
     from .intercept.api import cassette_player, use_cassette

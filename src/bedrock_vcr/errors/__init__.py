@@ -39,6 +39,7 @@ from .replay import (
     RecordingError,
     RequestBodyError,
     UnmatchedRequestError,
+    UnsupportedOperationError,
 )
 from .schemas import (
     AnswerConflictError,
@@ -113,6 +114,7 @@ __all__ = [
     "UnmatchedRequestError",
     "UnplayedInteractionsError",
     "UnsupportedAnswerError",
+    "UnsupportedOperationError",
     "VcrpyCassetteError",
     "did_you_mean",
 ]

@@ -142,6 +142,8 @@ def _why_no_schema(family: str, kind: str, operation: str) -> str:
         return "Converse does not stream; use ConverseStream"
     if operation == "ConverseStream" and kind == "response":
         return "ConverseStream answers with events; validate each with validate_chunk"
+    if operation in SERVICE_SCHEMAS:
+        return f"{operation} has no {kind} body"
     if family in _NO_STREAM:
         return "this model family does not support response streaming"
     return "no such schema is shipped"
@@ -163,16 +165,37 @@ def _alternate(family: str, kind: str, body: Any) -> str:
     return family
 
 
-def _schema_name(info: ModelInfo | None, kind: str, operation: str, body: Any) -> str | None:
-    if operation == "Converse":
-        return {"request": "bedrock.converse.request", "response": "bedrock.converse.response"}.get(
-            kind
+#: Schemas of the operations whose bodies the service model fixes, whatever the model.
+SERVICE_SCHEMAS: dict[str, dict[str, str]] = {
+    "Converse": {"request": "bedrock.converse.request", "response": "bedrock.converse.response"},
+    "ConverseStream": {
+        "request": "bedrock.converse-stream.request",
+        "chunk": "bedrock.converse-stream.event",
+    },
+    **{
+        op: {
+            kind: f"bedrock.{stem}.{kind}"
+            for kind in (
+                ("response",)
+                if op in ("GetAsyncInvoke", "ListAsyncInvokes")
+                else ("request", "response")
+            )
+        }
+        for op, stem in (
+            ("CountTokens", "count-tokens"),
+            ("ApplyGuardrail", "apply-guardrail"),
+            ("InvokeGuardrailChecks", "invoke-guardrail-checks"),
+            ("StartAsyncInvoke", "start-async-invoke"),
+            ("GetAsyncInvoke", "get-async-invoke"),
+            ("ListAsyncInvokes", "list-async-invokes"),
         )
-    if operation == "ConverseStream":
-        return {
-            "request": "bedrock.converse-stream.request",
-            "chunk": "bedrock.converse-stream.event",
-        }.get(kind)
+    },
+}
+
+
+def _schema_name(info: ModelInfo | None, kind: str, operation: str, body: Any) -> str | None:
+    if operation in SERVICE_SCHEMAS:
+        return SERVICE_SCHEMAS[operation].get(kind)
     assert info is not None
     name = f"{_alternate(info.family, kind, body)}.{kind}"
     return name if name in _schema_names() else None
@@ -195,7 +218,7 @@ def _resolve(
 ) -> ModelInfo | None:
     """The model's info, or None when validation must be skipped (unknown, not strict)."""
     info = resolve_model(model_id, overrides)
-    if info.family != UNKNOWN or operation in ("Converse", "ConverseStream"):
+    if info.family != UNKNOWN or operation in SERVICE_SCHEMAS:
         return info
     if strict:
         raise UnknownModelError(model_id, operation=operation, base_id=info.base_id)
