@@ -22,7 +22,9 @@ GUARDRAIL_USAGE = {
 
 
 def _json(data: Any) -> RecordedResponse:
-    return RecordedResponse(200, {"content-type": "application/json"}, body=json.dumps(data).encode())
+    return RecordedResponse(
+        200, {"content-type": "application/json"}, body=json.dumps(data).encode()
+    )
 
 
 def _summary() -> dict[str, Any]:

@@ -74,6 +74,8 @@ _EXPORTS: dict[str, str] = {
     "load_config": "bedrock_vcr.server.routes_file",
     "Answer": "bedrock_vcr.simulation",
     "Embedding": "bedrock_vcr.simulation",
+    "GuardrailResult": "bedrock_vcr.simulation",
+    "TokenCount": "bedrock_vcr.simulation",
     "ToolCall": "bedrock_vcr.simulation",
     "build_response": "bedrock_vcr.simulation",
     "CorruptFrame": "bedrock_vcr.simulation.faults",
@@ -126,6 +128,7 @@ __all__ = [
     "Embedding",
     "EventStreamError",
     "Fault",
+    "GuardrailResult",
     "Header",
     "HeaderType",
     "ImportReport",
@@ -153,6 +156,7 @@ __all__ = [
     "SimulationSource",
     "StreamError",
     "StreamEvent",
+    "TokenCount",
     "ToolCall",
     "TruncatedStreamWarning",
     "UncoveredRequestWarning",
@@ -245,7 +249,15 @@ if TYPE_CHECKING:
     from .server.http1 import BedrockServer
     from .server.routes_file import SimulationSource, load_config
     from .server.sources import CassetteSource, ScriptedSource
-    from .simulation import Answer, Embedding, ToolCall, build_response, mutate
+    from .simulation import (
+        Answer,
+        Embedding,
+        GuardrailResult,
+        TokenCount,
+        ToolCall,
+        build_response,
+        mutate,
+    )
     from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError
     from .validation.checks import CassetteReport, SchemaAssertions, check_interactions
     from .validation.schemas import schema_for

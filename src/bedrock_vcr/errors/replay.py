@@ -61,7 +61,9 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
                 for diff in cand.differences:
                     lines.append(f"        - {diff}")
         else:
-            lines.append(f"  the cassette holds no request for this operation and {self.target_kind}.")
+            lines.append(
+                f"  the cassette holds no request for this operation and {self.target_kind}."
+            )
         lines.append(
             "  fix: if the request changed on purpose, re-record: `pytest "
             "--bedrock-record-mode=new_episodes` adds it, `=rewrite` records the cassette anew "

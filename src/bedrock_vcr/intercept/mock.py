@@ -34,10 +34,9 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from ..bedrock.models import resolve_model
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
-from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
+from ..simulation import Answer, Embedding, build_response, default_outcome, faults
 from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
@@ -221,8 +220,7 @@ class BedrockMock:
         if isinstance(outcome, BaseException):
             raise outcome
         if outcome is None:
-            family = resolve_model(request.model_id, self.overrides).family
-            outcome = Embedding() if family in EMBEDDING_FAMILIES else Answer()
+            outcome = default_outcome(request, self.overrides)
         if isinstance(outcome, (Answer, Embedding)):
             return build_response(outcome, request, overrides=self.overrides)
         if isinstance(outcome, FAULT_SPECS):

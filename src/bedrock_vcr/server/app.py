@@ -8,10 +8,12 @@ checks and error shapes, and nothing of sockets.
 How a request is answered, in order:
 
 1. a path that is no operation bedrock-vcr serves: ``404 UnknownOperationException``;
-2. (operations on a model) a model id that breaks the service model's length or pattern: ``400 ValidationException``;
+2. (operations on a model) a model id that breaks the service model's length or pattern:
+   ``400 ValidationException``;
 3. a model id Bedrock does not have: ``400 ValidationException`` "The provided model identifier
    is invalid." (Bedrock checks the model before the body);
-4. (operations with a body) a body that is not JSON: ``400 ValidationException`` "Malformed input request: ...";
+4. (operations with a body) a body that is not JSON: ``400 ValidationException`` "Malformed
+   input request: ...";
 5. the sources, in order; the first answer wins;
 6. no answer: ``404 ResourceNotFoundException`` saying why nothing matched.
 
