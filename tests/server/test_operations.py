@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bedrock_vcr import use_cassette
-from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.errors import ServeConfigError
+from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.server.routes_file import SimulationSource, option_routes, parse_config
 from bedrock_vcr.server.sources import CassetteSource
 
