@@ -17,6 +17,9 @@ What a "chunk" is depends on the operation:
 
 Converse and ConverseStream bodies are checked against the Converse schemas whatever the model,
 so they are validated even for models whose family is unknown.
+
+In responses and chunks an enum value the schema does not list is schema drift (see
+:mod:`.drift`): a one-time :class:`~bedrock_vcr.errors.SchemaDriftWarning`, not a violation.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from jsonschema.exceptions import ValidationError as _JSONSchemaError
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..cassettes.records import RecordedResponse
 from ..errors import SchemaValidationError
+from . import drift
 from .schemas import ID_PREFIX, fast_validator, jsonschema_validator, select_schema
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
@@ -206,7 +210,11 @@ def _validate(
     selected = select_schema(model_id, kind, operation, _parse(body), overrides, strict)
     if selected is None:
         return None, []
-    return ID_PREFIX + selected[0], _run(*selected, body)
+    found = _run(*selected, body)
+    if kind != "request" and found:  # answers: a value the schema does not know is drift
+        found, unknown = drift.separate(found)
+        drift.report(model_id, operation, kind, unknown)
+    return ID_PREFIX + selected[0], found
 
 
 # --- public API --------------------------------------------------------------------------------
