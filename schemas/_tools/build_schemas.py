@@ -2028,6 +2028,31 @@ LOOSE_ROOTS = frozenset({"ConverseTrace", "ConverseStreamTrace", "GuardrailAsses
 #: recordings from two projects), where botocore lists only ``server_tool_use``.
 OBSERVED_ENUM_VALUES = {"ToolUseType": ("tool_use",)}
 
+#: Members real answers carry that the service model does not list (real Nova and Claude
+#: recordings): answers are open, and bedrock-vcr reports a key no schema lists as drift, so the
+#: keys Bedrock is known to send are listed here.
+OBSERVED_MEMBERS: dict[str, dict[str, Schema]] = {
+    "TokenUsage": {
+        "cacheReadInputTokenCount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Input tokens read from the prompt cache, under the name real Nova "
+            "and Claude answers use (the service model says cacheReadInputTokens).",
+        },
+        "cacheWriteInputTokenCount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Input tokens written to the prompt cache (see "
+            "cacheReadInputTokenCount).",
+        },
+        "serverToolUsage": {
+            "type": "object",
+            "description": "Server-side tool invocations by tool (seen in real Claude "
+            "ConverseStream metadata; not in the service model).",
+        },
+    }
+}
+
 TYPE_MAP = {
     "string": "string",
     "blob": "string",
@@ -2099,6 +2124,8 @@ class ConverseBuilder:
                     **self.ref(value["shape"]),
                     "description": self.describe(name, key, value["shape"], key in required),
                 }
+            if not self.closed:
+                props.update(copy.deepcopy(OBSERVED_MEMBERS.get(name, {})))
             out = {"type": "object", "properties": props}
             if shape.get("union"):
                 out["minProperties"] = 1

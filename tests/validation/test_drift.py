@@ -16,6 +16,7 @@ from bedrock_vcr import (
     use_cassette,
     validate_chunk,
     validate_request,
+    validate_response,
 )
 from bedrock_vcr.validation import drift
 from bedrock_vcr.validation.schemas import enum_at
@@ -140,3 +141,39 @@ def test_requests_stay_strict(tmp_path: Path) -> None:
     # what Bedrock itself sends back is accepted when echoed
     accepted = json.loads(json.dumps(echoed).replace('"bogus"', '"tool_use"'))
     assert validate_request(CLAUDE, {"messages": accepted}, operation="Converse") == []
+
+
+def test_an_unknown_key_in_an_answer_warns_once_with_its_path() -> None:
+    drift.forget()
+    answer = tool_answer("tool_use")
+    answer["usage"] = {**answer["usage"], "reasoningTokens": 3}
+    with pytest.warns(SchemaDriftWarning) as caught:
+        for _ in range(2):
+            assert validate_response(CLAUDE, answer, operation="Converse") == []
+        assert validate_response("", {"inputTokens": 3, "cached": 1}, operation="CountTokens") == []
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2
+    assert "a Converse response of" in messages[0]
+    assert "#/usage: key [reasoningTokens] is not in the schema" in messages[0]
+    assert "a CountTokens response: #: key [cached]" in messages[1]
+
+
+def test_padding_and_known_extras_are_no_drift() -> None:
+    drift.forget()
+    usage = {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2, "cacheReadInputTokenCount": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for event in (
+            {"messageStop": {"stopReason": "end_turn", "p": "abcdef"}},
+            {"metadata": {"usage": usage, "metrics": {"latencyMs": 1}, "p": "xy"}},
+        ):
+            assert validate_chunk(NOVA2, event, operation="ConverseStream") == []
+    with pytest.warns(
+        SchemaDriftWarning, match=r"ConverseStream chunk of .*: #: key \[newEvent\] is not in"
+    ):
+        assert validate_chunk(NOVA2, {"newEvent": {"x": 1}}, operation="ConverseStream") == []
+
+
+def test_requests_keep_rejecting_unknown_keys() -> None:
+    found = validate_request("", {"input": {"converse": {}}, "extra": 1}, operation="CountTokens")
+    assert [(v.path, v.keyword) for v in found] == [("#", "additionalProperties")]

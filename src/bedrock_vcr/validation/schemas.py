@@ -130,6 +130,28 @@ def fast_validator(name: str, variants: tuple[str, ...]) -> Callable[[Any], bool
     return compile_schema(_effective(name, variants))
 
 
+def _closed(node: Any) -> Any:
+    """``node`` with every object that lists its properties closed to other keys."""
+    if isinstance(node, dict):
+        out = {key: _closed(value) for key, value in node.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_closed(item) for item in node]
+    return node
+
+
+@functools.cache
+def closed_validators(
+    name: str, variants: tuple[str, ...]
+) -> tuple[Callable[[Any], bool] | None, Draft202012Validator]:
+    """The fast check and the validator of an answer schema closed to keys it does not list
+    (what finds drift: see :mod:`.drift`). Only for :data:`CLOSABLE` schemas."""
+    closed = _closed(_effective(name, variants))
+    return compile_schema(closed), Draft202012Validator(closed)
+
+
 # --- schema selection --------------------------------------------------------------------------
 
 _NO_STREAM = frozenset(
@@ -191,6 +213,13 @@ SERVICE_SCHEMAS: dict[str, dict[str, str]] = {
         )
     },
 }
+
+
+#: Answer schemas derived from botocore's structures: a key they do not list is one the service
+#: added (the hand-written native schemas are open on purpose, so they are not closed).
+CLOSABLE = frozenset(
+    name for kinds in SERVICE_SCHEMAS.values() for kind, name in kinds.items() if kind != "request"
+)
 
 
 def _schema_name(info: ModelInfo | None, kind: str, operation: str, body: Any) -> str | None:

@@ -37,7 +37,14 @@ from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..cassettes.records import RecordedResponse
 from ..errors import SchemaValidationError
 from . import drift
-from .schemas import ID_PREFIX, fast_validator, jsonschema_validator, select_schema
+from .schemas import (
+    CLOSABLE,
+    ID_PREFIX,
+    closed_validators,
+    fast_validator,
+    jsonschema_validator,
+    select_schema,
+)
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
 ERROR_TYPE = "ValidationException" + ERROR_TYPE_SUFFIX
@@ -211,8 +218,10 @@ def _validate(
     if selected is None:
         return None, []
     found = _run(*selected, body)
-    if kind != "request" and found:  # answers: a value the schema does not know is drift
+    if kind != "request":  # answers: a value or key the schema does not know is drift
         found, unknown = drift.separate(found)
+        if selected[0] in CLOSABLE:
+            unknown += drift.unknown_keys(operation, _parse(body), *closed_validators(*selected))
         drift.report(model_id, operation, kind, unknown)
     return ID_PREFIX + selected[0], found
 
