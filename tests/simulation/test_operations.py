@@ -13,6 +13,7 @@ import pytest
 from bedrock_vcr import (
     Answer,
     GuardrailResult,
+    RecordedResponse,
     TokenCount,
     UnsupportedAnswerError,
     mock_bedrock,
@@ -167,3 +168,30 @@ def test_an_invalid_guardrail_request_gets_bedrocks_400() -> None:
             )
     assert info.value.response["Error"]["Code"] == "ValidationException"
     assert "#/content/0/text/qualifiers/0" in info.value.response["Error"]["Message"]
+
+
+def _start(client: Any) -> Any:
+    return client.start_async_invoke(
+        modelId="amazon.nova-reel-v1:0",
+        modelInput={"taskType": "TEXT_VIDEO"},
+        outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://bucket/out/"}},
+    )
+
+
+def test_async_invoke_faults_and_recorded_answers() -> None:
+    answer = RecordedResponse(
+        200, {"content-type": "application/json"}, body=b'{"invocationArn": "arn:x"}'
+    )
+    with mock_bedrock() as mock:
+        mock.on(operation="StartAsyncInvoke").side_effect = [mock.conflict(), answer]
+        client = bedrock_client()
+        with pytest.raises(client.exceptions.ConflictException):
+            _start(client)
+        assert _start(client)["invocationArn"] == "arn:x"
+
+
+def test_an_operation_without_a_simulated_answer_says_what_to_give() -> None:
+    with mock_bedrock(assert_all_called=False) as mock:
+        mock.on(operation="StartAsyncInvoke")
+        with pytest.raises(UnsupportedAnswerError, match="answer it with a RecordedResponse"):
+            _start(bedrock_client())

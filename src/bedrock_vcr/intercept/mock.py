@@ -166,6 +166,9 @@ class BedrockMock:
     def model_not_ready(self, message: str | None = None) -> faults.Fault:
         return faults.model_not_ready(message)
 
+    def conflict(self, message: str | None = None) -> faults.Fault:
+        return faults.conflict(message)
+
     def model_error(self, message: str | None = None, **fields: Any) -> faults.Fault:
         return faults.model_error(message, **fields)
 
