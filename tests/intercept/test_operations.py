@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.awsrequest import AWSPreparedRequest
 
-from bedrock_vcr import UnmatchedRequestError, UnsupportedOperationError, use_cassette
+from bedrock_vcr import (
+    UnmatchedRequestError,
+    UnsupportedOperationError,
+    mock_bedrock,
+    use_cassette,
+)
 from bedrock_vcr.bedrock.operations import NAMES, OPERATIONS
 from bedrock_vcr.cassettes.cassette import Cassette
 from bedrock_vcr.intercept.player import CassettePlayer
 from bedrock_vcr.server.http1 import BedrockServer
 
+from ..cassettes.vcrpy_samples import RUNTIME, doc, item
 from ..helpers import NO_RETRY
 from ..scripted_operations import INVOCATION
 
@@ -164,3 +173,47 @@ def test_an_operation_bedrock_vcr_does_not_know_is_named(tmp_path: Path) -> None
     message = str(info.value)
     assert "operation InvokeFutureThing (POST /future/thing)" in message
     assert "supported: InvokeModel, " in message and "x=1" not in message
+
+
+def test_mock_names_an_operation_it_does_not_know() -> None:
+    request = AWSPreparedRequest(
+        "POST", "http://127.0.0.1:9/future", {}, b"{}", stream_output=False
+    )
+    with mock_bedrock(assert_all_called=False) as mock:
+        with pytest.raises(UnsupportedOperationError, match=r"operation InvokeFutureThing \(POST"):
+            mock.handle(client("http://127.0.0.1:9"), request, "InvokeFutureThing")
+
+
+def test_a_vcrpy_count_tokens_recording_replays_directly(tmp_path: Path) -> None:
+    path = tmp_path / "vcrpy.yaml"
+    recorded = item(
+        f"{RUNTIME}/model/{NOVA.replace(':', '%3A')}/count-tokens",
+        body=json.dumps({"input": {"converse": {"messages": MESSAGES}}}),
+        response_body='{"inputTokens": 11}',
+    )
+    path.write_text(yaml.safe_dump(doc(recorded)))
+    with use_cassette(path, record_mode="none"):
+        result = client("http://127.0.0.1:9").count_tokens(
+            modelId=NOVA, input={"converse": {"messages": MESSAGES}}
+        )
+    assert result["inputTokens"] == 11
+
+
+def test_aiobotocore_records_and_replays_count_tokens(
+    server: BedrockServer, tmp_path: Path
+) -> None:
+    session = pytest.importorskip("aiobotocore.session")
+    path = tmp_path / "aio.yaml"
+    _, params = CALLS["CountTokens"]
+
+    async def count(url: str) -> Any:
+        async with session.get_session().create_client(
+            "bedrock-runtime", endpoint_url=url, config=NO_RETRY
+        ) as c:
+            return (await c.count_tokens(**params))["inputTokens"]
+
+    with use_cassette(path, record_mode="once"):
+        recorded = asyncio.run(count(server.url))
+    with use_cassette(path, record_mode="none"):
+        assert asyncio.run(count("http://127.0.0.1:9")) == recorded
+    assert [i.request.operation for i in Cassette(path).interactions] == ["CountTokens"]

@@ -40,7 +40,7 @@ from ..simulation import Answer, Embedding, build_response, default_outcome, fau
 from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
-from .capture import request_from_botocore
+from .capture import request_from_botocore, unsupported
 from .raw import replay_response
 from .routes import FAULT_SPECS, Call, Outcome, Route
 
@@ -237,6 +237,8 @@ class BedrockMock:
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
+        if not self.passthrough:
+            unsupported(request, operation)  # names an operation bedrock-vcr does not know
         recorded = request_from_botocore(request, operation)
         rejection = self.validator.answer(recorded)
         if rejection is not None:  # what Bedrock answers a body that breaks its schema
