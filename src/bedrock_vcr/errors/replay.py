@@ -61,9 +61,8 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
                 for diff in cand.differences:
                     lines.append(f"        - {diff}")
         else:
-            lines.append(
-                f"  the cassette holds no request for this operation and {self.target_kind}."
-            )
+            what = "" if self.target_kind == "none" else f" and {self.target_kind}"
+            lines.append(f"  the cassette holds no request for this operation{what}.")
         lines.append(
             "  fix: if the request changed on purpose, re-record: `pytest "
             "--bedrock-record-mode=new_episodes` adds it, `=rewrite` records the cassette anew "
