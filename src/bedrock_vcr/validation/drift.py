@@ -52,13 +52,9 @@ def _pointer(parts: Any) -> str:
     return "#" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def unknown_keys(
-    operation: str, body: Any, fast: Callable[[Any], bool] | None, validator: Any
-) -> list[UnknownKey]:
-    """The keys of ``body`` that the closed answer schema (``fast``, ``validator``) rejects.
-
-    ConverseStream's padding key ``p`` (on every real event, random length) is no drift.
-    """
+def unknown_keys(body: Any, fast: Callable[[Any], bool] | None, validator: Any) -> list[UnknownKey]:
+    """The keys of ``body`` that the closed answer schema (``fast``, ``validator``) rejects
+    (the closed ConverseStream event schema admits the padding key ``p`` real events carry)."""
     if fast is not None and fast(body):
         return []
     out = []
@@ -68,9 +64,7 @@ def unknown_keys(
         known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
         path = _pointer(error.absolute_path)
         for key in error.instance:
-            if key in known or (
-                key == "p" and operation == "ConverseStream" and path.count("/") == 1
-            ):
+            if key in known:
                 continue
             out.append(UnknownKey(path, str(key)))
     return out

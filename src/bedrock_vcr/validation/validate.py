@@ -214,16 +214,22 @@ def _validate(
     overrides: Mapping[str, str] | None,
     strict: bool,
 ) -> tuple[str | None, list[Violation]]:
-    selected = select_schema(model_id, kind, operation, _parse(body), overrides, strict)
+    parsed = _parse(body)
+    selected = select_schema(model_id, kind, operation, parsed, overrides, strict)
     if selected is None:
         return None, []
-    found = _run(*selected, body)
-    if kind != "request":  # answers: a value or key the schema does not know is drift
-        found, unknown = drift.separate(found)
-        if selected[0] in CLOSABLE:
-            unknown += drift.unknown_keys(operation, _parse(body), *closed_validators(*selected))
-        drift.report(model_id, operation, kind, unknown)
-    return ID_PREFIX + selected[0], found
+    schema_id = ID_PREFIX + selected[0]
+    if kind == "request":
+        return schema_id, _run(*selected, body)
+    # answers: a value or key the schema does not know is drift, not a violation
+    closed = closed_validators(*selected) if selected[0] in CLOSABLE else None
+    if closed is not None and closed[0] is not None and parsed is not None and closed[0](parsed):
+        return schema_id, []  # fits the closed schema, so the open one too: one check, no drift
+    found, unknown = drift.separate(_run(*selected, body))
+    if closed is not None and parsed is not None:
+        unknown += drift.unknown_keys(parsed, None, closed[1])
+    drift.report(model_id, operation, kind, unknown)
+    return schema_id, found
 
 
 # --- public API --------------------------------------------------------------------------------
