@@ -195,3 +195,20 @@ def test_an_operation_without_a_simulated_answer_says_what_to_give() -> None:
         mock.on(operation="StartAsyncInvoke")
         with pytest.raises(UnsupportedAnswerError, match="answer it with a RecordedResponse"):
             _start(bedrock_client())
+
+
+def test_count_tokens_checks_the_invoke_body_against_the_models_schema() -> None:
+    bad = json.dumps({"prompt": "hi", "max_gen_len": 99999})
+    with mock_bedrock(assert_all_called=False) as mock:
+        mock.on(operation="CountTokens")
+        client = bedrock_client()
+        with pytest.raises(client.exceptions.ValidationException) as info:
+            client.count_tokens(modelId=LLAMA, input={"invokeModel": {"body": bad}})
+        good = json.dumps({"prompt": "hi", "max_gen_len": 9})
+        assert (
+            client.count_tokens(modelId=LLAMA, input={"invokeModel": {"body": good}})["inputTokens"]
+            == 1
+        )
+    assert "#/input/invokeModel/body/max_gen_len: 99999 is not less or equal to 2048" in str(
+        info.value
+    )

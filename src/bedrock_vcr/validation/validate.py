@@ -24,6 +24,8 @@ In responses and chunks an enum value the schema does not list is schema drift (
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
@@ -206,6 +208,23 @@ def _parse(body: Any) -> Any:
     return body
 
 
+def _counted_invoke_body(
+    model_id: str, parsed: Any, overrides: Mapping[str, str] | None, strict: bool
+) -> list[Violation]:
+    """CountTokens' ``input.invokeModel.body`` (base64 of an InvokeModel body) checked against
+    the model's InvokeModel request schema, with paths under ``#/input/invokeModel/body``."""
+    encoded = ((parsed or {}).get("input") or {}).get("invokeModel", {}).get("body")
+    if not isinstance(encoded, str):
+        return []
+    where = "#/input/invokeModel/body"
+    try:
+        inner = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return [Violation(where, "contentEncoding", "is not base64")]
+    _, found = _validate(model_id, "request", inner, "InvokeModel", overrides, strict)
+    return [Violation(where + v.path.removeprefix("#"), v.keyword, v.message) for v in found]
+
+
 def _validate(
     model_id: str,
     kind: str,
@@ -220,7 +239,10 @@ def _validate(
         return None, []
     schema_id = ID_PREFIX + selected[0]
     if kind == "request":
-        return schema_id, _run(*selected, body)
+        found = _run(*selected, body)
+        if operation == "CountTokens" and not found:
+            found = _counted_invoke_body(model_id, parsed, overrides, strict)
+        return schema_id, found
     # answers: a value or key the schema does not know is drift, not a violation
     closed = closed_validators(*selected) if selected[0] in CLOSABLE else None
     if closed is not None and closed[0] is not None and parsed is not None and closed[0](parsed):
