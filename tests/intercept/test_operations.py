@@ -217,3 +217,19 @@ def test_aiobotocore_records_and_replays_count_tokens(
     with use_cassette(path, record_mode="none"):
         assert asyncio.run(count("http://127.0.0.1:9")) == recorded
     assert [i.request.operation for i in Cassette(path).interactions] == ["CountTokens"]
+
+
+def test_start_async_invoke_replays_despite_botocores_fresh_token(
+    server: BedrockServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "cassette.yaml"
+    _, params = CALLS["StartAsyncInvoke"]
+    params = {k: v for k, v in params.items() if k != "clientRequestToken"}
+    with use_cassette(path, record_mode="once"):
+        recorded = client(server.url).start_async_invoke(**params)["invocationArn"]
+    [stored] = Cassette(path).interactions
+    token = stored.request.json["clientRequestToken"]  # botocore drew one
+    with use_cassette(path, record_mode="none"):
+        again = client("http://127.0.0.1:9").start_async_invoke(**params)
+    assert again["invocationArn"] == recorded
+    assert token

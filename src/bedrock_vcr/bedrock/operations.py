@@ -96,6 +96,9 @@ BY_SUFFIX = {suffix: op for suffix, op in _MODEL_SUFFIX.items() if op.sendable}
 STREAMING = frozenset(op.name for op in OPERATIONS if op.streaming and op.sendable)
 #: Operations with a JSON request body defined by the model (the rest use botocore's JSON shape).
 NATIVE_BODY = frozenset({"InvokeModel", "InvokeModelWithResponseStream"})
+#: Body members botocore fills with a fresh value on every call (``idempotencyToken`` members of
+#: the service model): matching ignores them, or no retry or rerun would match its recording.
+VOLATILE_BODY_KEYS: dict[str, tuple[str, ...]] = {"StartAsyncInvoke": ("clientRequestToken",)}
 #: The inference operations, whose answers are text a model generates.
 INFERENCE = ("InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream")
 #: Operations whose bodies are fixed by the service model whatever the target.
