@@ -10,7 +10,10 @@ import json
 from typing import Any
 
 from bedrock_vcr import RecordedRequest, RecordedResponse, StreamEvent
+from bedrock_vcr.bedrock.operations import INFERENCE
 from bedrock_vcr.cassettes.records import error_response
+
+from . import scripted_operations
 
 STREAM_GAP = 0.05  # seconds between scripted stream events
 
@@ -40,6 +43,8 @@ def _json(status: int, data: Any, **headers: str) -> RecordedResponse:
 
 
 def answer(request: RecordedRequest) -> RecordedResponse | None:
+    if request.operation not in INFERENCE:
+        return scripted_operations.answer(request)
     prompt = _prompt(request)
     if "THROTTLE" in prompt:
         return error_response(429, "ThrottlingException", "Too many requests, please wait.")

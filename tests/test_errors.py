@@ -44,6 +44,9 @@ INSTANCES: dict[str, Any] = {
         record_mode="none",
         candidates=[errors.Candidate(0, "InvokeModel", "m", ("body #/prompt: differs",))],
     ),
+    "UnsupportedOperationError": lambda: errors.UnsupportedOperationError(
+        operation="FutureOp", method="POST", path="/future", supported=["InvokeModel"]
+    ),
     "RequestBodyError": lambda: errors.RequestBodyError(
         operation="InvokeModel", model_id="m", problem="Expecting value"
     ),

@@ -2021,7 +2021,37 @@ GLOSSARY = {
 #: Answer shapes whose service-model "required" members real answers omit: the guardrail trace
 #: (e.g. sensitiveInformationPolicy without `regexes` in the real Titan recordings). Inside them
 #: nothing is required.
-LOOSE_ROOTS = frozenset({"ConverseTrace", "ConverseStreamTrace"})
+LOOSE_ROOTS = frozenset({"ConverseTrace", "ConverseStreamTrace", "GuardrailAssessment"})
+
+#: Enum values Bedrock sends (and so accepts back) that the service model does not list yet:
+#: ``"type": "tool_use"`` on every toolUse block of Claude and Nova 2 answers (real, CRC-intact
+#: recordings from two projects), where botocore lists only ``server_tool_use``.
+OBSERVED_ENUM_VALUES = {"ToolUseType": ("tool_use",)}
+
+#: Members real answers carry that the service model does not list (real Nova and Claude
+#: recordings): answers are open, and bedrock-vcr reports a key no schema lists as drift, so the
+#: keys Bedrock is known to send are listed here.
+OBSERVED_MEMBERS: dict[str, dict[str, Schema]] = {
+    "TokenUsage": {
+        "cacheReadInputTokenCount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Input tokens read from the prompt cache, under the name real Nova "
+            "and Claude answers use (the service model says cacheReadInputTokens).",
+        },
+        "cacheWriteInputTokenCount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Input tokens written to the prompt cache (see "
+            "cacheReadInputTokenCount).",
+        },
+        "serverToolUsage": {
+            "type": "object",
+            "description": "Server-side tool invocations by tool (seen in real Claude "
+            "ConverseStream metadata; not in the service model).",
+        },
+    }
+}
 
 TYPE_MAP = {
     "string": "string",
@@ -2094,6 +2124,8 @@ class ConverseBuilder:
                     **self.ref(value["shape"]),
                     "description": self.describe(name, key, value["shape"], key in required),
                 }
+            if not self.closed:
+                props.update(copy.deepcopy(OBSERVED_MEMBERS.get(name, {})))
             out = {"type": "object", "properties": props}
             if shape.get("union"):
                 out["minProperties"] = 1
@@ -2132,7 +2164,7 @@ class ConverseBuilder:
             if "max" in shape and high:
                 out[high] = shape["max"]
             if "enum" in shape:
-                out["enum"] = shape["enum"]
+                out["enum"] = [*shape["enum"], *OBSERVED_ENUM_VALUES.get(name, ())]
             if "pattern" in shape and kind == "string" and shape["pattern"] != "[\\s\\S]*":
                 out["pattern"] = shape["pattern"]
         out["description"] = f"Shape {name} ({kind})" + (
@@ -2186,6 +2218,80 @@ def converse() -> list[Schema]:
     return out
 
 
+#: The other operations: (schema name, input or output shape, title, closed). GET operations
+#: carry their parameters in the URL, so they have no request schema.
+SERVICE_OPERATIONS = (
+    ("bedrock.count-tokens.request", "CountTokensRequest", "CountTokens request", True),
+    ("bedrock.count-tokens.response", "CountTokensResponse", "CountTokens response", False),
+    ("bedrock.apply-guardrail.request", "ApplyGuardrailRequest", "ApplyGuardrail request", True),
+    ("bedrock.apply-guardrail.response", "ApplyGuardrailResponse", "ApplyGuardrail response", False),
+    (
+        "bedrock.invoke-guardrail-checks.request",
+        "InvokeGuardrailChecksRequest",
+        "InvokeGuardrailChecks request",
+        True,
+    ),
+    (
+        "bedrock.invoke-guardrail-checks.response",
+        "InvokeGuardrailChecksResponse",
+        "InvokeGuardrailChecks response",
+        False,
+    ),
+    (
+        "bedrock.start-async-invoke.request",
+        "StartAsyncInvokeRequest",
+        "StartAsyncInvoke request",
+        True,
+    ),
+    (
+        "bedrock.start-async-invoke.response",
+        "StartAsyncInvokeResponse",
+        "StartAsyncInvoke response",
+        False,
+    ),
+    (
+        "bedrock.get-async-invoke.response",
+        "GetAsyncInvokeResponse",
+        "GetAsyncInvoke response",
+        False,
+    ),
+    (
+        "bedrock.list-async-invokes.response",
+        "ListAsyncInvokesResponse",
+        "ListAsyncInvokes response",
+        False,
+    ),
+)
+
+
+def service_operations() -> list[Schema]:
+    """Schemas of the operations beyond inference, derived like the Converse ones."""
+    model, version = load_service_model()
+    note = (
+        f" Generated from botocore {version}'s bedrock-runtime service model by "
+        "schemas/_tools/build_schemas.py; do not edit by hand."
+    )
+    out = []
+    for name, shape_name, title, closed in SERVICE_OPERATIONS:
+        builder = ConverseBuilder(model, closed=closed)
+        root = copy.deepcopy(builder.build(shape_name))
+        root.pop("description")
+        if closed:
+            desc = (
+                f"{title} body (URL parameters are not part of it). Closed like botocore's "
+                "client-side validation: unknown keys are rejected."
+            )
+        else:
+            desc = (
+                f"{title} body. Open: Bedrock adds fields over time, and an unknown key or enum "
+                "value in an answer is reported as drift, never as a violation."
+            )
+        root["$defs"] = builder.defs
+        out.append(document(name, title, desc + note, root))
+        out[-1]["$comment"] = f"botocore {version}"
+    return out
+
+
 # --- driver ------------------------------------------------------------------------------------
 
 
@@ -2207,7 +2313,7 @@ def native_schemas() -> list[Schema]:
 
 
 def all_schemas() -> list[Schema]:
-    return [*native_schemas(), *converse()]
+    return [*native_schemas(), *converse(), *service_operations()]
 
 
 def file_name(schema: Schema) -> str:

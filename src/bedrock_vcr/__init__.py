@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "UnmatchedRequestError": "bedrock_vcr.errors",
     "UnusedIgnoreKeyWarning": "bedrock_vcr.errors",
     "UnsupportedAnswerError": "bedrock_vcr.errors",
+    "UnsupportedOperationError": "bedrock_vcr.errors",
     "cassette_player": "bedrock_vcr.intercept.api",
     "use_cassette": "bedrock_vcr.intercept.api",
     "skip_backoff": "bedrock_vcr.intercept.backoff",
@@ -75,6 +76,8 @@ _EXPORTS: dict[str, str] = {
     "load_config": "bedrock_vcr.server.routes_file",
     "Answer": "bedrock_vcr.simulation",
     "Embedding": "bedrock_vcr.simulation",
+    "GuardrailResult": "bedrock_vcr.simulation",
+    "TokenCount": "bedrock_vcr.simulation",
     "ToolCall": "bedrock_vcr.simulation",
     "build_response": "bedrock_vcr.simulation",
     "CorruptFrame": "bedrock_vcr.simulation.faults",
@@ -129,6 +132,7 @@ __all__ = [
     "Embedding",
     "EventStreamError",
     "Fault",
+    "GuardrailResult",
     "Header",
     "HeaderType",
     "ImportReport",
@@ -156,6 +160,7 @@ __all__ = [
     "SimulationSource",
     "StreamError",
     "StreamEvent",
+    "TokenCount",
     "ToolCall",
     "TruncatedStreamWarning",
     "UncoveredRequestWarning",
@@ -165,6 +170,7 @@ __all__ = [
     "UnmatchedRequestError",
     "UnusedIgnoreKeyWarning",
     "UnsupportedAnswerError",
+    "UnsupportedOperationError",
     "Violation",
     "assert_valid_chunk",
     "assert_valid_request",
@@ -237,6 +243,7 @@ if TYPE_CHECKING:
         UnknownModelWarning,
         UnmatchedRequestError,
         UnsupportedAnswerError,
+        UnsupportedOperationError,
         UnusedIgnoreKeyWarning,
     )
     from .intercept.api import cassette_player, use_cassette
@@ -248,7 +255,15 @@ if TYPE_CHECKING:
     from .server.http1 import BedrockServer
     from .server.routes_file import SimulationSource, load_config
     from .server.sources import CassetteSource, ScriptedSource
-    from .simulation import Answer, Embedding, ToolCall, build_response, mutate
+    from .simulation import (
+        Answer,
+        Embedding,
+        GuardrailResult,
+        TokenCount,
+        ToolCall,
+        build_response,
+        mutate,
+    )
     from .simulation.faults import CorruptFrame, Disconnect, Fault, StreamError
     from .validation.checks import CassetteReport, SchemaAssertions, check_interactions
     from .validation.schemas import schema_for

@@ -203,11 +203,15 @@ def test_event_stream_body_becomes_its_frames() -> None:
             "GET",
             r"host bedrock\.us-east-1",
         ),
-        (f"{RUNTIME}{LLAMA_PATH}/count-tokens", "POST", "not one of the operations"),
-        (f"{RUNTIME}/guardrail/gr-1/version/1/apply", "POST", "not one of the operations"),
-        (f"{RUNTIME}{LLAMA_PATH}/invoke", "GET", "method GET"),
+        (
+            f"{RUNTIME}{LLAMA_PATH}/invoke-with-bidirectional-stream",
+            "POST",
+            "not one of the operations bedrock-vcr replays",
+        ),
+        (f"{RUNTIME}/guardrail/gr-1/apply", "POST", "not one of the operations"),
+        (f"{RUNTIME}{LLAMA_PATH}/invoke", "GET", r"GET /model/\S+/invoke is not one"),
     ],
-    ids=["sts", "bedrock-control-plane", "count-tokens", "apply-guardrail", "get"],
+    ids=["sts", "bedrock-control-plane", "bidirectional", "no-version", "get"],
 )
 def test_other_calls_are_skipped_and_reported(uri: str, method: str, reason: str) -> None:
     result = read_vcrpy(doc(item(uri, method=method), item()))
@@ -216,6 +220,39 @@ def test_other_calls_are_skipped_and_reported(uri: str, method: str, reason: str
     assert (skipped.index, skipped.method, skipped.uri) == (0, method, uri)
     assert re.search(reason, skipped.reason)
     assert [i.index for i in result.imported] == [1]
+
+
+@pytest.mark.parametrize(
+    ("uri", "method", "body", "operation", "target"),
+    [
+        (f"{RUNTIME}{LLAMA_PATH}/count-tokens", "POST", '{"input": {}}', "CountTokens", LLAMA),
+        (
+            f"{RUNTIME}/guardrail/gr-1/version/1/apply",
+            "POST",
+            '{"source": "INPUT", "content": []}',
+            "ApplyGuardrail",
+            "gr-1:1",
+        ),
+        (f"{RUNTIME}/async-invoke", "POST", '{"modelId": "m.x-v1"}', "StartAsyncInvoke", "m.x-v1"),
+        (
+            f"{RUNTIME}/async-invoke?sortOrder=A&maxResults=2",
+            "GET",
+            None,
+            "ListAsyncInvokes",
+            "maxResults=2&sortOrder=A",
+        ),
+        (f"{RUNTIME}/async-invoke/arn%3Aaws%3Ab%2Fx", "GET", None, "GetAsyncInvoke", "arn:aws:b/x"),
+    ],
+    ids=["count-tokens", "apply-guardrail", "start-async", "list-async", "get-async"],
+)
+def test_every_operation_imports_with_its_target(
+    uri: str, method: str, body: str | None, operation: str, target: str
+) -> None:
+    result = read_vcrpy(doc(item(uri, method=method, body=body, response_body='{"x": 1}')))
+    assert not result.skipped
+    [imported] = result.interactions
+    assert (imported.request.operation, imported.request.model_id) == (operation, target)
+    assert imported.request.method == method
 
 
 # --- malformed input ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ STATUS_AND_RETRIED = {
     "ModelNotReadyException": (429, True),
     "ModelErrorException": (424, False),
     "ModelStreamErrorException": (424, False),
+    "ConflictException": (400, False),  # StartAsyncInvoke's
 }
 OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream")
 STREAM_EXCEPTIONS = {

@@ -358,13 +358,13 @@ def drifting_answer(request: RecordedRequest) -> RecordedResponse | None:
     if prompt == "reject":
         return error_response(400, "ValidationException", "Malformed input request: ...")
     if request.operation == "InvokeModel":
-        return plain({**LLAMA_ANSWER, "stop_reason": "tool_use"})
+        return plain({**LLAMA_ANSWER, "stop_reason": 7})
     if request.operation == "InvokeModelWithResponseStream":
-        return stream(llama_chunk(None), llama_chunk(None), llama_chunk("bogus"))
+        return stream(llama_chunk(None), llama_chunk(None), llama_chunk(7))
     if request.operation == "ConverseStream":
         return stream(
             StreamEvent.event("messageStart", {"role": "assistant"}),
-            StreamEvent.event("messageStop", {"stopReason": "bogus"}),
+            StreamEvent.event("messageStop", {"stopReason": 7}),
             StreamEvent.event(
                 "metadata",
                 {
@@ -397,7 +397,7 @@ def test_recording_warns_on_an_answer_that_breaks_the_schema(
             )
     text = str(caught[0].message)
     assert "Bedrock is the authority, so the schema is wrong or the API changed" in text
-    assert f"(InvokeModel {LLAMA}) response #/stop_reason [enum]" in text
+    assert f"(InvokeModel {LLAMA}) response #/stop_reason [type]" in text
     assert str(path) in text
     assert len(_saved(path)) == 1
 
@@ -411,13 +411,13 @@ def test_recording_warns_on_each_bad_stream_chunk(
         answer = c.invoke_model_with_response_stream(
             modelId=LLAMA, body=json.dumps({"prompt": "hi"})
         )
-        with pytest.warns(SchemaDriftWarning, match=r"chunk 2 #/stop_reason \[enum\]"):
+        with pytest.warns(SchemaDriftWarning, match=r"chunk 2 #/stop_reason \[type\]"):
             events = list(answer["body"])
         assert len(events) == 3
         answer = c.converse_stream(
             modelId=NOVA, messages=[{"role": "user", "content": [{"text": "hi"}]}]
         )
-        with pytest.warns(SchemaDriftWarning, match=r"chunk 1 #/messageStop/stopReason \[enum\]"):
+        with pytest.warns(SchemaDriftWarning, match=r"chunk 1 #/messageStop/stopReason \[type\]"):
             list(answer["stream"])
     assert len(_saved(path)) == 2
 
@@ -486,7 +486,7 @@ def drifted_cassette(tmp_path: Path) -> Path:
         interaction(
             LLAMA,
             {"prompt": "b"},
-            stream(llama_chunk(None), llama_chunk(None), llama_chunk("bogus")),
+            stream(llama_chunk(None), llama_chunk(None), llama_chunk(7)),
             "InvokeModelWithResponseStream",
         ),
         interaction(LLAMA, {"prompt": "c"}, plain({**LLAMA_ANSWER, "generation": 5})),
@@ -502,8 +502,8 @@ def test_load_reports_drift_with_file_index_and_path(drifted_cassette: Path) -> 
     assert len(caught) == 1  # one report per cassette, no unknown-model warning
     lines = str(caught[0].message).splitlines()
     assert lines[1:3] == [
-        f"  interaction 1 (InvokeModelWithResponseStream {LLAMA}) chunk 2 #/stop_reason [enum]: "
-        "bogus is not a valid enum value",
+        f"  interaction 1 (InvokeModelWithResponseStream {LLAMA}) chunk 2 #/stop_reason [type]: "
+        "expected type: String or Null, found: Integer",
         f"  interaction 2 (InvokeModel {LLAMA}) response #/generation [type]: expected type: "
         "String, found: Integer",
     ]
@@ -563,8 +563,8 @@ def test_schema_assertions_use_the_test_settings() -> None:
         helper.assert_valid_request(
             model, {"inputText": "hi", "textGenerationConfig": {"maxTokenCount": 5000}}
         )
-    with pytest.raises(SchemaValidationError, match=r"#/stop_reason \[enum\]"):
-        helper.assert_valid_chunk(LLAMA, {"generation": "", "stop_reason": "bogus"})
+    with pytest.raises(SchemaValidationError, match=r"#/stop_reason \[type\]"):
+        helper.assert_valid_chunk(LLAMA, {"generation": "", "stop_reason": 7})
     assert helper.schema(model)["$id"] == "urn:bedrock-vcr:schema:amazon.titan-text.request"
     strict = SchemaAssertions(strict_models=True)
     with pytest.raises(UnknownModelError):

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..bedrock.operations import target_kind
 from ..errors import (
     Candidate,
     CassetteNotFoundError,
@@ -252,6 +253,7 @@ class Cassette:
             record_mode=self.record_mode.value,
             candidates=candidates,
             reason=reason,
+            target_kind=target_kind(request.operation),
         )
 
     # --- recording -----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """How an outgoing request finds its recorded answer.
 
 By default a request matches a recorded one with the same operation, model id and canonical JSON
-body (key order and whitespace ignored). The fields compared are configurable, body keys can be
+body (key order and whitespace ignored; idempotency tokens botocore draws anew on every call are
+left out). The fields compared are configurable, body keys can be
 ignored, and a custom predicate can refine the match. Lookup goes through a hash of the compared
 fields, so it costs the same whatever the cassette's size.
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..bedrock.operations import VOLATILE_BODY_KEYS
 from ..errors import ConfigError
 from .records import RecordedRequest
 from .textdiff import describe, short
@@ -79,6 +81,9 @@ class MatchConfig:
         data = request.json
         if data is None and not request.is_json:
             return request.body
+        volatile = VOLATILE_BODY_KEYS.get(request.operation)
+        if volatile and isinstance(data, dict):
+            data = {key: value for key, value in data.items() if key not in volatile}
         if self.ignore_body_keys:
             data = _strip(data, self.ignore_body_keys, ())
         return data

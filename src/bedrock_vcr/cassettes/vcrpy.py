@@ -38,7 +38,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..bedrock.operations import STREAM_CONTENT_TYPE, STREAMING, parse_path
+from ..bedrock.operations import (
+    NAMES,
+    STREAM_CONTENT_TYPE,
+    STREAMING,
+    parse_path,
+    parse_request,
+)
 from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import MessageDecoder
 from . import safe_yaml
@@ -192,12 +198,10 @@ def _skip_reason(method: str, uri: str) -> str | None:
         raise _fail(f"the request URI cannot be parsed: {exc}", "#/request/uri") from None
     if host.endswith((".amazonaws.com", ".amazonaws.com.cn")) and "bedrock-runtime" not in host:
         return f"not a Bedrock Runtime call (host {host})"
-    if method.upper() != "POST":
-        return f"method {method} is not one of the Bedrock Runtime operations bedrock-vcr replays"
-    if parse_path(uri) is None:
+    if parse_path(uri, method) is None:
         return (
-            "not one of the operations bedrock-vcr replays (InvokeModel, "
-            "InvokeModelWithResponseStream, Converse, ConverseStream)"
+            f"{method} {urlsplit(uri).path} is not one of the operations bedrock-vcr replays "
+            + (f"({', '.join(NAMES)})")
         )
     return None
 
@@ -259,7 +263,8 @@ def _convert(item: Any, index: int, out: VcrpyImport) -> None:
 
 
 def _request(request: dict[Any, Any], method: str, uri: str, out: VcrpyImport) -> RecordedRequest:
-    parsed = parse_path(uri)
+    body = _body(request.get("body"), "#/request/body")
+    parsed = parse_request(method, uri, body)
     assert parsed is not None
     operation, model_id = parsed
     request_headers = {}
@@ -272,7 +277,7 @@ def _request(request: dict[Any, Any], method: str, uri: str, out: VcrpyImport) -
     return RecordedRequest(
         operation=operation.name,
         model_id=model_id,
-        body=_body(request.get("body"), "#/request/body"),
+        body=body,
         headers=request_headers,
         path=split.path + (f"?{split.query}" if split.query else ""),
         method=method.upper(),

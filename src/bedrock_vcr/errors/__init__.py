@@ -40,6 +40,7 @@ from .replay import (
     RecordingError,
     RequestBodyError,
     UnmatchedRequestError,
+    UnsupportedOperationError,
 )
 from .schemas import (
     AnswerConflictError,
@@ -115,6 +116,7 @@ __all__ = [
     "UnmatchedRequestError",
     "UnplayedInteractionsError",
     "UnsupportedAnswerError",
+    "UnsupportedOperationError",
     "VcrpyCassetteError",
     "did_you_mean",
 ]

@@ -34,6 +34,7 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
         record_mode: str,
         candidates: Sequence[Candidate] = (),
         reason: str = "matches no recorded interaction",
+        target_kind: str = "model",
     ) -> None:
         self.operation = operation
         self.model_id = model_id
@@ -41,11 +42,15 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
         self.record_mode = record_mode
         self.candidates = tuple(candidates)
         self.reason = reason
+        self.target_kind = target_kind
         super().__init__(self._render())
 
     def _render(self) -> str:
+        target = f" to {self.target_kind} {self.model_id!r}" if self.model_id else ""
+        if self.target_kind == "query":
+            target = f" with query {self.model_id!r}" if self.model_id else " with no query"
         lines = [
-            f"{self.operation} request to model {self.model_id!r} {self.reason}.",
+            f"{self.operation} request{target} {self.reason}.",
             f"  cassette: {self.cassette}",
             f"  record mode: {self.record_mode}",
         ]
@@ -56,7 +61,8 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
                 for diff in cand.differences:
                     lines.append(f"        - {diff}")
         else:
-            lines.append("  the cassette holds no request for this operation and model.")
+            what = "" if self.target_kind == "none" else f" and {self.target_kind}"
+            lines.append(f"  the cassette holds no request for this operation{what}.")
         lines.append(
             "  fix: if the request changed on purpose, re-record: `pytest "
             "--bedrock-record-mode=new_episodes` adds it, `=rewrite` records the cassette anew "
@@ -64,6 +70,27 @@ class UnmatchedRequestError(BedrockVCRError, AssertionError):
             f"matching with `match_on`/`ignore_body_keys` (see {DOCS}matching)."
         )
         return "\n".join(lines)
+
+
+class UnsupportedOperationError(BedrockVCRError, AssertionError):
+    """A Bedrock Runtime operation bedrock-vcr cannot record, replay or simulate."""
+
+    def __init__(
+        self, *, operation: str, method: str, path: str, supported: Sequence[str], why: str = ""
+    ) -> None:
+        self.operation = operation
+        self.method = method
+        self.path = path
+        self.supported = tuple(supported)
+        self.why = why
+        reason = why or "botocore is newer than this bedrock-vcr"
+        super().__init__(
+            f"bedrock-vcr does not support the Bedrock Runtime operation {operation} "
+            f"({method} {path.split('?', 1)[0]}): {reason}.\n"
+            f"  supported: {', '.join(self.supported)}\n"
+            "  fix: upgrade bedrock-vcr, or make this call outside the cassette or mock (see "
+            f"{DOCS}operations)."
+        )
 
 
 class RequestBodyError(BedrockVCRError, ValueError):

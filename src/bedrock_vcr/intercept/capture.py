@@ -11,8 +11,9 @@ from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest
 
-from ..bedrock.operations import parse_path
+from ..bedrock.operations import NAMES, UNSENDABLE, parse_request
 from ..cassettes.records import DROPPED_RESPONSE_HEADERS, KEPT_REQUEST_HEADERS, RecordedRequest
+from ..errors import UnsupportedOperationError
 
 
 def _text(value: Any) -> str:
@@ -37,13 +38,29 @@ def _body_bytes(body: Any) -> bytes:
     return bytes(body)
 
 
+def unsupported(request: AWSPreparedRequest, operation: str) -> None:
+    """Raise :class:`UnsupportedOperationError` for an operation bedrock-vcr does not handle."""
+    if operation in NAMES:
+        return
+    why = ""
+    if operation in UNSENDABLE:
+        why = "it needs an HTTP/2 bidirectional stream, which botocore cannot send"
+    url = request.url.split("://", 1)[-1]
+    raise UnsupportedOperationError(
+        operation=operation,
+        method=request.method,
+        path="/" + url.split("/", 1)[1] if "/" in url else "/",
+        supported=NAMES,
+        why=why,
+    )
+
+
 def request_from_botocore(request: AWSPreparedRequest, operation: str) -> RecordedRequest:
     """Keep what identifies a request; drop signatures, dates and SDK bookkeeping."""
-    parsed = parse_path(request.url)
-    if parsed is not None:
-        model_id = parsed[1]
-    else:  # an operation bedrock-vcr does not model; keep the path as the id
-        model_id = request.url
+    body = _body_bytes(request.body)
+    parsed = parse_request(request.method, request.url, body)
+    # an operation bedrock-vcr does not know has no target: errors name it by operation
+    model_id = parsed[1] if parsed is not None else ""
     headers = {}
     for name, value in request.headers.items():
         lname = name.lower()
@@ -54,7 +71,7 @@ def request_from_botocore(request: AWSPreparedRequest, operation: str) -> Record
     return RecordedRequest(
         operation=operation,
         model_id=model_id,
-        body=_body_bytes(request.body),
+        body=body,
         headers=headers,
         path=path,
         method=request.method,

@@ -34,14 +34,13 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
-from ..bedrock.models import resolve_model
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
-from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
+from ..simulation import Answer, Embedding, build_response, default_outcome, faults
 from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
-from .capture import request_from_botocore
+from .capture import request_from_botocore, unsupported
 from .raw import replay_response
 from .routes import FAULT_SPECS, Call, Outcome, Route
 
@@ -168,6 +167,9 @@ class BedrockMock:
     def model_not_ready(self, message: str | None = None) -> faults.Fault:
         return faults.model_not_ready(message)
 
+    def conflict(self, message: str | None = None) -> faults.Fault:
+        return faults.conflict(message)
+
     def model_error(self, message: str | None = None, **fields: Any) -> faults.Fault:
         return faults.model_error(message, **fields)
 
@@ -222,8 +224,7 @@ class BedrockMock:
         if isinstance(outcome, BaseException):
             raise outcome
         if outcome is None:
-            family = resolve_model(request.model_id, self.overrides).family
-            outcome = Embedding() if family in EMBEDDING_FAMILIES else Answer()
+            outcome = default_outcome(request, self.overrides)
         if isinstance(outcome, (Answer, Embedding)):
             return build_response(outcome, request, overrides=self.overrides)
         if isinstance(outcome, FAULT_SPECS):
@@ -237,6 +238,8 @@ class BedrockMock:
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
+        if not self.passthrough:
+            unsupported(request, operation)  # names an operation bedrock-vcr does not know
         recorded = request_from_botocore(request, operation)
         rejection = self.validator.answer(recorded)
         if rejection is not None:  # what Bedrock answers a body that breaks its schema

@@ -18,7 +18,7 @@ from ..errors import RequestBodyError
 from . import clients as interception
 from . import guard
 from .backoff import skip_backoff
-from .capture import request_from_botocore, response_headers
+from .capture import request_from_botocore, response_headers, unsupported
 from .credentials import note_credentials
 from .raw import ReplayRaw, TeeRaw, replay_response
 
@@ -75,6 +75,7 @@ class CassettePlayer:
 
     def _answer(self, request: AWSPreparedRequest, operation: str) -> AWSResponse | RecordedRequest:
         """The replayed (or rejecting) answer, or the request to record."""
+        unsupported(request, operation)
         recorded = request_from_botocore(request, operation)
         self.requests.append(recorded)
         rejection = None
@@ -96,7 +97,7 @@ class CassettePlayer:
             cassette.check_exists()
         if not cassette.records:
             if (
-                operation in BY_NAME
+                BY_NAME[operation].has_body
                 and not recorded.is_json
                 and cassette.config.extra.get("require_json_body", True)
             ):

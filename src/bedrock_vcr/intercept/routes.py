@@ -18,15 +18,23 @@ from ..bedrock.operations import OPERATIONS
 from ..cassettes.calls import CallLog
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, RouteExhaustedError, did_you_mean
-from ..simulation import Answer, Embedding, faults
+from ..simulation import Answer, Embedding, GuardrailResult, TokenCount, faults
 
 Outcome = Any  # Answer | Embedding | Fault | StreamError | Disconnect | CorruptFrame |
 # RecordedResponse | Interaction | BaseException | type[BaseException] | Callable[[request], ...]
 
-#: The fault specs an outcome may be (each has ``check(operation)`` and ``build(request)``).
-FAULT_SPECS = (faults.Fault, faults.StreamError, faults.Disconnect, faults.CorruptFrame)
-_METHOD_TO_OPERATION = {op.method: op.name for op in OPERATIONS}
-_NAMES = tuple(op.name for op in OPERATIONS)
+#: The specs an outcome may be that have ``check(operation)`` and ``build(request)``: the faults,
+#: and the answers of the operations that do not answer with text.
+FAULT_SPECS = (
+    faults.Fault,
+    faults.StreamError,
+    faults.Disconnect,
+    faults.CorruptFrame,
+    TokenCount,
+    GuardrailResult,
+)
+_METHOD_TO_OPERATION = {op.method: op.name for op in OPERATIONS if op.sendable}
+_NAMES = tuple(op.name for op in OPERATIONS if op.sendable)
 
 
 class RouteOwner(Protocol):
@@ -187,6 +195,7 @@ class Route:
         elif not isinstance(outcome, (RecordedResponse, Interaction)):
             raise ConfigError(
                 f"{self} cannot answer with {outcome!r}; an outcome is an Answer, Embedding, "
+                "TokenCount, GuardrailResult, "
                 "a Fault, StreamError, Disconnect or CorruptFrame spec, a RecordedResponse or "
                 "Interaction, an exception, or "
                 "a callable taking the request"

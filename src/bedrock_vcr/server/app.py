@@ -7,11 +7,13 @@ checks and error shapes, and nothing of sockets.
 
 How a request is answered, in order:
 
-1. a path that is not one of the four operations: ``404 UnknownOperationException``;
-2. a model id that breaks the service model's length or pattern: ``400 ValidationException``;
+1. a path that is no operation bedrock-vcr serves: ``404 UnknownOperationException``;
+2. (operations on a model) a model id that breaks the service model's length or pattern:
+   ``400 ValidationException``;
 3. a model id Bedrock does not have: ``400 ValidationException`` "The provided model identifier
    is invalid." (Bedrock checks the model before the body);
-4. a body that is not JSON: ``400 ValidationException`` "Malformed input request: ...";
+4. (operations with a body) a body that is not JSON: ``400 ValidationException`` "Malformed
+   input request: ...";
 5. the sources, in order; the first answer wins;
 6. no answer: ``404 ResourceNotFoundException`` saying why nothing matched.
 
@@ -30,7 +32,7 @@ import sys
 from collections.abc import Callable
 
 from ..bedrock.models import resolve_model
-from ..bedrock.operations import parse_path
+from ..bedrock.operations import NAMES, parse_request
 from ..cassettes.records import RecordedRequest, RecordedResponse, error_response
 from ..errors import BedrockVCRError
 from .sources import Source
@@ -91,6 +93,22 @@ def _json_problem(body: bytes) -> str | None:
     return None
 
 
+def _unknown_operation(method: str, target: str, name: str | None) -> RecordedResponse:
+    path = target.split("?", 1)[0]
+    if name is not None:  # in botocore's model, but not something a botocore client can send
+        message = (
+            f"bedrock-vcr does not serve {name} ({method} {path}): it needs an HTTP/2 "
+            "bidirectional stream; see the README section 'Operations'"
+        )
+    else:
+        message = (
+            f"Bedrock Runtime has no operation at {method} {path}; the operations are "
+            + ", ".join(NAMES)
+            + " (README section 'Operations' lists their paths)"
+        )
+    return error_response(404, "UnknownOperationException", message)
+
+
 class App:
     """Turns one HTTP request into a :class:`RecordedResponse` (both HTTP versions use it)."""
 
@@ -118,24 +136,19 @@ class App:
     def respond(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> RecordedResponse:
-        parsed = parse_path(target) if method == "POST" else None
-        if parsed is None:
+        parsed = parse_request(method, target, body)
+        if parsed is None or not parsed[0].sendable:
             if method == "GET" and target == "/ping":
                 return RecordedResponse(200, {"content-type": "text/plain"}, body=b"ok")
-            return error_response(
-                404,
-                "UnknownOperationException",
-                f"Bedrock Runtime has no operation at {method} {target.split('?', 1)[0]}; "
-                "the paths are POST /model/{modelId}/invoke, /invoke-with-response-stream, "
-                "/converse and /converse-stream",
-            )
+            return _unknown_operation(method, target, parsed[0].name if parsed else None)
         operation, model_id = parsed
-        invalid = _check_model_id(model_id)
-        if invalid is not None:
-            return invalid
-        if not self.known_model(model_id):
-            return validation_error(INVALID_MODEL_MESSAGE)
-        problem = _json_problem(body)
+        if operation.target == "model" and operation.name != "StartAsyncInvoke":
+            invalid = _check_model_id(model_id)
+            if invalid is not None:
+                return invalid
+            if not self.known_model(model_id):
+                return validation_error(INVALID_MODEL_MESSAGE)
+        problem = _json_problem(body) if operation.has_body else None
         if problem is not None:
             return validation_error(
                 f"Malformed input request: {problem}, please reformat your input and try again."
@@ -146,6 +159,7 @@ class App:
             body=body,
             headers=headers,
             path=target,
+            method=method.upper(),
         )
         try:
             return self._answer(request)

@@ -14,9 +14,26 @@ from typing import Any
 
 from ..cassettes.records import RecordedRequest
 from ..errors import BedrockVCRError, ServeConfigError, did_you_mean
-from ..simulation import Answer, Embedding, ToolCall, faults, prompt_text
+from ..simulation import (
+    Answer,
+    Embedding,
+    GuardrailResult,
+    TokenCount,
+    ToolCall,
+    faults,
+    prompt_text,
+)
 
-OUTCOME_KEYS = ("answer", "embedding", "fault", "stream_error", "disconnect", "corrupt_frame")
+OUTCOME_KEYS = (
+    "answer",
+    "embedding",
+    "token_count",
+    "guardrail",
+    "fault",
+    "stream_error",
+    "disconnect",
+    "corrupt_frame",
+)
 ROUTE_KEYS = ("match", "times", "sequence", "cycle", "name", *OUTCOME_KEYS)
 MATCH_KEYS = ("operation", "model", "prompt")
 _ANSWER_KEYS = (
@@ -117,9 +134,32 @@ def _embedding(value: Any, where: str) -> Embedding:
     return Embedding(**spec)
 
 
+def _token_count(value: Any, where: str) -> TokenCount:
+    if value is None or isinstance(value, int):
+        return TokenCount(value)
+    spec = as_mapping(value, where, "token_count")
+    check_keys(spec, ("input_tokens", "latency"), where)
+    return TokenCount(**spec)
+
+
+def _guardrail(value: Any, where: str) -> GuardrailResult:
+    if isinstance(value, str):
+        if value not in ("NONE", "GUARDRAIL_INTERVENED"):
+            raise ServeConfigError(
+                f"guardrail is NONE or GUARDRAIL_INTERVENED (or a mapping), got {value!r}",
+                where=where,
+            )
+        return GuardrailResult(intervened=value == "GUARDRAIL_INTERVENED")
+    spec = as_mapping(value or {}, where, "guardrail")
+    check_keys(spec, ("intervened", "output", "filter", "assessments", "reason", "latency"), where)
+    return GuardrailResult(**spec)
+
+
 _BUILDERS: dict[str, Callable[[Any, str], Any]] = {
     "answer": _answer,
     "embedding": _embedding,
+    "token_count": _token_count,
+    "guardrail": _guardrail,
     "fault": _fault,
     "stream_error": _stream_error,
     "disconnect": _disconnect,

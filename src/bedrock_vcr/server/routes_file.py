@@ -33,7 +33,11 @@ Outcomes (one per route, or a ``sequence`` of them): ``answer`` (a string, or th
 ``fault`` (an error code, or ``code``, ``message``, ``status``, ``fields``, ``latency``),
 ``stream_error`` (``code``, ``after``, ``message``, ``original_status_code``,
 ``original_message``, ``answer``), ``disconnect`` (``after``, ``answer``) and ``corrupt_frame``
-(``at``, ``answer``). Every outcome is checked when the file is loaded (a stop reason the route's
+(``at``, ``answer``), ``token_count`` (CountTokens: a number, or ``input_tokens``; empty counts
+the request) and ``guardrail`` (ApplyGuardrail: ``NONE``, ``GUARDRAIL_INTERVENED`` or the fields
+of :class:`~bedrock_vcr.simulation.GuardrailResult`). A route with no ``operation`` whose outcome
+is an ``answer`` gives CountTokens and ApplyGuardrail their default answers. Every outcome
+is checked when the file is loaded (a stop reason the route's
 model lacks, an error its operation cannot return), with the file, route and key in the message.
 
 One route's keys are read by :mod:`~bedrock_vcr.server.routes`; this module reads the file, builds
@@ -55,7 +59,7 @@ from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import BedrockVCRError, CassetteFormatError, ServeConfigError, SimulationError
 from ..intercept.mock import BedrockMock
 from ..intercept.routes import Route
-from ..simulation import Answer, faults
+from ..simulation import SERVICE_ANSWERS, Answer, default_outcome, faults
 from .routes import RouteSpec, as_mapping, check_keys, route_spec
 from .sources import CassetteSource
 
@@ -118,6 +122,9 @@ class SimulationSource:
         route, spec = found
         with self._lock:
             chosen = spec.next_outcome()
+        if spec.operation is None and request.operation in SERVICE_ANSWERS:
+            if chosen is None or isinstance(chosen, Answer):  # `serve --answer` covers them too
+                chosen = default_outcome(request, self.overrides)
         try:
             return self.mock.build(chosen, request)
         except BedrockVCRError as exc:

@@ -31,6 +31,8 @@ The package, from the bottom up (each module imports only those above it):
 - :mod:`.families`: the family table; :mod:`.selection`: which family answers a request;
 - :mod:`.answer`: :class:`Answer` and :class:`Embedding` with their checks;
 - :mod:`.embeddings`: embedding vectors and formats; :mod:`.responses`: :func:`build_response`;
+- the operations that do not answer with text: :mod:`.count_tokens` (:class:`TokenCount`),
+  :mod:`.guardrail` (:class:`GuardrailResult`), :mod:`.defaults` (each operation's default);
 - faults: :mod:`.error_shapes` (the errors botocore's service model lists),
   :mod:`.stream_breaks` (breaking a stream at frame N), :mod:`.faults` (the fault specs);
 - variants of a recording: :mod:`.recorded` (a recorded answer read back as an :class:`Answer`),
@@ -43,6 +45,8 @@ from ..bedrock.operations import NAMES as OPERATIONS
 from ..bedrock.operations import STREAMING
 from ..errors import AnswerConflictError, UnsupportedAnswerError
 from .answer import Answer, Embedding
+from .count_tokens import TokenCount, count_input_tokens
+from .defaults import SERVICE_ANSWERS, default_outcome
 from .embeddings import embedding_vector
 from .families import (
     EMBEDDING_FAMILIES,
@@ -50,6 +54,7 @@ from .families import (
     NEUTRAL_STOP_REASONS,
     all_stop_reasons,
 )
+from .guardrail import GuardrailResult
 from .render import Chunks, ToolCall
 from .responses import build_response
 from .selection import (
@@ -72,10 +77,15 @@ __all__ = [
     "AnswerConflictError",
     "Chunks",
     "Embedding",
+    "GuardrailResult",
+    "SERVICE_ANSWERS",
+    "TokenCount",
     "ToolCall",
     "UnsupportedAnswerError",
     "all_stop_reasons",
     "build_response",
+    "count_input_tokens",
+    "default_outcome",
     "embedding_vector",
     "estimate_tokens",
     "family_of",

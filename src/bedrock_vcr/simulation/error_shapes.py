@@ -35,6 +35,8 @@ DEFAULT_MESSAGES = {
     "ModelErrorException": "The request failed due to an error while processing the model.",
     "ModelStreamErrorException": "The request failed due to an error while processing the model "
     "stream.",
+    "ConflictException": "The request conflicts with another one: this client request token was "
+    "already used for a different invocation.",
 }
 
 

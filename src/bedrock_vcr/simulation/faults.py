@@ -136,6 +136,10 @@ def model_not_ready(message: str | None = None) -> Fault:
     return Fault("ModelNotReadyException", message)
 
 
+def conflict(message: str | None = None) -> Fault:
+    return Fault("ConflictException", message)
+
+
 def model_error(
     message: str | None = None,
     *,
@@ -179,6 +183,7 @@ HELPERS = {
     "model_not_ready": "ModelNotReadyException",
     "model_error": "ModelErrorException",
     "model_stream_error": "ModelStreamErrorException",
+    "conflict": "ConflictException",
 }
 
 

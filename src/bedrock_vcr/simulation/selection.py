@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..bedrock.models import ModelInfo, resolve_model
-from ..bedrock.operations import NAMES as OPERATIONS
-from ..bedrock.operations import STREAMING
+from ..bedrock.operations import INFERENCE as OPERATIONS
+from ..bedrock.operations import NAMES, STREAMING
 from ..cassettes.records import RecordedRequest
 from ..errors import UnsupportedAnswerError
 from .families import (
@@ -22,6 +22,12 @@ from .families import (
     lookup,
 )
 from .render import json_body
+
+_RECORDED = "answer it with a RecordedResponse (or a fault); it has no simulated answer"
+_NOT_TEXT = {
+    "CountTokens": "answer it with TokenCount(...) (or declare no outcome)",
+    "ApplyGuardrail": "answer it with GuardrailResult(...) (or declare no outcome)",
+}
 
 
 def operations_of(info: ModelInfo) -> tuple[str, ...]:
@@ -48,6 +54,13 @@ def _body_style(family: str, body: Any) -> str:
 
 def family_for(info: ModelInfo, operation: str, body: Any = None) -> Family:
     """The family whose format answers ``operation`` on this model (refused when none does)."""
+    if operation in NAMES and operation not in OPERATIONS:
+        raise UnsupportedAnswerError(
+            f"{operation} does not answer with generated text",
+            model_id=info.model_id,
+            operation=operation,
+            fix=_NOT_TEXT.get(operation, _RECORDED),
+        )
     if operation not in OPERATIONS:
         raise UnsupportedAnswerError(
             f"unknown operation {operation!r}", model_id=info.model_id, valid=OPERATIONS

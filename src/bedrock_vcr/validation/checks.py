@@ -21,7 +21,7 @@ from typing import Any
 
 from ..bedrock.models import resolve_model
 from ..bedrock.operations import NAMES as OPERATIONS
-from ..bedrock.operations import STREAMING
+from ..bedrock.operations import SERVICE_BODY, STREAMING
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import SchemaNotFoundError
 from .findings import Finding
@@ -36,8 +36,6 @@ from .validate import (
     validate_request,
     validate_response,
 )
-
-_CONVERSE = frozenset({"Converse", "ConverseStream"})
 
 # --- checking recorded interactions ------------------------------------------------------------
 
@@ -97,7 +95,7 @@ class PayloadChecker:
 
     def known(self, model_id: str, operation: str) -> bool:
         """Whether payloads of ``model_id`` on ``operation`` have a schema to check against."""
-        if operation in _CONVERSE:
+        if operation in SERVICE_BODY:  # their schemas hold whatever the model
             return True
         hit = self._known.get(model_id)
         if hit is None:

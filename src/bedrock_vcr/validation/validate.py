@@ -17,10 +17,15 @@ What a "chunk" is depends on the operation:
 
 Converse and ConverseStream bodies are checked against the Converse schemas whatever the model,
 so they are validated even for models whose family is unknown.
+
+In responses and chunks an enum value the schema does not list is schema drift (see
+:mod:`.drift`): a one-time :class:`~bedrock_vcr.errors.SchemaDriftWarning`, not a violation.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
@@ -33,7 +38,15 @@ from jsonschema.exceptions import ValidationError as _JSONSchemaError
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..cassettes.records import RecordedResponse
 from ..errors import SchemaValidationError
-from .schemas import ID_PREFIX, fast_validator, jsonschema_validator, select_schema
+from . import drift
+from .schemas import (
+    CLOSABLE,
+    ID_PREFIX,
+    closed_validators,
+    fast_validator,
+    jsonschema_validator,
+    select_schema,
+)
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
 ERROR_TYPE = "ValidationException" + ERROR_TYPE_SUFFIX
@@ -195,6 +208,23 @@ def _parse(body: Any) -> Any:
     return body
 
 
+def _counted_invoke_body(
+    model_id: str, parsed: Any, overrides: Mapping[str, str] | None, strict: bool
+) -> list[Violation]:
+    """CountTokens' ``input.invokeModel.body`` (base64 of an InvokeModel body) checked against
+    the model's InvokeModel request schema, with paths under ``#/input/invokeModel/body``."""
+    encoded = ((parsed or {}).get("input") or {}).get("invokeModel", {}).get("body")
+    if not isinstance(encoded, str):
+        return []
+    where = "#/input/invokeModel/body"
+    try:
+        inner = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return [Violation(where, "contentEncoding", "is not base64")]
+    _, found = _validate(model_id, "request", inner, "InvokeModel", overrides, strict)
+    return [Violation(where + v.path.removeprefix("#"), v.keyword, v.message) for v in found]
+
+
 def _validate(
     model_id: str,
     kind: str,
@@ -203,10 +233,25 @@ def _validate(
     overrides: Mapping[str, str] | None,
     strict: bool,
 ) -> tuple[str | None, list[Violation]]:
-    selected = select_schema(model_id, kind, operation, _parse(body), overrides, strict)
+    parsed = _parse(body)
+    selected = select_schema(model_id, kind, operation, parsed, overrides, strict)
     if selected is None:
         return None, []
-    return ID_PREFIX + selected[0], _run(*selected, body)
+    schema_id = ID_PREFIX + selected[0]
+    if kind == "request":
+        found = _run(*selected, body)
+        if operation == "CountTokens" and not found:
+            found = _counted_invoke_body(model_id, parsed, overrides, strict)
+        return schema_id, found
+    # answers: a value or key the schema does not know is drift, not a violation
+    closed = closed_validators(*selected) if selected[0] in CLOSABLE else None
+    if closed is not None and closed[0] is not None and parsed is not None and closed[0](parsed):
+        return schema_id, []  # fits the closed schema, so the open one too: one check, no drift
+    found, unknown = drift.separate(_run(*selected, body))
+    if closed is not None and parsed is not None:
+        unknown += drift.unknown_keys(parsed, None, closed[1])
+    drift.report(model_id, operation, kind, unknown)
+    return schema_id, found
 
 
 # --- public API --------------------------------------------------------------------------------
