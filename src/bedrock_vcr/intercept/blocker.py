@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.client import BaseClient
 
 from ..errors import NetworkBlockedError
-from . import clients, guard
+from . import clients, guard, transports
 
 
 class NetworkBlocker:
@@ -50,6 +50,7 @@ class NetworkBlocker:
 
     def __enter__(self) -> NetworkBlocker:
         guard.install()
+        transports.install()  # httpx and requests callers too
         clients.activate(self)
         return self
 

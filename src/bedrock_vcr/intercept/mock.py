@@ -39,7 +39,7 @@ from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
 from ..simulation import EMBEDDING_FAMILIES, Answer, Embedding, build_response, faults
 from . import clients as interception
-from . import guard
+from . import guard, transports
 from .backoff import skip_backoff
 from .capture import request_from_botocore
 from .raw import replay_response
@@ -273,6 +273,7 @@ class BedrockMock:
         if self.skip_backoff:
             self.backoff_delays = stack.enter_context(skip_backoff())
         guard.install()
+        transports.install()  # httpx and requests callers too
         interception.activate(self)
         stack.callback(interception.deactivate, self)
         self._stack = stack

@@ -15,7 +15,7 @@ from ..cassettes.cassette import Cassette, CassetteConfig
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import RequestBodyError
 from . import clients as interception
-from . import guard
+from . import guard, transports
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers
 from .credentials import note_credentials
@@ -172,6 +172,7 @@ class CassettePlayer:
             self._no_backoff = skip_backoff()
             self.backoff_delays = self._no_backoff.__enter__()
         guard.install()
+        transports.install()  # httpx and requests callers too
         interception.activate(self)
         return self.cassette
 
