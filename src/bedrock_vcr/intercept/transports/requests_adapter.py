@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import requests
 import responses
+from urllib3 import HTTPResponse
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from .. import clients, guard
@@ -61,27 +62,32 @@ class _BedrockRuntime(responses.BaseResponse):
         return True, ""
 
 
-class _Body:
-    """What ``adapter.build_response`` reads a urllib3 response from, over the answer's raw
-    (``stream`` / ``read`` / ``close``, as requests reads ``Response.raw``)."""
+class _Body(HTTPResponse):
+    """The urllib3 response ``adapter.build_response`` and the retry policy read, serving the
+    answer's raw body as it comes (``stream`` / ``read`` / ``close``, as requests reads it)."""
 
     def __init__(self, found: AWSResponse) -> None:
-        self.status = found.status_code
-        self.headers = dict(found.headers.items())
-        self.reason = _reason(found.status_code)
-        self._raw = found.raw
+        super().__init__(
+            headers=dict(found.headers.items()),
+            status=found.status_code,
+            reason=_reason(found.status_code),
+            preload_content=False,
+            decode_content=False,
+        )
+        self._answer = found.raw
 
-    def stream(self, amt: int | None = None, decode_content: Any = None) -> Any:
-        return self._raw.stream()
+    def stream(self, amt: int | None = 2**16, decode_content: Any = None) -> Any:
+        return self._answer.stream()
 
-    def read(self, amt: int | None = None, decode_content: Any = None, **_: Any) -> bytes:
-        return bytes(self._raw.read(amt))
+    def read(self, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
+        return bytes(self._answer.read(amt))
 
     def close(self) -> None:
-        self._raw.close()
+        self._answer.close()
+        super().close()
 
     def release_conn(self) -> None:
-        self._raw.close()
+        self._answer.close()
 
 
 def _reason(status: int) -> str:
