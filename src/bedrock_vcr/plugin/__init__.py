@@ -341,7 +341,9 @@ def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def bedrock_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def bedrock_server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     """A live local Bedrock Runtime endpoint for this test (a ``bedrock_vcr.BedrockServer``:
     ``.url``), with ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` set to it, for subprocesses and other
     languages. It answers from the test's ``bedrock_mock`` routes, then its cassette (with the

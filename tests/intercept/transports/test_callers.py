@@ -118,7 +118,8 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     pytester.makepyfile(callers=CALLERS)
     # warnings are errors, as in this project, but for what pydantic says about litellm
     pytester.makeini(
-        "[pytest]\nfilterwarnings =\n    error\n    ignore:.*ReadOnly.*:UserWarning\n    ignore::DeprecationWarning\n"
+        "[pytest]\nfilterwarnings =\n    error\n    ignore:.*ReadOnly.*:UserWarning\n"
+        "    ignore::DeprecationWarning\n"
     )
     pytester.syspathinsert()
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"):

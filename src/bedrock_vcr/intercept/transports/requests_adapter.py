@@ -20,8 +20,8 @@ from typing import Any, cast
 
 import requests
 import responses
-from urllib3 import HTTPResponse
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from urllib3 import HTTPResponse
 
 from .. import clients, guard
 from .common import Caller, LiveRaw, answer, bedrock_operation, to_aws_request
