@@ -347,7 +347,7 @@ def bedrock_server(
     """A live local Bedrock Runtime endpoint for this test (a ``bedrock_vcr.BedrockServer``:
     ``.url``), with ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` set to it, for subprocesses and other
     languages. It answers from the test's ``bedrock_mock`` routes, then its cassette (with the
-    marker or the ``bedrock_cassette`` fixture); with neither, from ``bedrock_mock``."""
+    marker or the ``bedrock_cassette`` fixture); with neither, a default simulated answer."""
     from ..intercept import guard
     from ..server.http1 import BedrockServer
     from ..server.sources import CassetteSource
@@ -359,7 +359,10 @@ def bedrock_server(
     )
     sources: list[Any] = []
     if mock or not cassette:
-        sources.append(request.getfixturevalue("bedrock_mock"))
+        simulated = request.getfixturevalue("bedrock_mock")
+        if not mock and not cassette:  # nothing declared: every request gets a default answer
+            simulated.on(optional=True, name="bedrock_server default")
+        sources.append(simulated)
     if cassette:
         sources.append(CassetteSource.of([request.getfixturevalue("bedrock_cassette")]))
     with BedrockServer(sources) as server, guard.own_server(server.url):
