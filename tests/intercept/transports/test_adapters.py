@@ -25,7 +25,10 @@ from bedrock_vcr.simulation import build_response
 MODEL = "meta.llama3-8b-instruct-v1:0"
 PATH = "/model/meta.llama3-8b-instruct-v1%3A0/converse-stream"
 BODY = json.dumps({"messages": [{"role": "user", "content": [{"text": "Count"}]}]})
-BEARER = {"Authorization": "Bearer ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl", "content-type": "application/json"}
+BEARER = {
+    "Authorization": "Bearer ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl",
+    "content-type": "application/json",
+}
 
 
 def _frames() -> list[bytes]:
@@ -195,9 +198,7 @@ def test_the_async_answer_keeps_the_callers_cassette(tmp_path: Path) -> None:
             mock.on().return_value = Answer(text)
             async with httpx.AsyncClient() as client:
                 response = await client.post(
-                    "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
-                    + MODEL
-                    + "/converse",
+                    "https://bedrock-runtime.us-east-1.amazonaws.com/model/" + MODEL + "/converse",
                     content=BODY,
                     headers=BEARER,
                 )
