@@ -141,8 +141,11 @@ CALLERS: dict[str, Callable[[str, threading.Event], bytes]] = {
 
 @pytest.mark.parametrize("name", sorted(CALLERS))
 def test_a_recorded_stream_reaches_the_caller_frame_by_frame_then_replays_offline(
-    gated: GatedServer, tmp_path: Path, name: str
+    gated: GatedServer, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the configured endpoint, as AWS's host would be: the guard must know the recorder's send
+    # (for an async caller it runs on the caller's loop, with no bedrock-vcr frame on the stack)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", gated.url)
     path = tmp_path / "stream.yaml"
     with use_cassette(path, record_mode="once"):
         recorded = CALLERS[name](gated.url, gated.gate)
@@ -154,6 +157,7 @@ def test_a_recorded_stream_reaches_the_caller_frame_by_frame_then_replays_offlin
     assert "ABSK" not in path.read_text()
 
     gated.close()  # offline: the replay must not need the server
+    monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
     with use_cassette(path) as cassette:
         assert CALLERS[name]("https://bedrock-runtime.us-east-1.amazonaws.com", gated.gate) == (
             recorded

@@ -33,7 +33,7 @@ TEXT = "Hello from the stand-in"
 # (then every call goes to the real bedrock-runtime host, which this machine cannot reach).
 CALLERS = textwrap.dedent(
     f'''
-    import os
+    import asyncio, os
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import anthropic, litellm, requests
 
@@ -58,6 +58,14 @@ CALLERS = textwrap.dedent(
 
     def litellm_invoke_llama():
         return _litellm("bedrock/invoke/" + LLAMA).choices[0].message.content
+
+    def litellm_async_converse_stream():  # litellm's async calls go through aiohttp
+        async def call():
+            chunks = await litellm.acompletion(
+                model="bedrock/converse/" + LLAMA, messages=MESSAGES, stream=True,
+                aws_region_name="us-east-1", aws_bedrock_runtime_endpoint=endpoint())
+            return "".join([c.choices[0].delta.content or "" async for c in chunks])
+        return asyncio.run(call())
 
     def _claude(**options):
         return anthropic.AnthropicBedrock(aws_region="us-east-1", base_url=endpoint(), **options)
@@ -87,7 +95,8 @@ CALLERS = textwrap.dedent(
         return response.json()["generation"]
 
     CALLS = ["litellm_converse", "litellm_converse_stream", "litellm_invoke_llama",
-             "anthropic_create", "anthropic_stream", "requests_bearer"]
+             "litellm_async_converse_stream", "anthropic_create", "anthropic_stream",
+             "requests_bearer"]
     '''
 )
 
@@ -107,6 +116,7 @@ OPERATIONS = {
     "litellm_converse": "Converse",
     "litellm_converse_stream": "ConverseStream",
     "litellm_invoke_llama": "InvokeModel",
+    "litellm_async_converse_stream": "ConverseStream",
     "anthropic_create": "InvokeModel",
     "anthropic_stream": "InvokeModelWithResponseStream",
     "requests_bearer": "InvokeModel",
@@ -152,10 +162,10 @@ def test_each_caller_records_once_then_replays_offline_without_credentials_and_m
     project: pytest.Pytester, stand_in: BedrockServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project.makepyfile(test_app=CASSETTE_TEST)
-    project.runpytest("--bedrock-record-mode=once", "-p", "no:randomly").assert_outcomes(passed=6)
+    project.runpytest("--bedrock-record-mode=once", "-p", "no:randomly").assert_outcomes(passed=7)
     folder = project.path / "cassettes" / "test_app"
     files = sorted(folder.glob("*.yaml"))
-    assert len(files) == 6, files
+    assert len(files) == 7, files
     for path in files:
         text = path.read_text()
         for secret in (ACCESS_KEY, SECRET_KEY, API_KEY, "Bearer", "AWS4-HMAC-SHA256"):
@@ -169,15 +179,15 @@ def test_each_caller_records_once_then_replays_offline_without_credentials_and_m
     stand_in.stop()
     _no_credentials(monkeypatch, project.path)
     written = {f: f.read_bytes() for f in files}
-    project.runpytest("-p", "no:randomly").assert_outcomes(passed=6)
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=7)
     assert {f: f.read_bytes() for f in files} == written
 
     # the same matching as for boto3: a changed prompt is not answered with the old one
     callers = project.path / "callers.py"
     callers.write_text(callers.read_text().replace('"Say hello"', '"Say goodbye"'))
     result = project.runpytest("-p", "no:randomly")
-    result.assert_outcomes(failed=6)
-    assert result.stdout.str().count("UnmatchedRequestError") >= 6
+    result.assert_outcomes(failed=7)
+    assert result.stdout.str().count("UnmatchedRequestError") >= 7
 
 
 MOCK_TEST = textwrap.dedent(
@@ -191,7 +201,7 @@ MOCK_TEST = textwrap.dedent(
     import callers
 
     @pytest.mark.parametrize("call", ["litellm_converse", "litellm_converse_stream",
-                                      "litellm_invoke_llama"])
+                                      "litellm_invoke_llama", "litellm_async_converse_stream"])
     def test_litellm(bedrock_mock, call):
         route = bedrock_mock.on()
         route.side_effect = [bedrock_mock.throttling(), Answer("Recovered")]
@@ -232,4 +242,4 @@ def test_each_caller_under_bedrock_mock_gets_a_throttle_then_the_answer(
 ) -> None:
     _no_credentials(monkeypatch, project.path)
     project.makepyfile(test_mocked=MOCK_TEST)
-    project.runpytest("-p", "no:randomly").assert_outcomes(passed=6)
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=7)

@@ -27,6 +27,7 @@ ADAPTERS = {
     "httpx": ("httpx_adapter", None),
     "httpx2": ("httpx_adapter", None),  # the Anthropic SDK's fork of httpx, the same API
     "requests": ("requests_adapter", "responses"),
+    "litellm": ("httpx_adapter", "httpx"),  # its async calls: its aiohttp transport for httpx
 }
 _installed: dict[str, tuple[ModuleType, ModuleType]] = {}
 _registered = False

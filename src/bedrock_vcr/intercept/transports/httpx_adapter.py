@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -145,7 +147,11 @@ def _live_async(original: Callable[..., Any], transport: Any, request: Any, loop
     def run(coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
-    live = run(original(transport, request))
+    async def send() -> Any:
+        # the task's outermost frame: the network guard sees the recorder sending
+        return await original(transport, request)
+
+    live = run(send())
     chunks = live.aiter_raw()
 
     async def pull() -> Any:
@@ -189,24 +195,45 @@ def _wrap_async(http: Any, original: Callable[..., Any]) -> Callable[..., Any]:
     return handle_async_request
 
 
-def install(http: Any) -> None:
-    """Wrap ``HTTPTransport`` and ``AsyncHTTPTransport`` of ``http`` (httpx or httpx2), once."""
-    if http.__name__ in _wrapped:
+#: transports of other libraries that implement httpx's interface on another HTTP stack:
+#: library -> (module, class); litellm's async calls go through aiohttp this way
+OTHER_TRANSPORTS = {
+    "litellm": ("litellm.llms.custom_httpx.aiohttp_transport", "LiteLLMAiohttpTransport"),
+}
+
+
+def _targets(library: Any) -> list[tuple[Any, type, str, Any]]:
+    if library.__name__ in OTHER_TRANSPORTS:
+        module, name = OTHER_TRANSPORTS[library.__name__]
+        try:
+            owner = getattr(importlib.import_module(module), name, None)
+        except ImportError:  # another version of that library: nothing to wrap
+            return []
+        if owner is None:
+            return []
+        return [(sys.modules["httpx"], owner, "handle_async_request", _wrap_async)]
+    return [
+        (library, library.HTTPTransport, "handle_request", _wrap_sync),
+        (library, library.AsyncHTTPTransport, "handle_async_request", _wrap_async),
+    ]
+
+
+def install(library: Any) -> None:
+    """Wrap ``HTTPTransport`` and ``AsyncHTTPTransport`` of ``library`` (httpx or httpx2), or
+    the transport named in :data:`OTHER_TRANSPORTS` for it, once."""
+    if library.__name__ in _wrapped:
         return
-    done = _wrapped[http.__name__] = []
-    for owner, name, wrap in (
-        (http.HTTPTransport, "handle_request", _wrap_sync),
-        (http.AsyncHTTPTransport, "handle_async_request", _wrap_async),
-    ):
+    done = _wrapped[library.__name__] = []
+    for http, owner, name, wrap in _targets(library):
         original = getattr(owner, name)
         wrapper = wrap(http, original)
         setattr(owner, name, wrapper)
         done.append((owner, name, original, wrapper))
 
 
-def remove(http: Any) -> None:
+def remove(library: Any) -> None:
     """Put the originals back (unless something wrapped over them since: then ours stays,
     passing every call on while nothing is active)."""
-    for owner, name, original, wrapper in reversed(_wrapped.pop(http.__name__, [])):
+    for owner, name, original, wrapper in reversed(_wrapped.pop(library.__name__, [])):
         if owner.__dict__.get(name) is wrapper:
             setattr(owner, name, original)
