@@ -35,11 +35,12 @@ class NetworkBlocker:
         __tracebackhide__ = True
         if self.allows(request.url):
             return None
+        library = getattr(client, "library", None)  # a transport adapter's caller
         raise NetworkBlockedError(
             method=str(request.method),
             url=str(request.url),
-            caller=f"a boto3 client ({operation})",
-            transport="botocore",
+            caller=f"{library or 'a boto3 client'} ({operation})",
+            transport=library or "botocore",
             why="--bedrock-block-network is on and this test has no cassette or mock",
         )
 

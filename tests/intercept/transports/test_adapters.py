@@ -212,3 +212,19 @@ def test_the_async_answer_keeps_the_callers_cassette(tmp_path: Path) -> None:
         return list(await asyncio.gather(call("first"), call("second")))
 
     assert asyncio.run(both()) == ["first", "second"]
+
+
+def test_block_network_refuses_adapted_callers_and_lets_allowed_hosts_through(
+    gated: GatedServer,
+) -> None:
+    from bedrock_vcr import NetworkBlockedError
+    from bedrock_vcr.intercept.blocker import NetworkBlocker
+
+    real = "https://bedrock-runtime.us-east-1.amazonaws.com"
+    with NetworkBlocker(["127.0.0.1"]):
+        with pytest.raises(NetworkBlockedError, match=r"sent by requests \(ConverseStream\)"):
+            requests.post(real + PATH, data=BODY, headers=BEARER, timeout=5)
+        gated.gate.set()  # the allowed host is reached: every handler passed, the guard allows
+        with httpx.Client(timeout=10) as client:
+            response = client.post(gated.url + PATH, content=BODY, headers=BEARER)
+    assert response.content == b"".join(gated.frames)
