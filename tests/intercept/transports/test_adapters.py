@@ -228,3 +228,43 @@ def test_block_network_refuses_adapted_callers_and_lets_allowed_hosts_through(
         with httpx.Client(timeout=10) as client:
             response = client.post(gated.url + PATH, content=BODY, headers=BEARER)
     assert response.content == b"".join(gated.frames)
+
+
+INVOKE = "https://bedrock-runtime.us-east-1.amazonaws.com/model/" + MODEL + "/invoke"
+
+
+@pytest.mark.parametrize("library", ["httpx", "requests"])
+def test_a_body_that_breaks_the_schema_gets_bedrocks_400_as_for_boto3(library: str) -> None:
+    from bedrock_vcr import BedrockMock
+
+    bogus = b'{"bogus": 1}'
+    with BedrockMock() as mock:
+        route = mock.on(model_id=MODEL, optional=True)
+        if library == "httpx":
+            response: Any = httpx.post(INVOKE, content=bogus, headers=BEARER)
+        else:
+            response = requests.post(INVOKE, data=bogus, headers=BEARER)
+    assert response.status_code == 400
+    assert response.headers["x-amzn-ErrorType"].startswith("ValidationException")
+    assert "prompt" in response.json()["message"]
+    assert route.call_count == 0
+
+
+def test_a_simulated_disconnect_is_each_librarys_own_error() -> None:
+    from bedrock_vcr import BedrockMock
+
+    stream = INVOKE + "-with-response-stream"
+    body = json.dumps({"prompt": "hi"})
+    with BedrockMock() as mock:
+        mock.on(model_id=MODEL).side_effect = [mock.disconnect(after=1)] * 3
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(stream, content=body, headers=BEARER)
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            requests.post(stream, data=body, headers=BEARER)
+
+        async def post() -> None:
+            async with httpx.AsyncClient() as client:
+                await client.post(stream, content=body, headers=BEARER)
+
+        with pytest.raises(httpx.RemoteProtocolError):
+            asyncio.run(post())
