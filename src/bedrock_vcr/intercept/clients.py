@@ -306,7 +306,7 @@ def deactivate(handler: Handler) -> None:
         if not _active:
             for client in list(_clients):
                 _unregister(client)
-            for _, remove in _lifecycle:
+            for _, remove in reversed(_lifecycle):  # last installed, first removed
                 remove()
 
 
