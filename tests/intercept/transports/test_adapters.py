@@ -268,3 +268,25 @@ def test_a_simulated_disconnect_is_each_librarys_own_error() -> None:
 
         with pytest.raises(httpx.RemoteProtocolError):
             asyncio.run(post())
+
+
+def test_requests_without_responses_installed_is_guarded_and_told_the_extra(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['responses'] = None  # as if it were not installed\n"
+        "import requests\n"
+        "from bedrock_vcr import NetworkBlockedError, use_cassette\n"
+        f"with use_cassette({str(tmp_path / 'c.yaml')!r}):\n"
+        "    try:\n"
+        "        requests.post('https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke',\n"
+        "                      data=b'{}', headers={'Authorization': 'Bearer k'}, timeout=5)\n"
+        "    except NetworkBlockedError as error:\n"
+        "        print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "sent by requests (through urllib3)" in done.stdout, done.stdout + done.stderr
+    assert "pip install 'bedrock-vcr[requests]'" in done.stdout

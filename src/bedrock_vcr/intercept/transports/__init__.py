@@ -34,9 +34,14 @@ _registered = False
 
 
 def _available(library: str, needs: str | None) -> bool:
-    if library not in sys.modules:
+    if sys.modules.get(library) is None:
         return False
-    return needs is None or needs in sys.modules or importlib.util.find_spec(needs) is not None
+    if needs is None or sys.modules.get(needs) is not None:
+        return True
+    try:
+        return importlib.util.find_spec(needs) is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules[needs] is None (import blocked)
+        return False
 
 
 def _install_all() -> None:
