@@ -10,6 +10,7 @@ under ``bedrock_mock`` with a throttle and then an answer.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ import yaml
 from bedrock_vcr import Answer, BedrockMock
 from bedrock_vcr.server.http1 import BedrockServer
 
+# litellm fetches its model price list from GitHub when imported, unless told not to
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 pytest.importorskip("litellm")
 pytest.importorskip("anthropic")
 pytest.importorskip("responses")
