@@ -238,3 +238,29 @@ def test_an_async_client_awaits_handle_async(url: str) -> None:
 async def _ask_async(client: Any) -> str:
     result = await client.converse(modelId=NOVA, messages=MESSAGES)
     return str(result["output"]["message"]["content"][0]["text"])
+
+
+def test_lifecycle_hooks_run_at_every_activation_and_once_when_the_last_one_leaves() -> None:
+    calls: list[str] = []
+
+    def install() -> None:
+        calls.append("install")
+
+    def remove() -> None:
+        calls.append("remove")
+
+    clients.on_lifecycle(install, remove)
+    try:
+        outer, inner = Handler(), Handler()
+        clients.activate(outer)
+        clients.activate(inner)
+        clients.deactivate(inner)
+        assert calls == ["install", "install"]  # nothing removed while one is still active
+        clients.deactivate(outer)
+        assert calls == ["install", "install", "remove"]
+        clients.on_lifecycle(install, remove)  # registered once only
+        clients.activate(outer)
+        clients.deactivate(outer)
+        assert calls == ["install", "install", "remove", "install", "remove"]
+    finally:
+        clients._lifecycle.remove((install, remove))

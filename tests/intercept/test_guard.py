@@ -1,8 +1,9 @@
 """Bedrock traffic that does not go through a botocore client cannot leak in replay-only mode.
 
 The callers here are what litellm, the Anthropic SDK and plain scripts do: ``requests`` with a
-Bedrock API key, httpx (sync and async), urllib3. A real TCP listener on 127.0.0.1 is the
-configured Bedrock endpoint and counts connections.
+Bedrock API key, httpx (sync and async), urllib3. httpx and ``requests`` are answered by the
+transport adapters (tests/intercept/transports); urllib3 has none, so the guard refuses it. A
+real TCP listener on 127.0.0.1 is the configured Bedrock endpoint and counts connections.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from bedrock_vcr import BedrockMock, NetworkBlockedError, UncoveredRequestWarning, use_cassette
+from bedrock_vcr import (
+    BedrockMock,
+    CassetteNotFoundError,
+    MockVerificationError,
+    NetworkBlockedError,
+    UncoveredRequestWarning,
+    UnexpectedRequestError,
+    use_cassette,
+)
 from bedrock_vcr.intercept import guard
 
 from .test_no_network import Listener
@@ -68,21 +77,37 @@ CALLERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+#: callers the transport adapters answer (the others only the guard stops)
+ADAPTED = ("httpx", "httpx-async", "requests")
+
+
 @pytest.mark.parametrize("name", sorted(CALLERS))
-def test_replay_only_cassette_blocks_and_names_the_library(
+def test_replay_only_cassette_answers_or_blocks_and_names_the_library(
     listener: Listener, tmp_path: Path, name: str
 ) -> None:
+    # the behaviour this pinned before the adapters (httpx and requests blocked, not answered)
+    # was the defect of issue 9.1: now the cassette answers them (here: it does not exist)
     with use_cassette(tmp_path / "c.yaml"):
-        with pytest.raises(NetworkBlockedError, match=rf"sent by {name.split('-')[0]}") as info:
-            CALLERS[name](listener.url)
-    assert info.value.url.endswith(PATH)
+        if name in ADAPTED:
+            with pytest.raises(CassetteNotFoundError):
+                CALLERS[name](listener.url)
+        else:
+            with pytest.raises(NetworkBlockedError, match=rf"sent by {name}") as info:
+                CALLERS[name](listener.url)
+            assert info.value.url.endswith(PATH)
+            assert "pip install 'bedrock-vcr[requests]'" in str(info.value)
     assert listener.connections == 0
 
 
 @pytest.mark.parametrize("name", sorted(CALLERS))
 def test_a_mock_without_passthrough_blocks_too(listener: Listener, name: str) -> None:
-    with BedrockMock(assert_all_called=False), pytest.raises(NetworkBlockedError):
-        CALLERS[name](listener.url)
+    if name in ADAPTED:  # the mock answers: no route, so the call fails and so does its exit
+        with pytest.raises(MockVerificationError), BedrockMock(assert_all_called=False):
+            with pytest.raises(UnexpectedRequestError):
+                CALLERS[name](listener.url)
+    else:
+        with BedrockMock(assert_all_called=False), pytest.raises(NetworkBlockedError):
+            CALLERS[name](listener.url)
     assert listener.connections == 0
 
 
@@ -108,6 +133,6 @@ def test_while_recording_the_request_goes_on_with_a_warning(
 ) -> None:
     with use_cassette(tmp_path / "c.yaml", record_mode="all"):
         with pytest.warns(UncoveredRequestWarning, match="did not record POST"):
-            with warnings.catch_warnings(), pytest.raises(requests.ConnectionError):
-                _requests(listener.url)
+            with warnings.catch_warnings(), pytest.raises(urllib3.exceptions.HTTPError):
+                _urllib3(listener.url)
     assert listener.connections == 1

@@ -112,12 +112,14 @@ class NetworkBlockedError(BedrockVCRError, AssertionError):
         self.why = why
         if why is None:
             reason = (
-                "which does not go through a botocore client, while the active cassette or mock "
-                "may not reach the network (record mode 'none', or a mock without passthrough)."
+                "which no bedrock-vcr adapter covers (botocore, httpx and requests are "
+                "covered), while the active cassette or mock may not reach the network (record "
+                "mode 'none', or a mock without passthrough)."
             )
             fix = (
-                "call Bedrock through a boto3/botocore client in this test; adapters for httpx "
-                "and requests callers are planned"
+                "call Bedrock through boto3, httpx or requests (requests needs "
+                "pip install 'bedrock-vcr[requests]'), or point the caller at the "
+                "bedrock_server fixture's URL"
             )
         else:
             reason = f"{why}."
@@ -141,8 +143,8 @@ class UncoveredRequestWarning(BedrockVCRWarning):
         self.transport = transport
         super().__init__(
             f"bedrock-vcr did not record {method} {url}: it was sent by {caller} (through "
-            f"{transport}), which does not go through a botocore client; in replay it will be "
-            f"refused (see {DOCS}network-guard)."
+            f"{transport}), which no bedrock-vcr adapter covers (botocore, httpx and requests "
+            f"are); in replay it will be refused (see {DOCS}network-guard)."
         )
 
 

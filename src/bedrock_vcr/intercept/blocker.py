@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.client import BaseClient
 
 from ..errors import NetworkBlockedError
-from . import clients, guard
+from . import clients, guard, transports
 
 
 class NetworkBlocker:
@@ -35,11 +35,12 @@ class NetworkBlocker:
         __tracebackhide__ = True
         if self.allows(request.url):
             return None
+        library = getattr(client, "library", None)  # a transport adapter's caller
         raise NetworkBlockedError(
             method=str(request.method),
             url=str(request.url),
-            caller=f"a boto3 client ({operation})",
-            transport="botocore",
+            caller=f"{library or 'a boto3 client'} ({operation})",
+            transport=library or "botocore",
             why="--bedrock-block-network is on and this test has no cassette or mock",
         )
 
@@ -50,6 +51,7 @@ class NetworkBlocker:
 
     def __enter__(self) -> NetworkBlocker:
         guard.install()
+        transports.install()  # httpx and requests callers too
         clients.activate(self)
         return self
 

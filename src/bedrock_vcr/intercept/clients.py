@@ -81,6 +81,10 @@ _scope: contextvars.ContextVar[tuple[Any, ...] | None] = contextvars.ContextVar(
     "bedrock_vcr_handlers", default=None
 )
 _clients: weakref.WeakSet[BaseClient] = weakref.WeakSet()
+#: ``(install, remove)`` pairs run with the lock held: ``install`` at every activation (the
+#: HTTP-library adapters of :mod:`.transports` cover what is imported by then), ``remove`` when
+#: the last handler deactivates
+_lifecycle: list[tuple[Callable[[], None], Callable[[], None]]] = []
 _original_init: Callable[..., None] | None = None
 _tracker_users = 0
 
@@ -239,9 +243,22 @@ def http_session(client: BaseClient) -> Any:
     """The http session ``client`` sends requests through (to record a request, send it there).
 
     botocore keeps it on a private attribute (``client._endpoint.http_session``, the same in
-    aiobotocore, where its ``send`` is a coroutine); this is the one place that reads it.
+    aiobotocore, where its ``send`` is a coroutine); this is the one place that reads it. A
+    transport adapter (:mod:`.transports`) hands the handlers its caller in place of a client:
+    that caller's ``transport_session`` sends through the caller's own HTTP library.
     """
-    return client._endpoint.http_session
+    session = getattr(client, "transport_session", None)
+    return session if session is not None else client._endpoint.http_session
+
+
+def on_lifecycle(install: Callable[[], None], remove: Callable[[], None]) -> None:
+    """Run ``install`` at every activation and ``remove`` when the last handler deactivates
+    (once per pair; ``install`` runs now too if a handler is active)."""
+    with _lock:
+        if (install, remove) not in _lifecycle:
+            _lifecycle.append((install, remove))
+            if _active:
+                install()
 
 
 def patch_client(client: BaseClient) -> BaseClient:
@@ -265,6 +282,8 @@ def activate(handler: Handler) -> None:
         if not _active:
             for client in list(_clients):
                 _register(client)
+        for install, _ in _lifecycle:
+            install()
         scope = _trim(_scope.get())
         if not _own(scope):
             outer = _process_flow()
@@ -292,6 +311,8 @@ def deactivate(handler: Handler) -> None:
             coexist.uninstall()
             for client in list(_clients):
                 _unregister(client)
+            for _, remove in reversed(_lifecycle):  # last installed, first removed
+                remove()
 
 
 def active_handlers() -> list[Handler]:

@@ -17,13 +17,14 @@ pass the call on. A library imported after the first activation is wrapped at th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,15 +47,30 @@ _CALLERS = (
     "botocore",
     "requests",
     "httpx",
+    "httpx2",
     "aiohttp",
     "urllib3",
 )
 # the HTTP machinery between a sender and the socket
 _TRANSPORT = frozenset(
-    {"urllib3", "botocore", "aiobotocore", "requests", "httpx", "httpcore", "aiohttp", "asyncio"}
+    {
+        "urllib3",
+        "botocore",
+        "aiobotocore",
+        "requests",
+        "responses",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "aiohttp",
+        "asyncio",
+    }
 )
 _lock = threading.Lock()
 _wrapped: set[str] = set()
+#: ``(host, port)`` of the local servers bedrock-vcr runs for a test (``bedrock_server``): they
+#: answer from the test's own cassette or mock, so requests to them are not Bedrock's
+_own_servers: list[tuple[str, int | None]] = []
 
 
 def _endpoints() -> list[tuple[str, int | None]]:
@@ -77,6 +93,27 @@ def is_bedrock_runtime(url: str) -> bool:
     return any(host == h and (p is None or p == parts.port) for h, p in _endpoints())
 
 
+def _address(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower(), parts.port
+
+
+def is_own_server(url: str) -> bool:
+    """Whether ``url`` goes to a local server bedrock-vcr runs (see :func:`own_server`)."""
+    return bool(_own_servers) and _address(url) in _own_servers
+
+
+@contextlib.contextmanager
+def own_server(url: str) -> Iterator[None]:
+    """Let requests to ``url`` (a local bedrock-vcr server) through while the block runs."""
+    address = _address(url)
+    _own_servers.append(address)
+    try:
+        yield
+    finally:
+        _own_servers.remove(address)
+
+
 def _stack() -> tuple[str, str]:
     """Who made the request, and the first module above the HTTP machinery (the sender)."""
     seen, sender = set(), ""
@@ -95,7 +132,7 @@ def _stack() -> tuple[str, str]:
 def check(method: str, url: str, library: str) -> None:
     """Refuse (or, while recording, warn about) a request that would bypass bedrock-vcr."""
     active = clients.active_handlers()
-    if not active or not is_bedrock_runtime(url):
+    if not active or not is_bedrock_runtime(url) or is_own_server(url):
         return
     if any(getattr(h, "allows", lambda _: False)(url) for h in active):
         return  # a host the user let through (--bedrock-allowed-hosts)
@@ -157,8 +194,8 @@ def _httpx(module: Any) -> None:
     def url_of(_: Any, request: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
         return str(request.method), str(request.url)
 
-    _wrap_sync(module.HTTPTransport, "handle_request", "httpx", url_of)
-    _wrap_async(module.AsyncHTTPTransport, "handle_async_request", "httpx", url_of)
+    _wrap_sync(module.HTTPTransport, "handle_request", module.__name__, url_of)
+    _wrap_async(module.AsyncHTTPTransport, "handle_async_request", module.__name__, url_of)
 
 
 def _aiohttp(module: Any) -> None:
@@ -171,6 +208,7 @@ def _aiohttp(module: Any) -> None:
 _LIBRARIES: dict[str, Callable[[Any], None]] = {
     "urllib3.connectionpool": _urllib3,
     "httpx": _httpx,
+    "httpx2": _httpx,  # the Anthropic SDK's fork of httpx, with the same transports
     "aiohttp": _aiohttp,
 }
 

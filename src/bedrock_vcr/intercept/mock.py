@@ -38,7 +38,7 @@ from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
 from ..simulation import Answer, Embedding, build_response, default_outcome, faults
 from . import clients as interception
-from . import guard
+from . import guard, transports
 from .backoff import skip_backoff
 from .capture import request_from_botocore, unsupported
 from .raw import replay_response
@@ -277,6 +277,7 @@ class BedrockMock:
         if self.skip_backoff:
             self.backoff_delays = stack.enter_context(skip_backoff())
         guard.install()
+        transports.install()  # httpx and requests callers too
         interception.activate(self)
         stack.callback(interception.deactivate, self)
         self._stack = stack

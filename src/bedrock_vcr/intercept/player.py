@@ -16,7 +16,7 @@ from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..cassettes.several import find_answer, open_extras, unmatched_error
 from ..errors import RequestBodyError
 from . import clients as interception
-from . import guard
+from . import guard, transports
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers, unsupported
 from .credentials import note_credentials
@@ -178,6 +178,7 @@ class CassettePlayer:
             self._no_backoff = skip_backoff()
             self.backoff_delays = self._no_backoff.__enter__()
         guard.install()
+        transports.install()  # httpx and requests callers too
         interception.activate(self)
         return self.cassette
 

@@ -357,6 +357,36 @@ def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         mock.stop()
 
 
+@pytest.fixture
+def bedrock_server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """A live local Bedrock Runtime endpoint for this test (a ``bedrock_vcr.BedrockServer``:
+    ``.url``), with ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` set to it, for subprocesses and other
+    languages. It answers from the test's ``bedrock_mock`` routes, then its cassette (with the
+    marker or the ``bedrock_cassette`` fixture); with neither, a default simulated answer."""
+    from ..intercept import guard
+    from ..server.http1 import BedrockServer
+    from ..server.sources import CassetteSource
+
+    node, names = request.node, request.fixturenames
+    cassette = "bedrock_cassette" in names or node.get_closest_marker(MARKER) is not None
+    mock = "bedrock_mock" in names or any(
+        node.get_closest_marker(name) for name in ("bedrock_answer", "bedrock_mock")
+    )
+    sources: list[Any] = []
+    if mock or not cassette:
+        simulated = request.getfixturevalue("bedrock_mock")
+        if not mock and not cassette:  # nothing declared: every request gets a default answer
+            simulated.on(optional=True, name="bedrock_server default")
+        sources.append(simulated)
+    if cassette:
+        sources.append(CassetteSource.of([request.getfixturevalue("bedrock_cassette")]))
+    with BedrockServer(sources) as server, guard.own_server(server.url):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
+        yield server
+
+
 @pytest.fixture(autouse=True)
 def _bedrock_mock_marker(request: pytest.FixtureRequest) -> None:
     node = request.node

@@ -51,6 +51,17 @@ class CassetteSource:
             for interaction in cassette.interactions
         )
 
+    @classmethod
+    def of(cls, cassettes: Iterable[Cassette]) -> CassetteSource:
+        """Serve cassettes already open, with their own settings and played order (the
+        ``bedrock_server`` fixture serves the test's cassette this way)."""
+        source = cls(())
+        source.cassettes = list(cassettes)
+        source._models = frozenset(
+            i.request.model_id for cassette in source.cassettes for i in cassette.interactions
+        )
+        return source
+
     def answer(self, request: RecordedRequest) -> RecordedResponse | None:
         for cassette in self.cassettes:
             found = cassette.find(request)
