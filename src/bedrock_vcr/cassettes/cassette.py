@@ -22,7 +22,7 @@ from ..errors import (
     SecretRedactedWarning,
     UnmatchedRequestError,
 )
-from . import locking, merge, secret_scan, storage, vcrpy, yaml_format
+from . import locking, merge, secret_scan, stable, storage, vcrpy, yaml_format
 from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
@@ -51,6 +51,12 @@ class CassetteConfig:
     #: same run wrote (the pytest plugin gives every test of a run, on every xdist worker, one
     #: id). ``None``: the cassette is a run of its own (a ``use_cassette`` block).
     run: str | None = None
+    #: ``new_episodes`` / ``all``: a save leaves out what the file held that this cassette
+    #: never played (in ``all``, which plays nothing, the same as ``rewrite``)
+    drop_unplayed: bool = False
+    #: write each recording's volatile values as they came, even for an unchanged answer
+    #: (default: an unchanged answer keeps the file's; see :mod:`.stable`)
+    exact_volatile: bool = False
 
 
 class Cassette:
@@ -80,13 +86,13 @@ class Cassette:
         #: rewrite mode its text, what a rewrite drops (see :meth:`_merge_base`)
         self._opened: str | None = None
         self._opened_text: str | None = None
-        if self.existed and self.record_mode is RecordMode.REWRITE:
+        if self.existed and self._replaces_file:
             self._opened_text = merge.read_lenient(self.path)
             text = self._opened_text
             self._opened = merge.digest(text) if text is not None else merge.fingerprint(self.path)
         #: credential values the recording clients hold: redacted when written and matched
         self.secrets = KnownSecrets()
-        if self.existed and self.record_mode is not RecordMode.REWRITE:
+        if self.existed and not self._replaces_file:
             for interaction in self._load():
                 self._add(interaction)
             if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
@@ -139,6 +145,12 @@ class Cassette:
         ]
 
     # --- decisions -----------------------------------------------------------------------
+
+    @property
+    def _replaces_file(self) -> bool:
+        """Whether a save drops what the file held when the run began (see _merge_base)."""
+        mode = self.record_mode
+        return mode is RecordMode.REWRITE or (mode is RecordMode.ALL and self.config.drop_unplayed)
 
     @property
     def records(self) -> bool:
@@ -326,15 +338,17 @@ class Cassette:
         self.finish_pending()
         with self._lock:
             new = [i for i in self._new if i.response is not None and id(i) not in self._saved]
-        if not new:
+        if not new and not (self.config.drop_unplayed and self.records and self.unplayed):
             return False
         recorded = [i for i in new if id(i) not in self._dropped]
         with storage.locked(self.path) as target:
             base = self._merge_base(target)
             redacted: list[SecretRedactedWarning] = []  # warned once written (see clean)
             written = secret_scan.clean(base + recorded, self.secrets, self.path, redacted)
+            if not self.config.exact_volatile:  # unchanged answers keep the file's values
+                written[len(base) :] = stable.settle(written[len(base) :], self._replaced(base))
             text = yaml_format.dumps(written)
-            if self.record_mode is RecordMode.REWRITE:
+            if self._replaces_file:
                 # first: should the write fail, the next save of this run keeps the old file
                 # rather than dropping what this run wrote
                 locking.write_note(target, "rewrite", self._run)
@@ -355,19 +369,30 @@ class Cassette:
           pytest run that share a cassette all end up in it, on every xdist worker.
         """
         unchanged = merge.fingerprint(target) == self._opened
-        if self.record_mode is not RecordMode.REWRITE:
+        if not self._replaces_file:
+            dropped = self.unplayed if self.config.drop_unplayed else []
             if unchanged:
-                return merge.answered(self.interactions)
+                return stable.subtract(merge.answered(self.interactions), dropped)
             if self.records and vcrpy.file_is_vcrpy(target):
                 raise ConfigError(
                     f"{target} became a vcrpy cassette while this test recorded into it; "
                     "writing would drop its non-Bedrock interactions. Convert it with "
                     "`bedrock-vcr import`, then record again."
                 )
-            return merge.answered_on_disk(target)
+            return stable.subtract(merge.answered_on_disk(target), dropped)
         if locking.read_note(target, "rewrite") == self._run:
             return merge.answered_on_disk(target)
         return [] if unchanged else merge.saved_since(target, self._opened_text)
+
+    def _replaced(self, base: list[Interaction]) -> list[Interaction]:
+        """What the file held that this save leaves out (what an unchanged answer repeats)."""
+        if self._replaces_file:
+            opened = merge.parse_or_nothing(self._opened_text, self.path)
+        elif self.config.drop_unplayed:
+            opened = self.interactions
+        else:
+            return []  # the save keeps the whole file
+        return stable.subtract(merge.answered(opened), base)
 
     def all_played(self) -> bool:
         return len(self._used) == len(self.interactions)

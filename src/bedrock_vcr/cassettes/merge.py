@@ -60,7 +60,7 @@ def saved_since(target: Path, opened_text: str | None) -> list[Interaction]:
     ``opened_text``: what other writers saved since (each earlier interaction is matched once,
     so a recording repeated since is kept)."""
     before: dict[str, int] = {}
-    for interaction in _parse_or_nothing(opened_text, target):
+    for interaction in parse_or_nothing(opened_text, target):
         key = yaml_format.dumps([interaction])
         before[key] = before.get(key, 0) + 1
     kept = []
@@ -73,7 +73,7 @@ def saved_since(target: Path, opened_text: str | None) -> list[Interaction]:
     return kept
 
 
-def _parse_or_nothing(text: str | None, path: Path) -> list[Interaction]:
+def parse_or_nothing(text: str | None, path: Path) -> list[Interaction]:
     if text is None:
         return []
     try:

@@ -80,6 +80,8 @@ class use_cassette:  # noqa: N801 - reads like vcrpy's use_cassette
             "replay_speed": c.replay_speed,
             "before_record_request": c.before_record_request,
             "before_record_response": c.before_record_response,
+            "drop_unplayed": c.drop_unplayed,
+            "exact_volatile": c.exact_volatile,
             **c.extra,
         }
 
