@@ -15,6 +15,8 @@ import pytest
 from bedrock_vcr import RecordedRequest, RecordedResponse, use_cassette
 from bedrock_vcr.cassettes import storage
 from bedrock_vcr.cli.scrub import scrub_file
+from bedrock_vcr.intercept import settings
+from bedrock_vcr.intercept.player import CassettePlayer
 from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.server.sources import ScriptedSource
 
@@ -131,38 +133,35 @@ def test_a_changed_answer_is_written_whole_and_unchanged_ones_stay(
     assert invoke.response.latency != old_invoke.response.latency
 
 
-def _exposed(url: str, path: Path) -> list[dict[str, Any]]:
-    """What botocore gives the caller on replay: metadata (date included) and the answer."""
-    seen = []
-    with use_cassette(path):
-        c = client(url)
-        r = c.invoke_model(modelId=LLAMA, body=json.dumps({"prompt": "hello", "max_gen_len": 32}))
-        seen.append({"meta": r["ResponseMetadata"], "body": r["body"].read()})
-        r = c.converse_stream(modelId=LLAMA, messages=[{"role": "user", "content": [{"text": "x"}]}])
-        seen.append({"meta": r["ResponseMetadata"], "events": list(r["stream"])})
+MESSAGES = [{"role": "user", "content": [{"text": "x"}]}]
+
+
+def _calls(url: str) -> list[dict[str, Any]]:
+    """What botocore gives the caller: metadata (date included) and the answer."""
+    c = client(url)
+    r = c.invoke_model(modelId=LLAMA, body=json.dumps({"prompt": "hello", "max_gen_len": 32}))
+    seen = [{"meta": r["ResponseMetadata"], "body": r["body"].read()}]
+    r = c.converse_stream(modelId=LLAMA, messages=MESSAGES)
+    seen.append({"meta": r["ResponseMetadata"], "events": list(r["stream"])})
     return seen
+
+
+def _replayed(url: str, path: Path) -> list[dict[str, Any]]:
+    with use_cassette(path):
+        return _calls(url)
 
 
 def test_replay_after_a_quiet_rerecord_exposes_what_the_file_says(
     live: BedrockServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "replayed.yaml"
-
-    def calls() -> None:
-        c = client(live.url)
-        c.invoke_model(modelId=LLAMA, body=json.dumps({"prompt": "hello", "max_gen_len": 32}))
-        events = c.converse_stream(
-            modelId=LLAMA, messages=[{"role": "user", "content": [{"text": "x"}]}]
-        )
-        list(events["stream"])
-
     with use_cassette(path, record_mode="once"):
-        calls()
-    replayed_before = _exposed(live.url, path)
+        _calls(live.url)
+    replayed_before = _replayed(live.url, path)
     time.sleep(1.05)
     with use_cassette(path, record_mode="rewrite"):
-        calls()
-    replayed_after = _exposed(live.url, path)
+        _calls(live.url)
+    replayed_after = _replayed(live.url, path)
     assert replayed_after == replayed_before
     for seen, interaction in zip(replayed_after, storage.load_file(path), strict=True):
         assert interaction.response is not None
@@ -243,3 +242,28 @@ def test_all_with_drop_unplayed_keeps_only_this_runs_recordings(
         _invoke(live.url, "one")
     assert _prompts(path) == ["one"]
     assert storage.load_file(path) == [first]  # an unchanged answer: the file's values
+
+
+def _player(path: Path, run: str) -> CassettePlayer:
+    """A cassette of the pytest run ``run`` (as the plugin opens one per test)."""
+    config = settings.build({"record_mode": "rewrite"})
+    config.run = run
+    return CassettePlayer.open(path, config)
+
+
+@pytest.mark.parametrize("overlapping", [False, True], ids=["one-after-another", "overlapping"])
+def test_tests_of_one_run_sharing_a_cassette_rerecord_it_quietly(
+    live: BedrockServer, tmp_path: Path, overlapping: bool
+) -> None:
+    path = tmp_path / "shared.yaml"
+    for run in ("first run", "second run"):
+        if run == "second run":
+            before = path.read_text()
+            time.sleep(1.05)
+        players = [_player(path, run), _player(path, run)] if overlapping else []
+        for n, prompt in enumerate(["one", "two"]):
+            player = players[n] if overlapping else _player(path, run)
+            with player:
+                _invoke(live.url, prompt)
+    assert _prompts(path) == ["one", "two"]
+    assert path.read_text() == before

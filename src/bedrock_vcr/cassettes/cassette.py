@@ -51,11 +51,9 @@ class CassetteConfig:
     #: same run wrote (the pytest plugin gives every test of a run, on every xdist worker, one
     #: id). ``None``: the cassette is a run of its own (a ``use_cassette`` block).
     run: str | None = None
-    #: ``new_episodes`` / ``all``: a save leaves out what the file held that this cassette
-    #: never played (in ``all``, which plays nothing, the same as ``rewrite``)
+    #: ``new_episodes``/``all``: a save leaves out what the cassette never played (README)
     drop_unplayed: bool = False
-    #: write each recording's volatile values as they came, even for an unchanged answer
-    #: (default: an unchanged answer keeps the file's; see :mod:`.stable`)
+    #: write volatile values as they came, even for an unchanged answer (see :mod:`.stable`)
     exact_volatile: bool = False
 
 
@@ -147,8 +145,7 @@ class Cassette:
     # --- decisions -----------------------------------------------------------------------
 
     @property
-    def _replaces_file(self) -> bool:
-        """Whether a save drops what the file held when the run began (see _merge_base)."""
+    def _replaces_file(self) -> bool:  # a save drops what the file held before the run
         mode = self.record_mode
         return mode is RecordMode.REWRITE or (mode is RecordMode.ALL and self.config.drop_unplayed)
 
@@ -346,7 +343,7 @@ class Cassette:
             redacted: list[SecretRedactedWarning] = []  # warned once written (see clean)
             written = secret_scan.clean(base + recorded, self.secrets, self.path, redacted)
             if not self.config.exact_volatile:  # unchanged answers keep the file's values
-                written[len(base) :] = stable.settle(written[len(base) :], self._replaced(base))
+                written[len(base) :] = self._settled(target, base, written[len(base) :])
             text = yaml_format.dumps(written)
             if self._replaces_file:
                 # first: should the write fail, the next save of this run keeps the old file
@@ -362,11 +359,12 @@ class Cassette:
         """What stays of the file on disk (``target``, the lock held) before the new recordings.
 
         - ``once``, ``new_episodes``, ``all``: all of it, as it is now (what this cassette
-          loaded and what other writers saved since).
-        - ``rewrite``: what was on disk when this cassette opened is dropped; what was saved
-          since by any writer is kept. Once a cassette of this run (``CassetteConfig.run``) has
-          rewritten the file, every later save of the run keeps the whole file: the tests of a
-          pytest run that share a cassette all end up in it, on every xdist worker.
+          loaded, less what it never played under ``drop_unplayed``, and what others saved).
+        - ``rewrite`` (and ``all`` under ``drop_unplayed``): what was on disk when this
+          cassette opened is dropped; what any writer saved since is kept. Once a cassette of
+          this run (``CassetteConfig.run``) has rewritten the file, every later save of the run
+          keeps the whole file: the tests of a pytest run that share a cassette all end up in
+          it, on every xdist worker.
         """
         unchanged = merge.fingerprint(target) == self._opened
         if not self._replaces_file:
@@ -384,15 +382,19 @@ class Cassette:
             return merge.answered_on_disk(target)
         return [] if unchanged else merge.saved_since(target, self._opened_text)
 
-    def _replaced(self, base: list[Interaction]) -> list[Interaction]:
-        """What the file held that this save leaves out (what an unchanged answer repeats)."""
+    def _settled(
+        self, target: Path, base: list[Interaction], recorded: list[Interaction]
+    ) -> list[Interaction]:
+        """``recorded``, each unchanged answer swapped for the interaction of the file that this
+        save leaves out and it repeats (see :mod:`.stable`)."""
         if self._replaces_file:
-            opened = merge.parse_or_nothing(self._opened_text, self.path)
+            before = merge.before_run(target, self._run, self._opened_text)
+            opened = merge.parse_or_nothing(before, self.path)
         elif self.config.drop_unplayed:
             opened = self.interactions
         else:
-            return []  # the save keeps the whole file
-        return stable.subtract(merge.answered(opened), base)
+            return recorded  # the save keeps the whole file
+        return stable.settle(recorded, stable.subtract(merge.answered(opened), base))
 
     def all_played(self) -> bool:
         return len(self._used) == len(self.interactions)

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from ..errors import CassetteFormatError
-from . import storage, yaml_format
+from . import locking, storage, yaml_format
 from .records import Interaction
 
 
@@ -71,6 +71,19 @@ def saved_since(target: Path, opened_text: str | None) -> list[Interaction]:
         else:
             kept.append(interaction)
     return kept
+
+
+def before_run(target: Path, run: str, opened_text: str | None) -> str | None:
+    """The text ``target`` held before the run ``run`` first rewrote it (``opened_text`` is what
+    the file held when the saving cassette opened; call with the lock held, before the save
+    writes its rewrite note). The first save of a run notes it for the later ones, whichever
+    process (xdist worker) they run in."""
+    if locking.read_note(target, "rewrite") != run:
+        locking.write_note(target, "before-run", f"{run}\n{opened_text or ''}")
+        return opened_text
+    noted = locking.read_note(target, "before-run") or ""
+    head, _, text = noted.partition("\n")
+    return text if head == run else None
 
 
 def parse_or_nothing(text: str | None, path: Path) -> list[Interaction]:

@@ -71,9 +71,7 @@ def _steady_body(body: dict[str, Any]) -> dict[str, Any]:
 
 def _without_timings(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: _without_timings(v) for k, v in value.items() if k not in VOLATILE_ANSWER_KEYS
-        }
+        return {k: _without_timings(v) for k, v in value.items() if k not in VOLATILE_ANSWER_KEYS}
     if isinstance(value, list):
         return [_without_timings(v) for v in value]
     return value
