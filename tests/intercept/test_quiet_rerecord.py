@@ -130,7 +130,6 @@ def test_a_changed_answer_is_written_whole_and_unchanged_ones_stay(
     assert invoke.response.header("x-amzn-requestid") != old_invoke.response.header(
         "x-amzn-requestid"
     )
-    assert invoke.response.latency != old_invoke.response.latency
 
 
 MESSAGES = [{"role": "user", "content": [{"text": "x"}]}]
