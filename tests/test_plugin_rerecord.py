@@ -86,3 +86,15 @@ def test_the_marker_takes_the_options(project: pytest.Pytester) -> None:
         )
     )
     project.runpytest_subprocess("--bedrock-record-mode=once").assert_outcomes(passed=1)
+
+
+def test_a_failing_test_drops_nothing(project: pytest.Pytester) -> None:
+    project.makepyfile(test_story=TWO_CALLS)
+    project.runpytest_subprocess("--bedrock-record-mode=once").assert_outcomes(passed=1)
+    failing = ONE_CALL.replace("def test_both():", "def test_both(server):") + "    assert 0\n"
+    project.makepyfile(test_story=failing)
+    result = project.runpytest_subprocess(
+        "--bedrock-record-mode=new_episodes", "--bedrock-drop-unplayed"
+    )
+    result.assert_outcomes(failed=1)
+    assert _prompts(project) == ["one", "two"]

@@ -266,3 +266,16 @@ def test_tests_of_one_run_sharing_a_cassette_rerecord_it_quietly(
                 _invoke(live.url, prompt)
     assert _prompts(path) == ["one", "two"]
     assert path.read_text() == before
+
+
+def test_a_block_that_fails_drops_nothing(live: BedrockServer, tmp_path: Path) -> None:
+    path = tmp_path / "episodes.yaml"
+    with use_cassette(path, record_mode="once"):
+        _invoke(live.url, "one", "two")
+    with (
+        pytest.raises(RuntimeError),
+        use_cassette(path, record_mode="new_episodes", drop_unplayed=True),
+    ):
+        _invoke(live.url, "one", "three")
+        raise RuntimeError("the test stopped before asking 'two'")
+    assert _prompts(path) == ["one", "two", "three"]  # the recording is kept, nothing dropped

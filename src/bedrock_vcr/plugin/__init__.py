@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -233,6 +233,18 @@ def bedrock_cassette_path(request: pytest.FixtureRequest) -> Path:
 
 
 _RUN_ID = pytest.StashKey[str]()
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Note a test whose call failed (its cassette's ``drop_unplayed`` then drops nothing)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -266,6 +278,10 @@ def bedrock_cassette(
         _use_dummy_credentials(monkeypatch)
     with player as cassette:
         yield cassette
+        if request.node.stash.get(_FAILED, False):  # it played less than it meant to
+            from ..intercept.player import keep_unplayed
+
+            keep_unplayed(cassette)
     from .summary import count
 
     count(request.config, cassette)
