@@ -20,12 +20,15 @@ from bedrock_vcr.cassettes.records import (
 from .samples import MODEL
 
 
-def converse(text: str = "Hello", latency_ms: int = 120, **headers: str) -> Interaction:
-    body = {
+def converse(
+    text: str = "Hello", latency_ms: int = 120, trace: Any = None, **headers: str
+) -> Interaction:
+    body: dict[str, Any] = {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "end_turn",
         "usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4},
         "metrics": {"latencyMs": latency_ms},
+        "trace": trace or {"guardrailProcessingLatency": 3},
     }
     data = json.dumps(body).encode()
     response = RecordedResponse(
@@ -93,6 +96,7 @@ VOLATILE = [
     ("latency", _set(lambda i: setattr(i.response, "latency", 1.5))),
     ("recorded-at", _set(lambda i: setattr(i, "recorded_at", "2027-01-01T00:00:00+00:00"))),
     ("latency-ms", lambda i: converse(latency_ms=987)),
+    ("guardrail-latency", lambda i: converse(trace={"guardrailProcessingLatency": 7})),
 ]
 CHANGED = [
     ("text", lambda i: converse(text="Goodbye")),
@@ -100,6 +104,7 @@ CHANGED = [
     ("token-header", _header("x-amzn-bedrock-output-token-count", "7")),
     ("request-body", _set(lambda i: setattr(i.request, "body", b'{"messages":[1]}'))),
     ("model", _set(lambda i: setattr(i.request, "model_id", "other.model-v1:0"))),
+    ("id-in-answer", lambda i: converse(trace={"guardrailProcessingLatency": 3, "id": "x"})),
 ]
 
 

@@ -1,14 +1,17 @@
 """Quiet re-recording: a new recording of an unchanged answer is written as the file had it.
 
 Some values change on every recording although the answer does not: the ``date`` and
-``x-amzn-requestid`` headers, timings (a response's ``latency``, each stream event's
-``offset``, the ``x-amzn-bedrock-invocation-latency`` header, ``latencyMs``,
-``invocationLatency`` and ``firstByteLatency`` in answers), the random padding ``p`` of stream
-events, ``content-length`` (it follows those numbers) and ``recorded_at``. When a save replaces
-interactions of the file (``rewrite``, or ``drop_unplayed``) with a recording whose request and
-answer equal one of them but for those values, that interaction is written again unchanged: the
-file keeps its bytes, and replay keeps exposing what the file said. Any other difference writes
-the new recording whole, its new values included. ``exact_volatile=True`` turns this off.
+``x-amzn-requestid`` headers, timings (a response's ``latency``, each stream event's ``offset``,
+the ``x-amzn-bedrock-invocation-latency`` header, and :data:`VOLATILE_ANSWER_KEYS` in answers),
+the random padding ``p`` of stream events, ``content-length`` (it follows those numbers) and
+``recorded_at``. When a save replaces interactions of the file (``rewrite``, or
+``drop_unplayed``) with a recording whose request and answer equal one of them but for those
+values, that interaction is written again unchanged: the file keeps its bytes, and replay keeps
+exposing what the file said. Any other difference writes the new recording whole, its new values
+included. ``exact_volatile=True`` turns this off.
+
+Ids in an answer (Claude's ``msg_...``, ``toolUseId``) are not volatile: the code under test may
+send them back in its next request, which must then match what the file answered.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ VOLATILE_HEADERS = frozenset(
     {"date", "x-amzn-requestid", "x-amzn-bedrock-invocation-latency", "content-length"}
 )
 #: Keys of answer JSON (bodies, stream chunks and payloads, at any depth) that hold timings.
-VOLATILE_ANSWER_KEYS = frozenset({"latencyMs", "invocationLatency", "firstByteLatency"})
+VOLATILE_ANSWER_KEYS = frozenset(
+    {"latencyMs", "invocationLatency", "firstByteLatency", "guardrailProcessingLatency"}
+)
 #: The padding Bedrock adds to each stream event's payload (a random run of letters).
 PADDING_KEY = "p"
 
