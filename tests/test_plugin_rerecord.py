@@ -28,7 +28,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def _prompts(project: pytest.Pytester) -> list[str]:
     text = project.path.joinpath(*CASSETTE).read_text()
-    return [line.split(":", 1)[1].strip() for line in text.splitlines() if "prompt:" in line]
+    return [line.split(":", 1)[1].strip(" '") for line in text.splitlines() if "prompt:" in line]
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,26 @@ def test_a_failing_test_drops_nothing(project: pytest.Pytester) -> None:
     )
     result.assert_outcomes(failed=1)
     assert _prompts(project) == ["one", "two"]
+
+
+def test_xdist_workers_sharing_a_cassette_rerecord_it_quietly(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_story="import pytest\nfrom app import generate\n\n"
+        + "".join(
+            f'@pytest.mark.bedrock_cassette("shared")\ndef test_{n}(server):\n'
+            f"    generate('{n}')\n\n"
+            for n in range(4)
+        )
+    )
+    # rewrite: in `once` a test that opens the file after another worker wrote it replays
+    first = project.runpytest_subprocess("-n", "2", "--bedrock-record-mode=rewrite")
+    first.assert_outcomes(passed=4)
+    before = project.path.joinpath(*CASSETTE).read_text()
+    assert sorted(_prompts(project)) == ["0", "1", "2", "3"]
+    time.sleep(1.05)
+    rerecorded = project.runpytest_subprocess("-n", "2", "--bedrock-record-mode=rewrite")
+    rerecorded.assert_outcomes(passed=4)
+    assert sorted(_prompts(project)) == ["0", "1", "2", "3"]
+    after = project.path.joinpath(*CASSETTE).read_text()
+    # the order of the tests may differ between the runs; every interaction stays as it was
+    assert sorted(after.split("- request:")) == sorted(before.split("- request:"))
