@@ -23,7 +23,7 @@ from ..errors import (
     SecretRedactedWarning,
     UnmatchedRequestError,
 )
-from . import locking, merge, secret_scan, storage, vcrpy, yaml_format
+from . import locking, merge, secret_scan, stable, storage, vcrpy, yaml_format
 from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
@@ -52,6 +52,10 @@ class CassetteConfig:
     #: same run wrote (the pytest plugin gives every test of a run, on every xdist worker, one
     #: id). ``None``: the cassette is a run of its own (a ``use_cassette`` block).
     run: str | None = None
+    #: ``new_episodes``/``all``: a save leaves out what the cassette never played (README)
+    drop_unplayed: bool = False
+    #: write volatile values as they came, even for an unchanged answer (see :mod:`.stable`)
+    exact_volatile: bool = False
 
 
 class Cassette:
@@ -85,13 +89,13 @@ class Cassette:
         #: rewrite mode its text, what a rewrite drops (see :meth:`_merge_base`)
         self._opened: str | None = None
         self._opened_text: str | None = None
-        if self.existed and self.record_mode is RecordMode.REWRITE:
+        if self.existed and self._replaces_file:
             self._opened_text = merge.read_lenient(self.path)
             text = self._opened_text
             self._opened = merge.digest(text) if text is not None else merge.fingerprint(self.path)
         #: credential values the recording clients hold: redacted when written and matched
         self.secrets = KnownSecrets()
-        if self.existed and self.record_mode is not RecordMode.REWRITE:
+        if self.existed and not self._replaces_file:
             for interaction in self._load():
                 self._add(interaction)
             if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
@@ -144,6 +148,11 @@ class Cassette:
         ]
 
     # --- decisions -----------------------------------------------------------------------
+
+    @property
+    def _replaces_file(self) -> bool:  # a save drops what the file held before the run
+        mode = self.record_mode
+        return mode is RecordMode.REWRITE or (mode is RecordMode.ALL and self.config.drop_unplayed)
 
     @property
     def records(self) -> bool:
@@ -332,15 +341,17 @@ class Cassette:
         self.finish_pending()
         with self._lock:
             new = [i for i in self._new if i.response is not None and id(i) not in self._saved]
-        if not new:
+        if not new and not (self.config.drop_unplayed and self.records and self.unplayed):
             return False
         recorded = [i for i in new if id(i) not in self._dropped]
         with storage.locked(self.path) as target:
             base = self._merge_base(target)
             redacted: list[SecretRedactedWarning] = []  # warned once written (see clean)
             written = secret_scan.clean(base + recorded, self.secrets, self.path, redacted)
+            if not self.config.exact_volatile:  # unchanged answers keep the file's values
+                written[len(base) :] = self._settled(target, base, written[len(base) :])
             text = yaml_format.dumps(written)
-            if self.record_mode is RecordMode.REWRITE:
+            if self._replaces_file:
                 # first: should the write fail, the next save of this run keeps the old file
                 # rather than dropping what this run wrote
                 locking.write_note(target, "rewrite", self._run)
@@ -354,26 +365,42 @@ class Cassette:
         """What stays of the file on disk (``target``, the lock held) before the new recordings.
 
         - ``once``, ``new_episodes``, ``all``: all of it, as it is now (what this cassette
-          loaded and what other writers saved since).
-        - ``rewrite``: what was on disk when this cassette opened is dropped; what was saved
-          since by any writer is kept. Once a cassette of this run (``CassetteConfig.run``) has
-          rewritten the file, every later save of the run keeps the whole file: the tests of a
-          pytest run that share a cassette all end up in it, on every xdist worker.
+          loaded, less what it never played under ``drop_unplayed``, and what others saved).
+        - ``rewrite`` (and ``all`` under ``drop_unplayed``): what was on disk when this
+          cassette opened is dropped; what any writer saved since is kept. Once a cassette of
+          this run (``CassetteConfig.run``) has rewritten the file, every later save of the run
+          keeps the whole file: the tests of a pytest run that share a cassette all end up in
+          it, on every xdist worker.
         """
         unchanged = merge.fingerprint(target) == self._opened
-        if self.record_mode is not RecordMode.REWRITE:
+        if not self._replaces_file:
+            dropped = self.unplayed if self.config.drop_unplayed else []
             if unchanged:
-                return merge.answered(self.interactions)
+                return stable.subtract(merge.answered(self.interactions), dropped)
             if self.records and vcrpy.file_is_vcrpy(target):
                 raise ConfigError(
                     f"{target} became a vcrpy cassette while this test recorded into it; "
                     "writing would drop its non-Bedrock interactions. Convert it with "
                     "`bedrock-vcr import`, then record again."
                 )
-            return merge.answered_on_disk(target)
+            return stable.subtract(merge.answered_on_disk(target), dropped)
         if locking.read_note(target, "rewrite") == self._run:
             return merge.answered_on_disk(target)
         return [] if unchanged else merge.saved_since(target, self._opened_text)
+
+    def _settled(
+        self, target: Path, base: list[Interaction], recorded: list[Interaction]
+    ) -> list[Interaction]:
+        """``recorded``, each unchanged answer swapped for the interaction of the file that this
+        save leaves out and it repeats (see :mod:`.stable`)."""
+        if self._replaces_file:
+            before = merge.before_run(target, self._run, self._opened_text)
+            opened = merge.parse_or_nothing(before, self.path)
+        elif self.config.drop_unplayed:
+            opened = self.interactions
+        else:
+            return recorded  # the save keeps the whole file
+        return stable.settle(recorded, stable.subtract(merge.answered(opened), base))
 
     def all_played(self) -> bool:
         return len(self._used) == len(self.interactions)

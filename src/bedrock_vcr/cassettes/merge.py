@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from ..errors import CassetteFormatError
-from . import storage, yaml_format
+from . import locking, storage, yaml_format
 from .records import Interaction
 
 
@@ -60,7 +60,7 @@ def saved_since(target: Path, opened_text: str | None) -> list[Interaction]:
     ``opened_text``: what other writers saved since (each earlier interaction is matched once,
     so a recording repeated since is kept)."""
     before: dict[str, int] = {}
-    for interaction in _parse_or_nothing(opened_text, target):
+    for interaction in parse_or_nothing(opened_text, target):
         key = yaml_format.dumps([interaction])
         before[key] = before.get(key, 0) + 1
     kept = []
@@ -73,10 +73,37 @@ def saved_since(target: Path, opened_text: str | None) -> list[Interaction]:
     return kept
 
 
-def _parse_or_nothing(text: str | None, path: Path) -> list[Interaction]:
+def before_run(target: Path, run: str, opened_text: str | None) -> str | None:
+    """The text ``target`` held before the run ``run`` first rewrote it (``opened_text`` is what
+    the file held when the saving cassette opened; call with the lock held, before the save
+    writes its rewrite note). The first save of a run notes it for the later ones, whichever
+    process (xdist worker) they run in."""
+    if locking.read_note(target, "rewrite") != run:
+        locking.write_note(target, "before-run", f"{run}\n{opened_text or ''}")
+        return opened_text
+    noted = locking.read_note(target, "before-run") or ""
+    head, _, text = noted.partition("\n")
+    return text if head == run else None
+
+
+#: The last text :func:`parse_or_nothing` parsed, by hash: the saves of a run that share a
+#: cassette all look at what it held before the run.
+_last_parse: tuple[str, list[Interaction]] | None = None
+
+
+def parse_or_nothing(text: str | None, path: Path) -> list[Interaction]:
+    """The interactions of ``text`` (none when it is ``None`` or no cassette); the caller must
+    not change them (the last parse is shared)."""
+    global _last_parse
     if text is None:
         return []
+    key = digest(text)
+    last = _last_parse
+    if last is not None and last[0] == key:
+        return last[1]
     try:
-        return storage.interactions_from_text(text, path)
+        parsed = storage.interactions_from_text(text, path)
     except CassetteFormatError:
-        return []
+        parsed = []
+    _last_parse = (key, parsed)
+    return parsed

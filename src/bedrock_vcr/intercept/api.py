@@ -31,7 +31,8 @@ class use_cassette:  # noqa: N801 - reads like vcrpy's use_cassette
     ``rewrite``), ``match_on``, ``ignore_body_keys``, ``matcher``, ``allow_playback_repeats``,
     ``replay_speed``, ``before_record_request``, ``before_record_response``, ``skip_backoff``,
     ``require_json_body``, ``validate_requests``, ``validate_responses``, ``strict_models``,
-    ``model_families`` (see the README section "Settings and precedence").
+    ``model_families``, ``drop_unplayed``, ``exact_volatile`` (see the README section
+    "Settings and precedence").
     """
 
     def __init__(self, path: str | Path, **options: Any) -> None:
@@ -80,6 +81,8 @@ class use_cassette:  # noqa: N801 - reads like vcrpy's use_cassette
             "replay_speed": c.replay_speed,
             "before_record_request": c.before_record_request,
             "before_record_response": c.before_record_response,
+            "drop_unplayed": c.drop_unplayed,
+            "exact_volatile": c.exact_volatile,
             **c.extra,
         }
 

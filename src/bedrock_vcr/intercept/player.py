@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
 from ..bedrock.operations import BY_NAME
-from ..cassettes.cassette import Cassette, CassetteConfig
+from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..cassettes.several import find_answer, open_extras, unmatched_error
 from ..errors import RequestBodyError
@@ -188,6 +189,8 @@ class CassettePlayer:
             no_backoff, self._no_backoff = self._no_backoff, None
             no_backoff.__exit__(None, None, None)
         self._deferred = []
+        if exc[0] is not None:
+            keep_unplayed(self.cassette)
         try:
             self.cassette.save()  # a check that raises must not cost the recording
         finally:
@@ -203,6 +206,13 @@ class CassettePlayer:
                 [*recorded, *self.requests],
                 self.cassette.path,
             )
+
+
+def keep_unplayed(cassette: Cassette) -> None:
+    """A block or test that failed played less than it meant to: ``drop_unplayed`` then drops
+    nothing (``all`` under it replaces the file as ``rewrite`` does, failure or not)."""
+    if cassette.config.drop_unplayed and cassette.record_mode is not RecordMode.ALL:
+        cassette.config = dataclasses.replace(cassette.config, drop_unplayed=False)
 
 
 def _warn_recorded_despite_schema(request: RecordedRequest, path: Path) -> None:

@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "skip_backoff": False,
     # fail the test (at teardown) when recorded interactions were never played
     "assert_all_played": False,
+    # re-recording: leave out what was not played; write volatile values exactly as recorded
+    "drop_unplayed": False,
+    "exact_volatile": False,
     # schema validation (bedrock_vcr.validation.checks): bedrock | fail | off, warn | fail | off
     "validate_requests": "bedrock",
     "validate_responses": "warn",
@@ -111,6 +114,8 @@ def build(options: Mapping[str, Any], source: str = "options") -> CassetteConfig
         replay_speed=float(speed),
         before_record_request=merged["before_record_request"],
         before_record_response=merged["before_record_response"],
+        drop_unplayed=bool(merged["drop_unplayed"]),
+        exact_volatile=bool(merged["exact_volatile"]),
         extra={
             "require_json_body": bool(merged["require_json_body"]),
             "skip_backoff": bool(merged["skip_backoff"]),

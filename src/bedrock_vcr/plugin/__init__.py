@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(the assert_all_played setting)",
     )
     group.addoption(
+        "--bedrock-drop-unplayed",
+        action="store_true",
+        default=None,
+        help="re-recording (new_episodes, all): leave out of each cassette the interactions "
+        "its test never played (the drop_unplayed setting)",
+    )
+    group.addoption(
         "--bedrock-block-network",
         action="store_true",
         default=False,
@@ -76,6 +83,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "folder of bedrock cassettes, relative to the rootdir (default: a cassettes/ folder "
         "beside each test file)",
         default="",
+    )
+    parser.addini(
+        "bedrock_exact_volatile",
+        "write volatile values (date, request id, timings) of every recording as they came, "
+        "even for an unchanged answer (the exact_volatile setting; default false)",
+        type="bool",
+        default=None,
     )
 
 
@@ -199,11 +213,13 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     ini_mode = request.config.getini("bedrock_record_mode") or None
     cli_mode = request.config.getoption("--bedrock-record-mode")
     cli_played = request.config.getoption("--bedrock-assert-all-played")
+    cli_drop = request.config.getoption("--bedrock-drop-unplayed")
+    ini_exact = request.config.getini("bedrock_exact_volatile")
     options = _config.merge(
-        {"record_mode": ini_mode},
+        {"record_mode": ini_mode, "exact_volatile": ini_exact},
         fixture_opts,
         marker_opts,
-        {"record_mode": cli_mode, "assert_all_played": cli_played},
+        {"record_mode": cli_mode, "assert_all_played": cli_played, "drop_unplayed": cli_drop},
     )
     default = default_cassette_path(request)
     chosen = name or fixture_path
@@ -234,6 +250,18 @@ def bedrock_cassette_path(request: pytest.FixtureRequest) -> Path:
 
 
 _RUN_ID = pytest.StashKey[str]()
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Note a test whose call failed (its cassette's ``drop_unplayed`` then drops nothing)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -267,6 +295,10 @@ def bedrock_cassette(
         _use_dummy_credentials(monkeypatch)
     with player as cassette:
         yield cassette
+        if request.node.stash.get(_FAILED, False):  # it played less than it meant to
+            from ..intercept.player import keep_unplayed
+
+            keep_unplayed(cassette)
     from .summary import count
 
     count(request.config, cassette)
