@@ -17,6 +17,7 @@ from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import CassetteNotFoundError
+from . import unmatched
 
 
 class Source(Protocol):
@@ -30,9 +31,10 @@ class CassetteSource:
     """Serves the interactions of one or more cassette files (each answer may repeat)."""
 
     def __init__(self, paths: Iterable[Path | str], match: MatchConfig | None = None) -> None:
+        self.match = match or MatchConfig()
         config = CassetteConfig(
             record_mode=RecordMode.NONE,
-            match=match or MatchConfig(),
+            match=self.match,
             allow_playback_repeats=True,
         )
         self.cassettes = []
@@ -62,9 +64,7 @@ class CassetteSource:
         return model_id in self._models
 
     def explain(self, request: RecordedRequest) -> str:
-        if not self.cassettes:
-            return "no cassette is loaded"
-        return str(self.cassettes[0].unmatched(request))
+        return unmatched.explain(self.cassettes, request)
 
 
 class ScriptedSource:
