@@ -1,6 +1,7 @@
-"""A request no served cassette answers (``server.sources.CassetteSource.explain``): every
-cassette is searched, the closest recordings across all of them are shown with their file, and
-the fix is the serve command's own matching flags."""
+"""Serving cassettes (``server.sources.CassetteSource``, ``server.unmatched``): recordings of one
+request are given in order, then the last repeats; a request no served cassette answers is
+explained with the closest recordings across all of them, each with its file, and the fix is
+the serve command's own matching flags."""
 
 from __future__ import annotations
 
@@ -107,3 +108,26 @@ def test_a_misspelled_match_field_is_refused_with_the_valid_ones(seven: list[Pat
     args = build_parser().parse_args(["serve", str(seven[-1]), "--match-on", "operation,modle"])
     with pytest.raises(Exception, match="valid fields: operation, model_id"):
         build(args)
+
+
+def test_recordings_of_one_request_are_served_in_order_then_the_last_repeats(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twice.yaml"
+    request = _llama(PROMPT).request
+    first = Interaction(request, plain({"generation": "first", "stop_reason": "stop"}))
+    second = Interaction(request, plain({"generation": "second", "stop_reason": "stop"}))
+    other = _llama("other")
+    storage.write_atomic(path, serialize.dumps([first, other, second]))
+    source = CassetteSource([path])
+    spaced = json.dumps(json.loads(request.body), indent=1).encode()  # same JSON, other bytes
+
+    def ask(body: bytes) -> str:
+        found = source.answer(RecordedRequest("InvokeModel", LLAMA, body, {}))
+        assert found is not None
+        return str(json.loads(found.body)["generation"])
+
+    assert [ask(request.body) for _ in range(4)] == ["first", "second", "second", "second"]
+    assert ask(spaced) == "second"
+    assert ask(other.request.body) == "blue"
+    assert ask(request.body) == "second"
