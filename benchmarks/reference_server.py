@@ -6,7 +6,9 @@ It answers the benchmark's stream requests with exactly what ``bedrock-vcr serve
 the same generated cassette (the same headers and event-stream frames, one HTTP chunk per
 frame), every response built once at start-up. Like the real server it writes each frame as
 its own chunk and waits for the socket to drain when the kernel's buffer is full, so the two
-servers differ only in what they do per request. It prints ``serving on URL`` when ready.
+servers differ only in what they do per request. ``--one-write`` sends each whole answer in
+one write instead (the floor for a server that need not flush frame by frame: one system call
+per stream instead of 52). It prints ``serving on URL`` when ready.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ def prebuilt(workload: Workload, size: int) -> dict[int, tuple[bytes, list[bytes
     return out
 
 
-async def serve(answers: dict[int, tuple[bytes, list[bytes]]]) -> None:
+async def serve(answers: dict[int, tuple[bytes, list[bytes]]], one_write: bool) -> None:
+    if one_write:
+        answers = {i: (head + b"".join(frames), []) for i, (head, frames) in answers.items()}
+
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -48,6 +53,7 @@ async def serve(answers: dict[int, tuple[bytes, list[bytes]]]) -> None:
                 body = await reader.readexactly(length)
                 head_bytes, frames = answers[int(_INDEX.search(body).group(1))]  # type: ignore[union-attr]
                 writer.write(head_bytes)
+                await writer.drain()
                 for frame in frames:
                     writer.write(frame)
                     await writer.drain()
@@ -64,8 +70,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=200)
     parser.add_argument("--chunks", type=int, default=50)
+    parser.add_argument("--one-write", action="store_true", help="each answer in one write")
     args = parser.parse_args()
-    asyncio.run(serve(prebuilt(Workload(chunks=args.chunks, stream_share=0.5), args.interactions)))
+    workload = Workload(chunks=args.chunks, stream_share=0.5)
+    asyncio.run(serve(prebuilt(workload, args.interactions), args.one_write))
 
 
 if __name__ == "__main__":

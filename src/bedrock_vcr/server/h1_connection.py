@@ -63,6 +63,7 @@ class H1Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.drainer: asyncio.Future[None] | None = None
         self.peer = "-"
+        self.task: asyncio.Task[None] | None = None
 
     # --- asyncio callbacks ------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ class H1Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else "-"
         self.listener.track(self)
-        self.loop.create_task(self._serve())
+        self.task = self.loop.create_task(self._serve())
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -272,14 +273,23 @@ class H1Connection(asyncio.Protocol):
             self.write(head_bytes(response.status, headers, len(response.body), close) + body)
             await self.drained()
             return
-        self.write(head_bytes(response.status, headers, None, close))
+        pieces = framed(response)
+        head = head_bytes(response.status, headers, None, close)
+        if speed > 0 or not pieces:
+            self.write(head)
+            head = b""
+        last = len(pieces) - 1
         previous = response.latency
-        for event, piece in zip(response.events, framed(response), strict=True):
+        for index, (event, piece) in enumerate(zip(response.events, pieces, strict=True)):
             if speed > 0:
                 gap = (event.offset - previous) * speed
                 previous = event.offset
                 if gap > 0:
                     await asyncio.sleep(gap)
+            if index == 0 and head:  # unpaced: the head leaves with the first frame
+                piece = head + piece
+            if index == last and response.stream_end != "dropped":
+                piece += b"0\r\n\r\n"  # and the end of the body with the last
             self.write(piece)
             if self.writing_paused:
                 await self.drained()
@@ -288,7 +298,8 @@ class H1Connection(asyncio.Protocol):
             self.transport.close()  # after what was written: the client sees a cut stream
             self.closed = True
         else:
-            self.write(b"0\r\n\r\n")
+            if not pieces:
+                self.write(b"0\r\n\r\n")
             await self.drained()
 
 

@@ -108,10 +108,16 @@ class ThreadOut:
             conn.loop.call_soon_threadsafe(lambda: conn.loop.create_task(run()))
         except RuntimeError:  # the loop has ended: the server stopped
             raise ConnectionResetError("the server stopped") from None
-        try:
-            done.result(timeout=conn.timeout + 1)
-        except concurrent.futures.TimeoutError:
-            raise TimeoutError("the client stopped reading") from None
+        deadline = time.monotonic() + conn.timeout + 1
+        while True:
+            try:
+                done.result(timeout=0.25)
+                return
+            except concurrent.futures.TimeoutError:
+                if conn.loop.is_closed():  # the server stopped before running it
+                    raise ConnectionResetError("the server stopped") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the client stopped reading") from None
 
     def start(self, status: int, headers: list[tuple[str, str]], length: int | None) -> None:
         self.chunked = length is None

@@ -47,7 +47,8 @@ class BedrockServer:
     What clients can make the server spend (see :mod:`~bedrock_vcr.server.limits`):
     ``max_connections`` open connections, HTTP/1.1 and HTTP/2 (more are closed when accepted);
     ``max_streams`` concurrent streams per HTTP/2 connection (advertised; more are refused with
-    REFUSED_STREAM); ``max_workers`` threads answering HTTP/2 streams, server-wide;
+    REFUSED_STREAM); ``max_workers`` threads answering HTTP/2 streams and requests to sources
+    that may block (see :class:`~bedrock_vcr.server.sources.Source`), server-wide;
     ``max_connection_body`` request-body bytes held per connection (default ``max_body``; the
     stream that would go over is refused); ``max_resets_per_second`` stream resets per HTTP/2
     connection before GOAWAY ENHANCE_YOUR_CALM. Invalid values raise

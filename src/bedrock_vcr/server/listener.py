@@ -114,6 +114,12 @@ class Listener:
             pass
         self.socket.close()
         await self.drain(grace)
+        # what is left (connections that just closed) ends before the loop does
+        current = asyncio.current_task()
+        left = [task for task in asyncio.all_tasks(loop) if task is not current]
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
 
     def request_stop(self, grace: float) -> None:
         """From any thread: stop accepting, then drain for ``grace`` seconds (see :meth:`run`)."""
