@@ -16,6 +16,7 @@ from bedrock_vcr.cassettes.matching import MatchConfig
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest
 from bedrock_vcr.cli.main import build_parser
 from bedrock_vcr.cli.serve import build
+from bedrock_vcr.errors import ConfigError
 from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.server.sources import CassetteSource
 
@@ -106,7 +107,7 @@ def test_serve_flags_relax_matching(seven: list[Path]) -> None:
 
 def test_a_misspelled_match_field_is_refused_with_the_valid_ones(seven: list[Path]) -> None:
     args = build_parser().parse_args(["serve", str(seven[-1]), "--match-on", "operation,modle"])
-    with pytest.raises(Exception, match="valid fields: operation, model_id"):
+    with pytest.raises(ConfigError, match="valid fields: operation, model_id"):
         build(args)
 
 

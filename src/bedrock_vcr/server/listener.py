@@ -27,6 +27,8 @@ from .limits import Limits, WorkerPool
 
 #: accept() errors that mean "no descriptor or memory left": wait, then try again.
 _EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: accept() errors that mean "that client went away before we took it": take the next one.
+_CLIENT_GONE = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ECONNRESET})
 #: Longest pause of the accept loop while descriptors are exhausted, in seconds.
 _MAX_ACCEPT_PAUSE = 0.1
 #: Seconds between two log lines about the same exhausted limit.
@@ -149,8 +151,13 @@ class Listener:
             try:
                 conn, _ = await loop.sock_accept(self.socket)
             except OSError as exc:
+                if self.socket.fileno() < 0:
+                    return  # the listening socket was closed
                 if exc.errno not in _EXHAUSTED:
-                    continue  # the client went away before we took it
+                    if exc.errno not in _CLIENT_GONE:
+                        self.log_once("accept-error", f"bedrock-vcr server: accept failed: {exc}")
+                        await asyncio.sleep(_MAX_ACCEPT_PAUSE)
+                    continue
                 # the socket stays readable: do not spin on it
                 pause = min(max(2 * pause, 0.005), _MAX_ACCEPT_PAUSE)
                 self.log_once(
