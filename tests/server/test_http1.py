@@ -405,3 +405,26 @@ def test_cassette_streams_go_out_one_chunk_per_frame_on_many_connections(tmp_pat
             for sock in socks:
                 sock.close()
         assert wait_for(lambda: server.connections == 0)
+
+
+def test_serve_forever_in_a_thread_serves_until_stopped(recorder: Recorder) -> None:
+    server = BedrockServer([ScriptedSource(recorder)], grace=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    assert_still_serving(server)
+    server.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    with socket.socket() as probe:  # the port is released
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", server.port))
+
+
+def test_a_server_stopped_before_it_served_releases_its_port(recorder: Recorder) -> None:
+    server = BedrockServer([ScriptedSource(recorder)])
+    port = server.port
+    server.stop()
+    server.serve_forever()  # returns at once: it was stopped
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))

@@ -129,10 +129,10 @@ class BedrockServer:
                 return
             self._stopped = True
         wait = self.grace if grace is None else grace
-        if self._thread is None and not self._serving:
-            self._server.close_socket()
-            return
         self._server.request_stop(wait)
+        if self._thread is None and not self._serving:
+            self._server.close_socket()  # never served: a later serve_forever() returns at once
+            return
         self._server.finished.wait(timeout=wait + 5)
         if self._thread is not None:
             self._thread.join(timeout=5)
