@@ -350,3 +350,81 @@ def test_client_disconnecting_mid_stream() -> None:
         # the server notices at its next write, ends that connection and serves on
         assert wait_for(lambda: server.connections == 0)
         assert_still_serving(server)
+
+
+def _chunks(data: bytes) -> tuple[bytes, list[bytes]]:
+    """The head and the chunks of one chunked HTTP/1.1 answer (until the last chunk)."""
+    head, _, rest = data.partition(b"\r\n\r\n")
+    chunks = []
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            return head, chunks
+        chunks.append(rest[:size])
+        rest = rest[size + 2 :]
+
+
+def test_cassette_streams_go_out_one_chunk_per_frame_on_many_connections(tmp_path: Path) -> None:
+    """Cassette answers are written on the event loop: 30 keep-alive connections asking at once,
+    each twice in turn, get every stream whole, one HTTP chunk per recorded frame."""
+    path = tmp_path / "many.yaml"
+    stream_path = model_path(LLAMA, "InvokeModelWithResponseStream")
+    interactions = [
+        Interaction(
+            RecordedRequest(
+                "InvokeModelWithResponseStream", LLAMA, json.dumps({"prompt": str(i)}).encode(), {}
+            ),
+            llama_stream(words(i, 12)),
+        )
+        for i in range(3)
+    ]
+    storage.write_atomic(path, serialize.dumps(interactions))
+    frames = {i: [e.frame for e in x.response.events or []] for i, x in enumerate(interactions)}
+    with BedrockServer([CassetteSource([path])]) as server:
+        socks = [
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(30)
+        ]
+        try:
+            for n, sock in enumerate(socks):
+                sock.sendall(post(stream_path, json.dumps({"prompt": str(n % 3)}).encode(), **JSON))
+            for n, sock in enumerate(socks):
+                for turn in range(2):
+                    data = b""
+                    while not data.endswith(b"\r\n0\r\n\r\n"):
+                        data += sock.recv(65536)
+                    head, chunks = _chunks(data)
+                    assert head.startswith(b"HTTP/1.1 200 OK")
+                    assert b"Transfer-Encoding: chunked" in head
+                    assert chunks == frames[n % 3]
+                    if turn == 0:  # the same connection serves the next request
+                        sock.sendall(
+                            post(stream_path, json.dumps({"prompt": str(n % 3)}).encode(), **JSON)
+                        )
+        finally:
+            for sock in socks:
+                sock.close()
+        assert wait_for(lambda: server.connections == 0)
+
+
+def test_serve_forever_in_a_thread_serves_until_stopped(recorder: Recorder) -> None:
+    server = BedrockServer([ScriptedSource(recorder)], grace=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    assert_still_serving(server)
+    server.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    with socket.socket() as probe:  # the port is released
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", server.port))
+
+
+def test_a_server_stopped_before_it_served_releases_its_port(recorder: Recorder) -> None:
+    server = BedrockServer([ScriptedSource(recorder)])
+    port = server.port
+    server.stop()
+    server.serve_forever()  # returns at once: it was stopped
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ..cassettes.matching import MatchConfig
 from ..server.app import MAX_BODY
 from ..server.http1 import DEFAULT_GRACE, BedrockServer
 from ..server.routes import RouteSpec
@@ -79,6 +80,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=MAX_BODY,
         help=f"largest request body in bytes (default Bedrock's {MAX_BODY})",
+    )
+    p.add_argument(
+        "--match-on",
+        metavar="FIELDS",
+        help="request fields a cassette's recording must share, comma-separated (default "
+        "operation,model_id,body; also headers)",
+    )
+    p.add_argument(
+        "--ignore-body-key",
+        action="append",
+        metavar="KEY",
+        help="body key left out when matching cassettes (repeatable; a dotted path ignores one "
+        "place, e.g. inferenceConfig.temperature)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log each request")
     _add_simulation_options(p)
@@ -143,7 +157,11 @@ def build(args: argparse.Namespace) -> tuple[list[Any], float]:
     config = load_config(args.config) if args.config else ServeConfig()
     sources: list[Any] = []
     if args.cassettes:
-        sources.append(CassetteSource([Path(p) for p in args.cassettes]))
+        match = MatchConfig.build(
+            match_on=[f.strip() for f in args.match_on.split(",")] if args.match_on else None,
+            ignore_body_keys=args.ignore_body_key,
+        )
+        sources.append(CassetteSource([Path(p) for p in args.cassettes], match))
     sources.extend(config.sources())
     options = {name: getattr(args, name) for name in _SIMULATION_OPTIONS}
     routes: list[RouteSpec] = []

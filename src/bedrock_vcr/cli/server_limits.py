@@ -18,7 +18,11 @@ from ..server.limits import (
 LIMITS: tuple[tuple[str, int | None, str], ...] = (
     ("max_connections", DEFAULT_MAX_CONNECTIONS, "open connections; more are closed at once"),
     ("max_streams", DEFAULT_MAX_STREAMS, "concurrent streams per HTTP/2 connection"),
-    ("max_workers", DEFAULT_MAX_WORKERS, "threads answering HTTP/2 streams, server-wide"),
+    (
+        "max_workers",
+        DEFAULT_MAX_WORKERS,
+        "threads answering HTTP/2 streams and blocking sources, server-wide",
+    ),
     (
         "max_connection_body",
         None,

@@ -13,13 +13,16 @@ Bedrock; requests are not authenticated.
 The modules, from the bottom up:
 
 - :mod:`.transport`: writing a response to a connection or stream, shared error answers;
-- :mod:`.sources`: what answers come from (cassettes, a function);
+- :mod:`.sources`, :mod:`.unmatched`: what answers come from (cassettes, a function), and why
+  no cassette answered;
 - :mod:`.app`: which request gets which answer (Bedrock's paths, checks and errors);
 - :mod:`.limits`: what clients may make the server spend (connections, streams, workers,
   buffered bodies, resets), and the worker pool that answers HTTP/2 streams;
-- :mod:`.listener`: accepting connections within those limits;
-- :mod:`.request_body`, :mod:`.http1`: HTTP/1.1 and :class:`~.http1.BedrockServer`;
-- :mod:`.h2_frames`, :mod:`.http2`: cleartext HTTP/2, loaded only when a client speaks it;
+- :mod:`.listener`: the event loop, accepting connections within those limits;
+- :mod:`.request_body`, :mod:`.h1_writing`, :mod:`.h1_connection`: HTTP/1.1 on the loop;
+- :mod:`.http1`: :class:`~.http1.BedrockServer`, which runs it all;
+- :mod:`.h2_frames`, :mod:`.h2_handoff`, :mod:`.http2`: cleartext HTTP/2 on a thread per
+  connection, loaded only when a client speaks it;
 - :mod:`.routes`, :mod:`.routes_file`: simulated routes from a YAML file or from options.
 
 Nothing is imported here, so importing one module loads only what it needs.

@@ -2,8 +2,9 @@
 
 The AWS SDK for JavaScript v3 builds its Bedrock Runtime client on an HTTP/2 request handler, and
 for an ``http://`` endpoint it opens the connection with the HTTP/2 preface straight away ("prior
-knowledge"). The HTTP/1.1 handler in :mod:`bedrock_vcr.server.http1` spots that preface and hands
-the connection to :class:`H2Session`, which frames the same :class:`~bedrock_vcr.server.app.App`
+knowledge"). The HTTP/1.1 connection (:mod:`bedrock_vcr.server.h1_connection`) spots that
+preface and hands the connection to a thread running :class:`H2Session`
+(:mod:`bedrock_vcr.server.h2_handoff`), which frames the same :class:`~bedrock_vcr.server.app.App`
 answers as HTTP/2: one HEADERS frame, then the body as DATA frames, a stream's event-stream frames
 each sent as soon as flow control allows.
 

@@ -2,12 +2,12 @@
 
 Every limit is a keyword of :class:`~bedrock_vcr.server.http1.BedrockServer` (and a flag of
 ``bedrock-vcr serve``); :class:`Limits` checks them once. :class:`WorkerPool` runs the answers of
-HTTP/2 streams on a bounded set of daemon threads shared by every connection (an HTTP/1.1
-connection answers on its own thread, and connections are capped). :class:`RateMeter` counts
-events in the last second (a client's stream resets).
+HTTP/2 streams, and of HTTP/1.1 requests to sources that may block, on a bounded set of daemon
+threads shared by every connection (other HTTP/1.1 requests are answered on the event loop).
+:class:`RateMeter` counts events in the last second (a client's stream resets).
 
 Whatever its clients do, a server runs at most ``1 + max_connections + max_workers`` threads of
-its own (the accept loop, one per connection, the workers), and holds at most
+its own (the event loop, one per HTTP/2 connection, the workers), and holds at most
 ``max_connection_body`` bytes of request bodies per HTTP/2 connection (an HTTP/1.1 connection
 holds one body, of at most ``max_body``).
 """
@@ -26,7 +26,7 @@ from ..errors import ConfigError
 DEFAULT_MAX_CONNECTIONS = 256
 #: SETTINGS_MAX_CONCURRENT_STREAMS advertised on each HTTP/2 connection.
 DEFAULT_MAX_STREAMS = 100
-#: Threads answering HTTP/2 streams, for the whole server.
+#: Threads answering HTTP/2 streams and requests to blocking sources, for the whole server.
 DEFAULT_MAX_WORKERS = 256
 #: Stream resets a client may send on one connection in one second before it is sent away.
 DEFAULT_MAX_RESETS_PER_SECOND = 200

@@ -1,112 +1,197 @@
-"""The server's listening socket: accepting connections within the server's limits.
+"""The server's event loop and listening socket: accepting connections within the limits.
 
-:class:`Listener` is the :class:`~http.server.ThreadingHTTPServer` that
-:class:`~bedrock_vcr.server.http1.BedrockServer` runs. Beyond accepting, it keeps the promises
-about connections: at most ``max_connections`` are open at once (one more is closed as soon as it
-is accepted, whatever its protocol); when ``accept()`` fails for want of descriptors or memory the
-loop pauses (up to a tenth of a second, doubling) instead of spinning on a socket that stays
-readable; each such condition is logged at most once every ten seconds. It also tracks the open
-connections, so that stopping can let them finish (:meth:`Listener.drain`), and owns the worker
-pool that answers HTTP/2 streams.
+:class:`Listener` runs one :mod:`asyncio` loop (on :meth:`BedrockServer.start
+<bedrock_vcr.server.http1.BedrockServer.start>`'s thread, or the caller's) that accepts
+connections and serves HTTP/1.1 on them (:mod:`~bedrock_vcr.server.http1`). Beyond accepting, it
+keeps the promises about connections: at most ``max_connections`` are open at once (one more is
+closed as soon as it is accepted, whatever its protocol); when ``accept()`` fails for want of
+descriptors or memory the loop pauses (up to a tenth of a second, doubling) instead of spinning
+on a socket that stays readable; each such condition is logged at most once every ten seconds.
+It tracks the open connections, so that stopping can let them finish (:meth:`Listener.drain`),
+and owns the worker pool that answers HTTP/2 streams and requests whose source may block.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
-from socketserver import BaseRequestHandler
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from .app import App
 from .limits import Limits, WorkerPool
 
 #: accept() errors that mean "no descriptor or memory left": wait, then try again.
 _EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: accept() errors that mean "that client went away before we took it": take the next one.
+_CLIENT_GONE = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ECONNRESET})
 #: Longest pause of the accept loop while descriptors are exhausted, in seconds.
 _MAX_ACCEPT_PAUSE = 0.1
 #: Seconds between two log lines about the same exhausted limit.
 _LOG_EVERY = 10.0
 
 
-class Listener(ThreadingHTTPServer):
-    """The listening socket and the connections it accepted (one thread each).
+class Connection(Protocol):
+    """What the listener asks of an open connection (HTTP/1.1 or a handed-off HTTP/2 one)."""
 
-    ``handler`` is the request handler class; each of its instances calls :meth:`track` when it
-    starts and :meth:`untrack` when it ends, and has ``close_if_idle()`` and ``force_close()``
-    for :meth:`drain`.
+    def close_if_idle(self) -> None:
+        """The server stops: end the connection now if no request is in progress."""
+
+    def force_close(self) -> None:
+        """The grace period is over: end the connection whatever it is doing."""
+
+
+class Listener:
+    """The listening socket, the loop serving it, and the connections it accepted.
+
+    ``protocol(listener)`` builds the :class:`asyncio.Protocol` of each accepted connection; it
+    calls :meth:`track` and :meth:`untrack` itself.
     """
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024
 
     def __init__(
         self,
         address: tuple[str, int],
-        handler: type[BaseRequestHandler],
+        protocol: Callable[[Listener], asyncio.Protocol],
         app: App,
         idle_timeout: float,
         verbose: bool,
         limits: Limits,
     ) -> None:
         self.app = app
+        self.protocol = protocol
         self.idle_timeout = idle_timeout
         self.verbose = verbose
         self.limits = limits
-        self.pool = WorkerPool(limits.max_workers, "bedrock-vcr-h2")
+        self.pool = WorkerPool(limits.max_workers, "bedrock-vcr-worker")
         self.stopping = threading.Event()
         self.connections: set[Any] = set()
-        self.changed = threading.Condition()
-        self.admitted: set[Any] = set()  # accepted sockets not yet closed (the cap counts them)
-        self.accept_pause = 0.0
+        self.admitted = 0  # accepted sockets not yet closed (the cap counts them)
+        self.admitted_lock = threading.Lock()
         self.logged: dict[str, float] = {}
-        super().__init__(address, handler)
-
-    def server_bind(self) -> None:
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().server_bind()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.ready = threading.Event()  # the loop runs (or ended before running)
+        self.finished = threading.Event()
+        self._stop: asyncio.Future[float] | None = None
+        self._grace = 0.0
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
         try:
-            conn, addr = super().get_request()
-        except OSError as exc:
-            if exc.errno in _EXHAUSTED:  # the socket stays readable: do not spin on it
-                self.accept_pause = min(max(2 * self.accept_pause, 0.005), _MAX_ACCEPT_PAUSE)
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.socket.bind(address)
+            self.socket.listen(1024)
+            self.socket.setblocking(False)
+        except OSError:
+            self.socket.close()
+            raise
+        self.server_address = self.socket.getsockname()
+
+    # --- running ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until :meth:`request_stop`; then drain the connections and close the loop."""
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._main(loop))
+        finally:
+            loop.close()
+            self.finished.set()
+
+    async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._stop = loop.create_future()
+        if self.stopping.is_set():  # stop() came before the loop ran
+            self._stop.set_result(self._grace)
+        self.ready.set()
+        accepting = loop.create_task(self._accept(loop))
+        grace = await self._stop
+        accepting.cancel()
+        try:
+            await accepting
+        except asyncio.CancelledError:
+            pass
+        self.socket.close()
+        await self.drain(grace)
+        # what is left (connections that just closed) ends before the loop does
+        current = asyncio.current_task()
+        left = [task for task in asyncio.all_tasks(loop) if task is not current]
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+
+    def request_stop(self, grace: float) -> None:
+        """From any thread: stop accepting, then drain for ``grace`` seconds (see :meth:`run`)."""
+        self._grace = grace
+        self.stopping.set()
+        if self.loop is None or self._stop is None:
+            return
+
+        def stop() -> None:
+            if self._stop is not None and not self._stop.done():
+                self._stop.set_result(grace)
+
+        try:
+            self.loop.call_soon_threadsafe(stop)
+        except RuntimeError:  # the loop already ended
+            pass
+
+    def close_socket(self) -> None:
+        """Release the port of a listener that never ran."""
+        self.socket.close()
+
+    # --- accepting ----------------------------------------------------------------------
+
+    async def _accept(self, loop: asyncio.AbstractEventLoop) -> None:
+        pause = 0.0
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(self.socket)
+            except OSError as exc:
+                if self.socket.fileno() < 0:
+                    return  # the listening socket was closed
+                if exc.errno not in _EXHAUSTED:
+                    if exc.errno not in _CLIENT_GONE:
+                        self.log_once("accept-error", f"bedrock-vcr server: accept failed: {exc}")
+                        await asyncio.sleep(_MAX_ACCEPT_PAUSE)
+                    continue
+                # the socket stays readable: do not spin on it
+                pause = min(max(2 * pause, 0.005), _MAX_ACCEPT_PAUSE)
                 self.log_once(
                     "accept",
                     f"bedrock-vcr server: cannot accept connections ({exc.strerror}); "
                     "waiting for descriptors to free up (raise `ulimit -n` or lower "
                     "max_connections)",
                 )
-                time.sleep(self.accept_pause)
-            raise
-        self.accept_pause = 0.0
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn, addr
+                await asyncio.sleep(pause)
+                continue
+            pause = 0.0
+            if self.admitted >= self.limits.max_connections:
+                self.log_once(
+                    "connections",
+                    f"bedrock-vcr server: {self.limits.max_connections} connections are open "
+                    "(max_connections); closing new ones until some end",
+                )
+                conn.close()
+                continue
+            with self.admitted_lock:
+                self.admitted += 1
+            try:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                await loop.connect_accepted_socket(lambda: self.protocol(self), conn)
+            except OSError:
+                self.release()
+                conn.close()
 
-    def verify_request(self, request: Any, client_address: Any) -> bool:
-        """Admit a new connection while fewer than ``max_connections`` are open."""
-        with self.changed:
-            if len(self.admitted) < self.limits.max_connections:
-                self.admitted.add(request)
-                return True
-        self.log_once(
-            "connections",
-            f"bedrock-vcr server: {self.limits.max_connections} connections are open "
-            "(max_connections); closing new ones until some end",
-        )
-        return False  # socketserver closes it at once
+    def release(self) -> None:
+        """One admitted connection has closed (from the loop or a connection's thread)."""
+        with self.admitted_lock:
+            self.admitted -= 1
 
-    def shutdown_request(self, request: Any) -> None:
-        try:
-            super().shutdown_request(request)
-        finally:
-            with self.changed:
-                self.admitted.discard(request)
+    # --- bookkeeping --------------------------------------------------------------------
 
     def log_once(self, key: str, text: str) -> None:
         """Print ``text`` unless the same ``key`` was logged in the last few seconds."""
@@ -115,50 +200,26 @@ class Listener(ThreadingHTTPServer):
             self.logged[key] = now
             print(text, file=sys.stderr, flush=True)
 
-    def track(self, handler: Any) -> None:
-        with self.changed:
-            self.connections.add(handler)
+    def track(self, connection: Connection) -> None:
+        self.connections.add(connection)
         if self.stopping.is_set():
-            handler.close_if_idle()
+            connection.close_if_idle()
 
-    def untrack(self, handler: Any) -> None:
-        with self.changed:
-            self.connections.discard(handler)
-            self.changed.notify_all()
+    def untrack(self, connection: Connection) -> None:
+        self.connections.discard(connection)
 
-    def drain(self, grace: float) -> None:
+    async def drain(self, grace: float) -> None:
         """Close idle connections now, the others once they finish or ``grace`` runs out."""
-        self.stopping.set()
-        with self.changed:
-            handlers = list(self.connections)
-        for handler in handlers:
-            handler.close_if_idle()
         deadline = time.monotonic() + grace
-        while True:
-            with self.changed:
-                handlers = list(self.connections)
-                left = deadline - time.monotonic()
-                if not handlers or left <= 0:
-                    break
-                self.changed.wait(min(left, 0.05))
-            for handler in handlers:
-                handler.close_if_idle()
-        for handler in handlers:
-            handler.force_close()
-        with self.changed:
-            self.changed.wait_for(lambda: not self.connections, timeout=1.0)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):
-            return  # a client that went away mid-request is not the server's problem
-        print(
-            f"bedrock-vcr server: error while serving {client_address}: {exc!r}",
-            file=sys.stderr,
-            flush=True,
-        )
-        if self.verbose:
-            super().handle_error(request, client_address)
+        while self.connections and time.monotonic() < deadline:
+            for connection in list(self.connections):
+                connection.close_if_idle()
+            await asyncio.sleep(0.02)
+        for connection in list(self.connections):
+            connection.force_close()
+        deadline = time.monotonic() + 1.0
+        while self.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
 
-__all__ = ["Listener"]
+__all__ = ["Connection", "Listener"]

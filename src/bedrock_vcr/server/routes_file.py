@@ -73,6 +73,8 @@ class SimulationSource:
     time; building and sending the answer happen outside the lock.
     """
 
+    nonblocking = True  # answers are built at once; delays are paced by the server
+
     def __init__(
         self,
         routes: Sequence[RouteSpec],

@@ -15,13 +15,18 @@ from typing import Protocol
 
 from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
-from ..cassettes.records import RecordedRequest, RecordedResponse
+from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import CassetteNotFoundError
+from . import unmatched
+
+#: Distinct requests whose answers a cassette source remembers (then it starts afresh).
+_REMEMBERED = 10_000
 
 
 class Source(Protocol):
     """Anything that can answer a request. Optional extras: ``knows_model(model_id) -> bool``
-    (see :mod:`bedrock_vcr.server.app`) and ``explain(request) -> str`` (why nothing matched)."""
+    (see :mod:`bedrock_vcr.server.app`), ``explain(request) -> str`` (why nothing matched) and
+    ``nonblocking = True`` (``answer`` never waits: the server may ask it on its event loop)."""
 
     def answer(self, request: RecordedRequest) -> RecordedResponse | None: ...
 
@@ -29,10 +34,13 @@ class Source(Protocol):
 class CassetteSource:
     """Serves the interactions of one or more cassette files (each answer may repeat)."""
 
+    nonblocking = True
+
     def __init__(self, paths: Iterable[Path | str], match: MatchConfig | None = None) -> None:
+        self.match = match or MatchConfig()
         config = CassetteConfig(
             record_mode=RecordMode.NONE,
-            match=match or MatchConfig(),
+            match=self.match,
             allow_playback_repeats=True,
         )
         self.cassettes = []
@@ -50,6 +58,8 @@ class CassetteSource:
             for cassette in self.cassettes
             for interaction in cassette.interactions
         )
+        self._last: dict[tuple[object, ...], Interaction] = {}
+        self._settled: dict[tuple[object, ...], RecordedResponse] = {}
 
     @classmethod
     def of(cls, cassettes: Iterable[Cassette]) -> CassetteSource:
@@ -63,19 +73,42 @@ class CassetteSource:
         return source
 
     def answer(self, request: RecordedRequest) -> RecordedResponse | None:
+        key = self._key(request)
+        settled = self._settled.get(key)
+        if settled is not None:
+            return settled
         for cassette in self.cassettes:
             found = cassette.find(request)
             if found is not None:
+                self._remember(key, found)
                 return found.response
         return None
+
+    def _key(self, request: RecordedRequest) -> tuple[object, ...]:
+        headers = tuple(sorted(request.headers.items())) if "headers" in self.match.match_on else ()
+        return request.operation, request.model_id, request.body, headers
+
+    def _remember(self, key: tuple[object, ...], found: Interaction) -> None:
+        """Answer the same request bytes without matching once its answer is settled.
+
+        A cassette gives the recordings of one request in order, then repeats the last for good
+        (``allow_playback_repeats``): the same answer twice in a row means it will not change.
+        A custom matcher may decide otherwise each time, so nothing is kept with one."""
+        if self.match.matcher is not None or found.response is None:
+            return
+        if len(self._last) > _REMEMBERED:
+            self._last.clear()
+            self._settled.clear()
+        if self._last.get(key) is found:
+            self._settled[key] = found.response
+        else:
+            self._last[key] = found
 
     def knows_model(self, model_id: str) -> bool:
         return model_id in self._models
 
     def explain(self, request: RecordedRequest) -> str:
-        if not self.cassettes:
-            return "no cassette is loaded"
-        return str(self.cassettes[0].unmatched(request))
+        return unmatched.explain(self.cassettes, request)
 
 
 class ScriptedSource:

@@ -1,0 +1,316 @@
+"""One HTTP/1.1 connection on the server's event loop: read requests, write answers.
+
+:class:`H1Connection` is the :class:`asyncio.Protocol` of every accepted connection. It reads
+requests (:mod:`~bedrock_vcr.server.request_body`), asks the
+:class:`~bedrock_vcr.server.app.App` and writes the answer: a stream one event-stream frame per
+HTTP chunk, each handed to the socket as it is written (``TCP_NODELAY`` on), waiting only when
+the client reads slower than we write. The chunk-framed frames of an answer are built once and
+kept (:mod:`~bedrock_vcr.server.h1_writing`), so replaying a cassette costs little per request.
+
+Sources that answer at once (cassettes, simulated routes: ``nonblocking``) are asked on the
+loop; any other source (a function may wait on anything) is asked on the server's worker pool,
+which then writes through the loop (:class:`~bedrock_vcr.server.h1_writing.ThreadOut`), frame
+by frame as well. A connection that opens with the HTTP/2 preface is handed to
+:mod:`~bedrock_vcr.server.h2_handoff`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..cassettes.records import RecordedResponse
+from .h1_writing import ThreadOut, framed, head_bytes
+from .request_body import (
+    MAX_LINE,
+    BadRequest,
+    Headers,
+    http_error,
+    parse_request_line,
+    read_body,
+    read_headers,
+)
+from .transport import CLIENT_GONE, deliver, response_headers
+
+if TYPE_CHECKING:
+    from .listener import Listener
+
+#: Bytes buffered from a client before reading pauses (a body larger than this streams in).
+_READ_HIGH = 1 << 20
+_METHODS = frozenset({"POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS"})
+_H2_LINE = b"PRI * HTTP/2.0\r\n"
+
+
+class H1Connection(asyncio.Protocol):
+    """One client connection: requests in order, answers frame by frame."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.app = listener.app
+        self.timeout = listener.idle_timeout
+        self.loop = asyncio.get_running_loop()
+        self.buffer = bytearray()
+        self.transport: Any = None
+        self.eof = False
+        self.closed = False
+        self.busy = False
+        self.handed_off = False
+        self.reading_paused = False
+        self.writing_paused = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.drainer: asyncio.Future[None] | None = None
+        self.peer = "-"
+        self.task: asyncio.Task[None] | None = None
+
+    # --- asyncio callbacks ------------------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if peer else "-"
+        self.listener.track(self)
+        self.task = self.loop.create_task(self._serve())
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > _READ_HIGH and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return True  # keep writing: the answer may still be on its way
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = self.eof = True
+        self._wake()
+        if self.drainer is not None and not self.drainer.done():
+            self.drainer.set_exception(ConnectionResetError("the client went away"))
+        self.listener.untrack(self)
+        if not self.handed_off:
+            self.listener.release()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        if self.drainer is not None and not self.drainer.done():
+            self.drainer.set_result(None)
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    # --- reading (the request_body.Reader protocol) -----------------------------------------
+
+    async def _more(self) -> bool:
+        """Wait for more bytes; ``False`` at the end of input. A silent client is dropped."""
+        if self.eof:
+            return False
+        if self.reading_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        self.waiter = self.loop.create_future()
+        timer = self.loop.call_later(self.timeout, self.transport.abort)
+        try:
+            await self.waiter
+        finally:
+            timer.cancel()
+            self.waiter = None
+        return True
+
+    async def readline(self, limit: int) -> bytes:
+        while True:
+            end = self.buffer.find(b"\n", 0, limit)
+            if end >= 0 or len(self.buffer) >= limit:
+                size = end + 1 if end >= 0 else limit
+                line = bytes(self.buffer[:size])
+                del self.buffer[:size]
+                return line
+            if not await self._more():
+                line = bytes(self.buffer)
+                self.buffer.clear()
+                return line
+
+    async def read(self, size: int) -> bytes:
+        while len(self.buffer) < size and await self._more():
+            pass
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            raise ConnectionResetError("the client went away")
+        self.transport.write(data)
+
+    async def drained(self) -> None:
+        """Return once the socket takes more (a client that stops reading is dropped)."""
+        if self.closed:
+            raise ConnectionResetError("the client went away")
+        if not self.writing_paused:
+            return
+        self.drainer = self.loop.create_future()
+        timer = self.loop.call_later(self.timeout, self.transport.abort)
+        try:
+            await self.drainer
+        finally:
+            timer.cancel()
+            self.drainer = None
+
+    # --- the listener's controls ------------------------------------------------------------
+
+    def close_if_idle(self) -> None:
+        if not self.busy and not self.handed_off and self.transport is not None:
+            self.transport.close()
+
+    def force_close(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    # --- serving ----------------------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        try:
+            while not self.closed:
+                line = await self.readline(MAX_LINE + 1)
+                if not line.strip():
+                    break
+                if line == _H2_LINE:
+                    from .h2_handoff import hand_off
+
+                    await hand_off(self, line)
+                    return
+                self.busy = True
+                keep = await self._request(line)
+                self.busy = False
+                if not keep or self.listener.stopping.is_set():
+                    break
+        except CLIENT_GONE:
+            pass
+        except Exception as exc:  # a bug here must not take the server down
+            print(f"bedrock-vcr server: error while serving {self.peer}: {exc!r}", file=sys.stderr)
+        finally:
+            self.busy = False
+            if not self.handed_off and self.transport is not None:
+                self.transport.close()
+
+    async def _request(self, line: bytes) -> bool:
+        """Answer one request; whether the connection stays open for the next."""
+        method, close = "", True
+        try:
+            method, target, version = parse_request_line(line)
+            headers = await read_headers(self)
+            close = _closes(version, headers)
+            if method not in _METHODS:
+                raise http_error(501, f"Unsupported method ({method!r})")
+            if version == "HTTP/1.1" and (headers.get("Expect") or "").lower() == "100-continue":
+                length = (headers.get("Content-Length") or "").strip()
+                if not (length.isdigit() and int(length) > self.app.max_body):
+                    self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            framed_body = "Content-Length" in headers or "Transfer-Encoding" in headers
+            body = b""
+            if method == "POST" or framed_body:
+                body = await read_body(headers, self, self.app.max_body)
+            close = close or self.listener.stopping.is_set()
+            if target.startswith("//"):
+                target = "/" + target.lstrip("/")
+            await self._answer(method, target, headers, body, close)
+        except BadRequest as bad:
+            close = close or bad.close
+            await self.send(bad.response, 0.0, close, head_only=method == "HEAD")
+            status = bad.response.status
+        else:
+            status = 0
+        if self.listener.verbose:
+            print(
+                f'{self.peer} - - "{line.decode("latin-1").strip()}" {status or "-"}',
+                file=sys.stderr,
+            )
+        return not close
+
+    async def _answer(
+        self, method: str, target: str, headers: Headers, body: bytes, close: bool
+    ) -> None:
+        app = self.app
+        if all(getattr(source, "nonblocking", False) for source in app.sources):
+            response = app.respond(method, target, headers.last, body)
+            if response.events is None or type(response.events) is list:
+                await self.send(response, app.speed, close)
+                return
+            ask: Callable[[], RecordedResponse] = lambda: response  # noqa: E731
+        else:
+            ask = lambda: app.respond(method, target, headers.last, body)  # noqa: E731
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def job() -> None:
+            try:
+                deliver(ask(), ThreadOut(self, close), app.speed)
+                done.set_result(None)
+            except BaseException as exc:  # handed to the loop, which decides
+                done.set_exception(exc)
+
+        self.listener.pool.submit(job)
+        await asyncio.wrap_future(done)
+
+    async def send(
+        self, response: RecordedResponse, speed: float, close: bool, head_only: bool = False
+    ) -> None:
+        """Write ``response``: a stream frame by frame, paced when ``speed`` > 0."""
+        if speed > 0 and response.latency > 0:
+            await asyncio.sleep(response.latency * speed)
+        headers = response_headers(response)
+        if response.events is None or response.status >= 300:
+            body = b"" if head_only else response.body
+            self.write(head_bytes(response.status, headers, len(response.body), close) + body)
+            await self.drained()
+            return
+        pieces = framed(response)
+        head = head_bytes(response.status, headers, None, close)
+        if speed > 0 or not pieces:
+            self.write(head)
+            head = b""
+        last = len(pieces) - 1
+        previous = response.latency
+        for index, (event, piece) in enumerate(zip(response.events, pieces, strict=True)):
+            if speed > 0:
+                gap = (event.offset - previous) * speed
+                previous = event.offset
+                if gap > 0:
+                    await asyncio.sleep(gap)
+            if index == 0 and head:  # unpaced: the head leaves with the first frame
+                piece = head + piece
+            if index == last and response.stream_end != "dropped":
+                piece += b"0\r\n\r\n"  # and the end of the body with the last
+            self.write(piece)
+            if self.writing_paused:
+                await self.drained()
+        if response.stream_end == "dropped":
+            await self.drained()
+            self.transport.close()  # after what was written: the client sees a cut stream
+            self.closed = True
+        else:
+            if not pieces:
+                self.write(b"0\r\n\r\n")
+            await self.drained()
+
+
+def _closes(version: str, headers: Headers) -> bool:
+    """Whether the connection ends after this request (``http.server``'s rules)."""
+    connection = (headers.get("Connection") or "").lower()
+    if connection == "close":
+        return True
+    if connection == "keep-alive":
+        return False
+    return version != "HTTP/1.1"
+
+
+__all__ = ["H1Connection"]
