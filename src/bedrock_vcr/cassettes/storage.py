@@ -13,6 +13,7 @@ target (:mod:`.locking`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import tempfile
@@ -23,7 +24,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ..errors import CassetteFormatError, TruncatedStreamWarning
-from . import locking, stream_end, vcrpy, yaml_format
+from . import cache, locking, stream_end, vcrpy, yaml_format
 from .records import Interaction
 from .secret_scan import refuse_secrets
 
@@ -45,6 +46,11 @@ MAX_CASSETTE_BYTES = 512 * 1024 * 1024
 
 def read_text(path: Path) -> str:
     """The text of cassette ``path`` (UTF-8, at most :data:`MAX_CASSETTE_BYTES`)."""
+    return _decode(read_bytes(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of cassette ``path`` (at most :data:`MAX_CASSETTE_BYTES`)."""
     with path.open("rb") as handle:
         data = handle.read(MAX_CASSETTE_BYTES + 1)
     if len(data) > MAX_CASSETTE_BYTES:
@@ -54,6 +60,10 @@ def read_text(path: Path) -> str:
             path=path,
             fix="split it into several cassettes (one per test is the default)",
         )
+    return data
+
+
+def _decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -63,9 +73,12 @@ def read_text(path: Path) -> str:
 def warn_cut_short(interactions: list[Interaction], path: Path) -> None:
     """One :class:`~bedrock_vcr.errors.TruncatedStreamWarning` for the streams of a cassette
     that do not end the way their operation and model family end (see :mod:`.stream_end`)."""
-    found = stream_end.cut_short(interactions)
+    _warn_found(stream_end.cut_short(interactions), path)
+
+
+def _warn_found(found: list[stream_end.CutShort], path: Path) -> None:
     if found:
-        warnings.warn(TruncatedStreamWarning(stream_end.warning_text(found, path)), stacklevel=3)
+        warnings.warn(TruncatedStreamWarning(stream_end.warning_text(found, path)), stacklevel=4)
 
 
 _CACHE_SIZE = 32
@@ -93,8 +106,7 @@ def load_file(path: Path) -> list[Interaction]:
             if hit is not None and hit[:3] == (info.st_mtime_ns, info.st_size, info.st_ino):
                 _cache.move_to_end(key)
                 return [interaction.lazy_copy() for interaction in hit[3]]
-    interactions = interactions_from_text(read_text(path), path)
-    warn_cut_short(interactions, path)
+    interactions = _parsed(path)
     if info is None:
         return interactions
     with _cache_lock:
@@ -102,6 +114,28 @@ def load_file(path: Path) -> list[Interaction]:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return [interaction.lazy_copy() for interaction in interactions]
+
+
+def _parsed(path: Path) -> list[Interaction]:
+    """The interactions of the file, from the parsed-cassette cache when it has these bytes
+    (:mod:`.cache`), else parsed (and then cached); its cut-short streams warned about."""
+    data = read_bytes(path)
+    if not cache.enabled():
+        interactions = interactions_from_text(_decode(data, path), path)
+        _warn_found(stream_end.cut_short(interactions), path)
+        return interactions
+    target = locking.real_path(path)
+    key = cache.digest(data)
+    hit = cache.lookup(target, key)
+    if hit is not None:
+        interactions, cut = hit
+        _warn_found([stream_end.CutShort(*item) for item in cut], path)
+        return interactions
+    interactions = interactions_from_text(_decode(data, path), path)
+    found = stream_end.cut_short(interactions)
+    cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
+    _warn_found(found, path)
+    return interactions
 
 
 # --- writing -------------------------------------------------------------------------------------
