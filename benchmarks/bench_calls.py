@@ -33,7 +33,6 @@ from approaches import (  # noqa: E402
     UNSIGNED_FLOOR,
     Row,
     floor_contender,
-    split,
 )
 from timing import Contender, Plan, measure_block, paired_ratio, spread_targets  # noqa: E402
 from workload import (  # noqa: E402
@@ -80,7 +79,9 @@ def simulated_row(workload: Workload, plan: Plan) -> Row:
         with bedrock_vcr.BedrockMock() as bedrock:
             text = words if op == INVOKE else pieces
             bedrock.on(model_id=MODEL_ID, operation=op, return_value=bedrock_vcr.Answer(text))
-            contender = Contender(SIMULATED, caller(make_client(DEAD_ENDPOINT), workload, op, targets))
+            contender = Contender(
+                SIMULATED, caller(make_client(DEAD_ENDPOINT), workload, op, targets)
+            )
             timings = measure_block([floor, contender], targets, plan)
             row.timings[op], row.floor[op] = timings[SIMULATED], timings[UNSIGNED_FLOOR]
     return row

@@ -35,9 +35,7 @@ def cut_short_answer() -> Interaction:
 @pytest.fixture
 def cassette(tmp_path: Path) -> Path:
     path = tmp_path / "c.yaml"
-    storage.write_atomic(
-        path, serialize.dumps([plain(b'{"generation":"ok"}'), stream_answer()])
-    )
+    storage.write_atomic(path, serialize.dumps([plain(b'{"generation":"ok"}'), stream_answer()]))
     return path
 
 

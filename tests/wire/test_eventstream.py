@@ -483,7 +483,11 @@ def test_remembered_header_blocks_keep_each_value_its_own_type() -> None:
 
 
 def test_remembered_header_blocks_give_what_a_fresh_encoding_gives() -> None:
-    headers = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
+    headers = {
+        ":event-type": "chunk",
+        ":content-type": "application/json",
+        ":message-type": "event",
+    }
     first = encode_message(headers, b'{"a":1}')
     assert encode_message(dict(headers), b'{"a":1}') == first
     assert decode_message(first).values == headers

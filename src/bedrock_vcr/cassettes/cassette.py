@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..errors import (
@@ -22,7 +23,7 @@ from ..errors import (
     SecretRedactedWarning,
     UnmatchedRequestError,
 )
-from . import locking, merge, secret_scan, storage, vcrpy, yaml_format
+from . import locking, merge, secret_scan, storage
 from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
@@ -33,6 +34,19 @@ from .redaction import KnownSecrets
 #: a copy, never the caller's object.
 BeforeRecordRequest = Callable[[RecordedRequest], "RecordedRequest | None"]
 BeforeRecordResponse = Callable[[RecordedResponse], "RecordedResponse | None"]
+
+
+def _vcrpy() -> ModuleType:
+    """:mod:`.vcrpy`, imported when first needed: replaying a cached cassette needs no YAML."""
+    from . import vcrpy
+
+    return vcrpy
+
+
+def _yaml_format() -> ModuleType:
+    from . import yaml_format
+
+    return yaml_format
 
 
 @dataclass
@@ -90,7 +104,7 @@ class Cassette:
             for interaction in self._load():
                 self._add(interaction)
             if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
-                vcrpy.file_is_vcrpy(self.path)
+                _vcrpy().file_is_vcrpy(self.path)
             ):
                 raise ConfigError(
                     f"{self.path} is a vcrpy cassette; recording into it in "
@@ -333,7 +347,7 @@ class Cassette:
             base = self._merge_base(target)
             redacted: list[SecretRedactedWarning] = []  # warned once written (see clean)
             written = secret_scan.clean(base + recorded, self.secrets, self.path, redacted)
-            text = yaml_format.dumps(written)
+            text = _yaml_format().dumps(written)
             if self.record_mode is RecordMode.REWRITE:
                 # first: should the write fail, the next save of this run keeps the old file
                 # rather than dropping what this run wrote
@@ -358,7 +372,7 @@ class Cassette:
         if self.record_mode is not RecordMode.REWRITE:
             if unchanged:
                 return merge.answered(self.interactions)
-            if self.records and vcrpy.file_is_vcrpy(target):
+            if self.records and _vcrpy().file_is_vcrpy(target):
                 raise ConfigError(
                     f"{target} became a vcrpy cassette while this test recorded into it; "
                     "writing would drop its non-Bedrock interactions. Convert it with "

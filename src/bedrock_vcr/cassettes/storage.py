@@ -24,7 +24,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ..errors import CassetteFormatError, TruncatedStreamWarning
-from . import cache, locking, stream_end, vcrpy, yaml_format
+from . import cache, locking, stream_end
 from .records import Interaction
 from .secret_scan import refuse_secrets
 
@@ -33,6 +33,8 @@ from .secret_scan import refuse_secrets
 
 def interactions_from_text(text: str, path: Path | str | None = None) -> list[Interaction]:
     """The interactions of cassette text in either format (bedrock-vcr's or vcrpy's)."""
+    from . import vcrpy, yaml_format  # here: a load from the cache needs no YAML
+
     doc = yaml_format.parse(text, path)
     if vcrpy.note_format(text, doc):  # remembered: the vcrpy sniff of this file parses nothing
         return vcrpy.interactions_from_vcrpy(doc, path)

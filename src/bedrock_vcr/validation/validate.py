@@ -26,14 +26,15 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema.exceptions import ValidationError as _JSONSchemaError
+from typing import TYPE_CHECKING, Any
 
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..cassettes.records import RecordedResponse
 from ..errors import SchemaValidationError
 from .schemas import ID_PREFIX, fast_validator, jsonschema_validator, select_schema
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError as _JSONSchemaError
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
 ERROR_TYPE = "ValidationException" + ERROR_TYPE_SUFFIX
