@@ -148,7 +148,7 @@ def pack_events(response: RecordedResponse) -> tuple[tuple[float, bytes, bytes |
     without building them when they were never built."""
     packed = response.__dict__.get(_PACKED)
     if packed is not None:
-        return packed  # type: ignore[no-any-return]
+        return packed
     events = response.events
     if events is None:
         return None
