@@ -128,6 +128,34 @@ def _check_types(request: RecordedRequest, response: RecordedResponse) -> None:
         raise TypeError("a cache entry of another shape")
 
 
+# --- verdicts ---------------------------------------------------------------------------------
+
+
+def verdict_path(target: Path, file_digest: bytes, check: bytes) -> Path:
+    """The marker saying that check ``check`` (a digest of what it depends on) found nothing
+    wrong in cassette ``target`` with these bytes."""
+    name = f"{target.name}.{file_digest.hex()[:40]}.ok-{check.hex()[:16]}"
+    return locking.work_dir(target) / FOLDER / name
+
+
+def passed(target: Path, file_digest: bytes, check: bytes) -> bool:
+    """Whether check ``check`` already passed on these very bytes (see :func:`note_passed`)."""
+    return enabled() and verdict_path(target, file_digest, check).is_file()
+
+
+def note_passed(target: Path, file_digest: bytes, check: bytes) -> None:
+    """Remember that check ``check`` found nothing in these bytes (best effort)."""
+    if not enabled():
+        return
+    path = verdict_path(target, file_digest, check)
+    try:
+        locking.work_dir(target, create=True)
+        path.parent.mkdir(exist_ok=True)
+        path.touch()
+    except OSError:
+        pass
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 
@@ -189,9 +217,12 @@ def _remove_others(keep: Path, name: str) -> None:
         return
     for entry in entries:
         other = entry.name
-        if other == keep.name or not other.startswith(prefix) or not other.endswith(".marshal"):
+        if other == keep.name or not other.startswith(prefix):
             continue
-        if "." in other[len(prefix) : -len(".marshal")]:
+        stem, dot, kind = other[len(prefix) :].partition(".")
+        if not dot or not (kind == "marshal" or kind.startswith("ok-")) or "." in kind:
+            continue
+        if len(stem) != 40 or stem == keep.name[len(prefix) : len(prefix) + 40]:
             continue  # another cassette's ("<name>.<more>.<digest>.marshal")
         try:
             os.unlink(entry.path)

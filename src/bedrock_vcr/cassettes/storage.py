@@ -84,7 +84,7 @@ def _warn_found(found: list[stream_end.CutShort], path: Path) -> None:
 
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[Path, tuple[int, int, int, list[Interaction]]] = OrderedDict()
+_cache: OrderedDict[Path, tuple[int, int, int, list[Interaction], bytes | None]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -108,36 +108,50 @@ def load_file(path: Path) -> list[Interaction]:
             if hit is not None and hit[:3] == (info.st_mtime_ns, info.st_size, info.st_ino):
                 _cache.move_to_end(key)
                 return [interaction.lazy_copy() for interaction in hit[3]]
-    interactions = _parsed(path)
+    interactions, digest = _parsed(path)
     if info is None:
         return interactions
     with _cache_lock:
-        _cache[key] = (info.st_mtime_ns, info.st_size, info.st_ino, interactions)
+        _cache[key] = (info.st_mtime_ns, info.st_size, info.st_ino, interactions, digest)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return [interaction.lazy_copy() for interaction in interactions]
 
 
-def _parsed(path: Path) -> list[Interaction]:
+def loaded_digest(path: Path) -> bytes | None:
+    """The SHA-256 of cassette ``path`` as :func:`load_file` last read it, while the file is
+    unchanged since (``None`` otherwise, or with the parsed-cassette cache off)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    with _cache_lock:
+        hit = _cache.get(path.resolve())
+    if hit is None or hit[:3] != (info.st_mtime_ns, info.st_size, info.st_ino):
+        return None
+    return hit[4]
+
+
+def _parsed(path: Path) -> tuple[list[Interaction], bytes | None]:
     """The interactions of the file, from the parsed-cassette cache when it has these bytes
     (:mod:`.cache`), else parsed (and then cached); its cut-short streams warned about."""
     data = read_bytes(path)
     if not cache.enabled():
         interactions = interactions_from_text(_decode(data, path), path)
         _warn_found(stream_end.cut_short(interactions), path)
-        return interactions
+        return interactions, None
     target = locking.real_path(path)
     key = cache.digest(data)
     hit = cache.lookup(target, key)
     if hit is not None:
         interactions, cut = hit
         _warn_found([stream_end.CutShort(*item) for item in cut], path)
-        return interactions
+        return interactions, key
     interactions = interactions_from_text(_decode(data, path), path)
     found = stream_end.cut_short(interactions)
     cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
     _warn_found(found, path)
-    return interactions
+    return interactions, key
 
 
 # --- writing -------------------------------------------------------------------------------------
