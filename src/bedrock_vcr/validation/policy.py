@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import BedrockVCRError, CassetteSchemaError, InvalidRequestError, SchemaDriftWarning
-from .checks import PayloadChecker, check_interactions
 from . import verdicts
+from .checks import PayloadChecker, check_interactions
 from .findings import Finding, drift_message
 from .schemas import schema_for
 from .settings import ValidationSettings
