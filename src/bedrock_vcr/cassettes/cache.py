@@ -60,6 +60,23 @@ def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def file_digest(path: Path, limit: int) -> bytes | None:
+    """:func:`digest` of the file's bytes, read in pieces; ``None`` when it cannot be read or
+    is larger than ``limit`` (the reader then reports why)."""
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while piece := handle.read(1 << 20):
+                size += len(piece)
+                if size > limit:
+                    return None
+                h.update(piece)
+    except OSError:
+        return None
+    return h.digest()
+
+
 def fingerprint() -> bytes:
     """What must match besides the file: the readers' source, Python's version, marshal's."""
     global _fingerprint

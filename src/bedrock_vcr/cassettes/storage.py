@@ -135,18 +135,20 @@ def loaded_digest(path: Path) -> bytes | None:
 def _parsed(path: Path) -> tuple[list[Interaction], bytes | None]:
     """The interactions of the file, from the parsed-cassette cache when it has these bytes
     (:mod:`.cache`), else parsed (and then cached); its cut-short streams warned about."""
-    data = read_bytes(path)
     if not cache.enabled():
-        interactions = interactions_from_text(_decode(data, path), path)
+        interactions = interactions_from_text(_decode(read_bytes(path), path), path)
         _warn_found(stream_end.cut_short(interactions), path)
         return interactions, None
     target = locking.real_path(path)
-    key = cache.digest(data)
-    hit = cache.lookup(target, key)
+    # hashed as it is read: a hit never holds the file's bytes (peak memory)
+    key = cache.file_digest(path, MAX_CASSETTE_BYTES)
+    hit = cache.lookup(target, key) if key is not None else None
     if hit is not None:
         interactions, cut = hit
         _warn_found([stream_end.CutShort(*item) for item in cut], path)
         return interactions, key
+    data = read_bytes(path)
+    key = cache.digest(data)  # of the bytes parsed: the file may have changed since
     interactions = interactions_from_text(_decode(data, path), path)
     found = stream_end.cut_short(interactions)
     cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
