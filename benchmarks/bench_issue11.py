@@ -2,6 +2,7 @@
 
     python benchmarks/bench_issue11.py            # suite of 500; load 10 .. 10,000; save 1,000
     python benchmarks/bench_issue11.py --quick    # suite of 40; load 10, 200; save 200 (~3 min)
+    python benchmarks/bench_issue11.py --quick --sizes 10,1000,10000 --save-size 1000
     python benchmarks/bench_issue11.py --json out.json
 
 It runs, one after the other in this process and its children, the measurements of
@@ -136,9 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one round (~3 min)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--workdir", type=Path, help="keep the generated files in DIR/issue11")
+    parser.add_argument("--sizes", help="interactions of the load rows (10,1000,10000)")
+    parser.add_argument("--save-size", help="interactions of the save rows (1000)")
+    parser.add_argument("--cassettes", help="tests in the suite (500)")
+    parser.add_argument("--rounds", help="timed rounds of the suite and start-up runs (3)")
     ours = parser.parse_args(argv)
-    args = bench_suite.parse_args(["--quick"] if ours.quick else [])
-    args.rounds = max(args.rounds, 3) if not ours.quick else 1
+    passed = ["--quick"] if ours.quick else []
+    for name in ("sizes", "save_size", "cassettes", "rounds"):
+        if getattr(ours, name) is not None:
+            passed += [f"--{name.replace('_', '-')}", getattr(ours, name)]
+    args = bench_suite.parse_args(passed)
     args.quick = ours.quick
     os.environ.update(P.DUMMY_ENV)  # recording talks only to the local server
     started = time.perf_counter()
