@@ -67,6 +67,8 @@ def file_digest(path: Path, limit: int) -> bytes | None:
     size = 0
     try:
         with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > limit:
+                return None  # refused unread by the reader
             while piece := handle.read(1 << 20):
                 size += len(piece)
                 if size > limit:

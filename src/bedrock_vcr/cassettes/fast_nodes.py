@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
+from ..errors import BedrockVCRError
+
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
@@ -33,7 +35,7 @@ def install(dumper: type, str_presenter: Callable[[Any, str], yaml.Node]) -> Non
     dumper.fast_str = staticmethod(str_presenter)  # type: ignore[attr-defined]
 
 
-class _Shared(Exception):
+class _Shared(BedrockVCRError):
     """A container met twice: PyYAML would write an anchor, so it represents the document."""
 
 

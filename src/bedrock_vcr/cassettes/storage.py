@@ -54,8 +54,10 @@ def read_text(path: Path) -> str:
 def read_bytes(path: Path) -> bytes:
     """The bytes of cassette ``path`` (at most :data:`MAX_CASSETTE_BYTES`)."""
     with path.open("rb") as handle:
-        data = handle.read(MAX_CASSETTE_BYTES + 1)
-    if len(data) > MAX_CASSETTE_BYTES:
+        # the size first: a larger file is refused unread (read, it may still grow past it)
+        too_large = os.fstat(handle.fileno()).st_size > MAX_CASSETTE_BYTES
+        data = b"" if too_large else handle.read(MAX_CASSETTE_BYTES + 1)
+    if too_large or len(data) > MAX_CASSETTE_BYTES:
         raise CassetteFormatError(
             f"the cassette is larger than {MAX_CASSETTE_BYTES // (1024 * 1024)} MiB, the most "
             "bedrock-vcr reads",
