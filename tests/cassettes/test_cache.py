@@ -177,3 +177,30 @@ def test_another_process_reads_the_entry_this_one_wrote(cassette: Path, parses: 
     ).stdout.split()
     assert expected[1].response is not None and expected[1].response.events is not None
     assert out == ["2", expected[1].response.events[1].frame.hex()]
+
+
+def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(
+    cassette: Path, parses: list[Path]
+) -> None:
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bedrock_vcr.cassettes import storage\n"
+        "loaded = storage.load_file(Path(sys.argv[1]))\n"
+        "print(loaded[1].response.events[1].frame.hex())\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(cassette)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outputs = [child.communicate()[0].strip() for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert len(set(outputs)) == 1
+    assert len(entries(cassette)) == 1
+    assert not list((cassette.parent / ".bedrock-vcr" / "cache").glob("*.tmp"))
+    loaded = fresh_load(cassette)
+    assert parses == []  # the entry the processes wrote is whole
+    assert loaded[1].response is not None and loaded[1].response.events is not None
+    assert loaded[1].response.events[1].frame.hex() == outputs[0]
