@@ -38,6 +38,7 @@ SEND_EVENT = "before-send.bedrock-runtime"
 DEAD_ENDPOINT = "http://127.0.0.1:9"
 
 FLOOR = "floor (before-send, prebuilt)"
+UNSIGNED_FLOOR = "unsigned floor (before-send, prebuilt, no SigV4)"
 BEDROCK_VCR = "bedrock-vcr (default options)"
 BEDROCK_VCR_OFF = "bedrock-vcr, validate_requests=off"
 VCRPY = "vcrpy (match_on + body)"
@@ -78,7 +79,9 @@ class FloorRaw:
         self._pieces = []
 
 
-def floor_contender(workload: Workload, operation: str, targets: list[int]) -> Contender:
+def floor_contender(
+    workload: Workload, operation: str, targets: list[int], *, signed: bool = True
+) -> Contender:
     """A ``before-send`` handler returning a prebuilt response: botocore's own cost.
 
     botocore runs *every* ``before-send`` handler and takes the first answer, and bedrock-vcr
@@ -105,7 +108,7 @@ def floor_contender(workload: Workload, operation: str, targets: list[int]) -> C
         headers, pieces = prebuilt[current[0]]
         return AWSResponse(request.url, 200, headers, FloorRaw(pieces))
 
-    client = make_client(DEAD_ENDPOINT)
+    client = make_client(DEAD_ENDPOINT, signed=signed)
     client.meta.events.register_first(SEND_EVENT, before_send)
     inner = caller(client, workload, operation, targets)
 
@@ -122,7 +125,7 @@ def floor_contender(workload: Workload, operation: str, targets: list[int]) -> C
         # keeps botocore's full cost, signing included.
         client.meta.events.unregister(interception.SIGNER_EVENT, unique_id=interception.SIGNER_ID)
 
-    return Contender(FLOOR, call, before=detach)
+    return Contender(FLOOR if signed else UNSIGNED_FLOOR, call, before=detach)
 
 
 def split(timings: dict[str, Timing], name: str, operation: str, row: Row) -> None:

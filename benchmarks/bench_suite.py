@@ -55,6 +55,9 @@ PROJECTS = {
     "pytest-recording": ["-p", "no:bedrock_vcr", "--record-mode=none"],
     "floor": ["-p", "no:bedrock_vcr", "-p", "no:recording"],
 }
+#: bedrock-vcr with its parsed-cassette cache turned off: every test parses its cassette.
+NO_CACHE = "bedrock-vcr, cache off"
+CACHE_OFF = {"BEDROCK_VCR_CACHE": "off"}
 VCR_CONFTEST = f"""import pytest
 
 
@@ -62,10 +65,15 @@ VCR_CONFTEST = f"""import pytest
 def vcr_config():
     return {{"match_on": {P.VCRPY_MATCH_ON!r}}}
 """
+#: Loading a file whose parsed-cassette cache entry was removed first (it is written again).
+FIRST_PARSE = "bedrock-vcr Cassette(), first parse"
+#: Entering ``use_cassette`` on a file whose cache entry and load-check verdict exist.
+CACHED_ENTER = "bedrock-vcr use_cassette, cached"
 #: What is timed, and which of the size's files it reads.
 LOADS = {
-    "bedrock-vcr Cassette()": "bvcr",
-    "bedrock-vcr use_cassette": "bvcr",
+    FIRST_PARSE: "bvcr",
+    "bedrock-vcr Cassette(), cached": "bvcr",
+    CACHED_ENTER: "bvcr",
     "vcrpy Cassette.load": "vcrpy",
     "json.loads": "json",
 }
@@ -169,10 +177,12 @@ def time_suite(root: Path, n: int, first: str, per_module: int, rounds: int) -> 
     for kind, args in PROJECTS.items():
         P.say(f"untimed first run: {kind} ...")
         summaries[kind] = P.run_pytest(root / kind, args, n).summary
+    variants = {**PROJECTS, NO_CACHE: PROJECTS["bedrock-vcr"]}
     for r in range(rounds):
         for row, (paths, expect) in targets.items():
-            for kind, args in PROJECTS.items():
-                outcome = P.run_pytest(root / kind, [*args, *paths], expect)
+            for kind, args in variants.items():
+                folder, env = ("bedrock-vcr", CACHE_OFF) if kind == NO_CACHE else (kind, None)
+                outcome = P.run_pytest(root / folder, [*args, *paths], expect, env)
                 runs[row].setdefault(kind, []).append(outcome.seconds)
                 P.say(f"round {r + 1}/{rounds} {row:<6} {kind:<16} {outcome.seconds:7.2f} s")
     return {"runs": runs, "summaries": summaries}
@@ -188,9 +198,9 @@ def _prepare(kind: str, src: Path, dst: Path) -> Callable[[], int]:
     if kind.startswith("vcrpy"):
         from vcr.cassette import Cassette
         from vcr.record_mode import RecordMode
-    if kind == "bedrock-vcr Cassette()":
+    if kind in (FIRST_PARSE, "bedrock-vcr Cassette(), cached"):
         return lambda: len(bedrock_vcr.Cassette(src).interactions)
-    if kind == "bedrock-vcr use_cassette":
+    if kind == CACHED_ENTER:
 
         def enter() -> int:
             with bedrock_vcr.use_cassette(src, record_mode="none") as cassette:
@@ -273,6 +283,13 @@ def build_load_files(root: Path, sizes: list[int], url: str) -> dict[int, dict[s
     return files
 
 
+def drop_cache_entries(path: Path) -> None:
+    """Remove the parsed-cassette cache entry of ``path`` (the next load parses the file; the
+    load check's verdict, which ``Cassette()`` does not use, stays)."""
+    for entry in (path.parent / ".bedrock-vcr" / "cache").glob(f"{path.name}.*.marshal"):
+        entry.unlink()
+
+
 def time_files(files: dict[int, dict[str, Path]], args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every load kind at every size and every save kind at the save size, interleaved."""
     plan = [("load", size, LOADS) for size in args.sizes] + [("save", args.save_size, SAVES)]
@@ -280,11 +297,16 @@ def time_files(files: dict[int, dict[str, Path]], args: argparse.Namespace) -> l
     for what, size, kinds in plan:
         rounds = args.rounds if size <= 1000 else 1
         results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+        if CACHED_ENTER in kinds:  # untimed: the cache entry and the clean check's verdict
+            src = files[size][kinds[CACHED_ENTER]]
+            child(CACHED_ENTER, src, src, files[0][kinds[CACHED_ENTER]], size - size % 2)
         for _ in range(rounds):
             for kind in kinds:
                 src = files[size][kinds[kind]]
                 dst = src.with_name(f"saved-{src.name}")
                 warm = files[0][kinds[kind]]
+                if kind == FIRST_PARSE:
+                    drop_cache_entries(src)
                 results[kind].append(child(kind, src, dst, warm, size - size % 2))
                 P.say(f"{what} {size:>6,} {kind:<26} {results[kind][-1]['seconds']:8.3f} s")
         for kind in kinds:
@@ -318,8 +340,10 @@ def suite_lines(timed: dict[str, Any], n: int, per_module: int) -> list[str]:
         med = {k: P.median(v) for k, v in timed["runs"][row].items()}
         b, v, f = med["bedrock-vcr"], med["pytest-recording"], med["floor"]
         cells = [f"{b:.2f} s", f"{v:.2f} s", f"{f:.2f} s", P.ratio(b, f), P.ratio(b, v)]
-        rows.append([label, *cells, P.ratio(f, v)])
-    return P.table([*header.split("|"), "floor/pytest-rec"], rows)
+        off = med[NO_CACHE]
+        rows.append([label, *cells, P.ratio(f, v), f"{off:.2f} s", P.ratio(off, f)])
+    extra = ["floor/pytest-rec", "cache off", "off/floor"]
+    return P.table([*header.split("|"), *extra], rows)
 
 
 def file_lines(rows: list[dict[str, Any]]) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore import UNSIGNED
 from botocore.client import BaseClient
 from botocore.config import Config
 
@@ -160,15 +161,17 @@ def _answer(workload: Workload, i: int) -> RecordedResponse:
 # --- clients and calls ------------------------------------------------------------------------
 
 
-def make_client(endpoint_url: str) -> BaseClient:
-    """A real boto3 client with dummy credentials (nothing here reads a real credential)."""
+def make_client(endpoint_url: str, *, signed: bool = True) -> BaseClient:
+    """A real boto3 client with dummy credentials (nothing here reads a real credential);
+    ``signed=False`` makes botocore skip SigV4 (the unsigned floor)."""
+    options: dict[str, Any] = {} if signed else {"signature_version": UNSIGNED}
     return boto3.client(
         "bedrock-runtime",
         region_name="us-east-1",
         endpoint_url=endpoint_url,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **options),
     )
 
 

@@ -472,3 +472,24 @@ def test_any_split_of_a_stream_decodes_to_the_same_frames(
         decoded.extend(decoder)
     decoder.close()
     assert decoded == messages
+
+
+def test_remembered_header_blocks_keep_each_value_its_own_type() -> None:
+    # True and 1 are equal in Python but are different headers on the wire
+    for headers in ({"flag": True}, {"flag": 1}, {"flag": True}, {"flag": 1}):
+        decoded = decode_message(encode_message(headers, b"{}"))
+        assert decoded.values == headers
+        assert type(decoded.values["flag"]) is type(headers["flag"])
+
+
+def test_remembered_header_blocks_give_what_a_fresh_encoding_gives() -> None:
+    headers = {
+        ":event-type": "chunk",
+        ":content-type": "application/json",
+        ":message-type": "event",
+    }
+    first = encode_message(headers, b'{"a":1}')
+    assert encode_message(dict(headers), b'{"a":1}') == first
+    assert decode_message(first).values == headers
+    unhashable = {"raw": Header(HeaderType.BYTE_ARRAY, bytearray(b"\x01\x02"))}
+    assert decode_message(encode_message(unhashable)).values == {"raw": b"\x01\x02"}

@@ -23,7 +23,8 @@ from ..errors import (
     SecretRedactedWarning,
     UnmatchedRequestError,
 )
-from . import locking, merge, secret_scan, stable, storage, vcrpy, yaml_format
+from . import locking, merge, secret_scan, stable, storage
+from .candidates import closest
 from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
@@ -99,7 +100,7 @@ class Cassette:
             for interaction in self._load():
                 self._add(interaction)
             if self.record_mode in (RecordMode.NEW_EPISODES, RecordMode.ALL) and (
-                vcrpy.file_is_vcrpy(self.path)
+                storage.is_foreign(self.path)
             ):
                 raise ConfigError(
                     f"{self.path} is a vcrpy cassette; recording into it in "
@@ -236,25 +237,7 @@ class Cassette:
             candidates = [Candidate(i, request.operation, request.model_id) for i in bucket[:3]]
         else:
             reason = "matches no recorded interaction"
-            scored = []
-            for i, recorded in enumerate(self.interactions):
-                diffs = match.differences(recorded.request, request)
-                if match.matcher is not None and not diffs:
-                    diffs = ["the custom matcher rejected it"]
-                same_target = (recorded.request.operation == request.operation) + (
-                    recorded.request.model_id == request.model_id
-                )
-                scored.append((-same_target, len(diffs), i, diffs))
-            scored.sort()
-            candidates = [
-                Candidate(
-                    i,
-                    self.interactions[i].request.operation,
-                    self.interactions[i].request.model_id,
-                    tuple(diffs),
-                )
-                for _, _, i, diffs in scored[:3]
-            ]
+            candidates = closest(self.interactions, request, match)
         return UnmatchedRequestError(
             operation=request.operation,
             model_id=request.model_id,
@@ -350,7 +333,7 @@ class Cassette:
             written = secret_scan.clean(base + recorded, self.secrets, self.path, redacted)
             if not self.config.exact_volatile:  # unchanged answers keep the file's values
                 written[len(base) :] = self._settled(target, base, written[len(base) :])
-            text = yaml_format.dumps(written)
+            text = storage.dumps(written)
             if self._replaces_file:
                 # first: should the write fail, the next save of this run keeps the old file
                 # rather than dropping what this run wrote
@@ -377,7 +360,7 @@ class Cassette:
             dropped = self.unplayed if self.config.drop_unplayed else []
             if unchanged:
                 return stable.subtract(merge.answered(self.interactions), dropped)
-            if self.records and vcrpy.file_is_vcrpy(target):
+            if self.records and storage.is_foreign(target):
                 raise ConfigError(
                     f"{target} became a vcrpy cassette while this test recorded into it; "
                     "writing would drop its non-Bedrock interactions. Convert it with "

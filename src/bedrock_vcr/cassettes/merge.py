@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from ..errors import CassetteFormatError
-from . import locking, storage, yaml_format
+from . import locking, storage
 from .records import Interaction
 
 
@@ -59,6 +59,8 @@ def saved_since(target: Path, opened_text: str | None) -> list[Interaction]:
     """The answered interactions on disk now that were not there when the file read
     ``opened_text``: what other writers saved since (each earlier interaction is matched once,
     so a recording repeated since is kept)."""
+    from . import yaml_format  # only while recording: replay needs no YAML
+
     before: dict[str, int] = {}
     for interaction in parse_or_nothing(opened_text, target):
         key = yaml_format.dumps([interaction])

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, overload
 
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
-from ..wire.eventstream import Header, HeaderType, Message
+from ..wire.eventstream import Header, HeaderType, Message, decode_message
 
 #: Request headers worth keeping: they change what Bedrock answers.
 KEPT_REQUEST_HEADERS = (
@@ -130,7 +130,36 @@ class StreamEvent:
 
 
 _SHARED = "_shared_events"
+#: Events kept as ``(offset, frame of the message, frame override or None)`` tuples until first
+#: read (a response loaded from the parsed-cassette cache, see :mod:`.cache`).
+_PACKED = "_packed_events"
 _sharing_lock = threading.Lock()
+
+
+def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
+    offset, frame, override = packed
+    event = StreamEvent(decode_message(frame), offset, override)
+    event.__dict__["frame"] = frame if override is None else override
+    return event
+
+
+def pack_events(response: RecordedResponse) -> tuple[tuple[float, bytes, bytes | None], ...] | None:
+    """The events of ``response`` as plain tuples (see :meth:`RecordedResponse.set_packed_events`),
+    without building them when they were never built."""
+    packed = response.__dict__.get(_PACKED)
+    if packed is not None:
+        return packed
+    events = response.events
+    if events is None:
+        return None
+    return tuple(
+        (
+            float(e.offset),
+            e.frame if e.frame_override is None else e.message.encode(),
+            e.frame_override,
+        )
+        for e in events
+    )
 
 
 class _Events:
@@ -154,6 +183,12 @@ class _Events:
         if response is None:
             return None  # the field's default
         values = response.__dict__
+        if _PACKED in values:
+            with _sharing_lock:
+                packed = values.get(_PACKED)
+                if packed is not None:
+                    values["events"] = [_unpack_event(item) for item in packed]
+                    del values[_PACKED]
         if _SHARED in values:
             with _sharing_lock:  # copy once, even when two threads read at the same time
                 shared = values.get(_SHARED)
@@ -164,6 +199,7 @@ class _Events:
 
     def __set__(self, response: RecordedResponse, events: list[StreamEvent] | None) -> None:
         response.__dict__.pop(_SHARED, None)
+        response.__dict__.pop(_PACKED, None)
         response.__dict__["events"] = events
 
 
@@ -182,7 +218,13 @@ class RecordedResponse:
 
     @property
     def is_stream(self) -> bool:
-        return self.events is not None
+        return _PACKED in self.__dict__ or self.events is not None
+
+    def set_packed_events(self, packed: tuple[tuple[float, bytes, bytes | None], ...]) -> None:
+        """Events as :func:`pack_events` gives them, decoded into :class:`StreamEvent` when
+        first read."""
+        self.events = None
+        self.__dict__[_PACKED] = packed
 
     def header(self, name: str, default: str | None = None) -> str | None:
         lname = name.lower()
@@ -204,6 +246,10 @@ class RecordedResponse:
         copied = RecordedResponse(
             self.status, dict(self.headers), self.body, None, self.latency, self.stream_end
         )
+        packed = self.__dict__.get(_PACKED)
+        if packed is not None:  # immutable: shared, and decoded anew by each reader
+            copied.__dict__[_PACKED] = packed
+            return copied
         events = self.events
         if events is not None:
             copied.__dict__[_SHARED] = events

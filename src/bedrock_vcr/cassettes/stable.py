@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .records import Interaction
-from .yaml_format import interaction_to_doc
 
 #: Response headers whose value says nothing about the answer.
 VOLATILE_HEADERS = frozenset(
@@ -40,14 +39,20 @@ def _canonical(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, default=repr)
 
 
+def _doc(interaction: Interaction) -> dict[str, Any]:
+    from .yaml_format import interaction_to_doc  # only when saving: replay needs no YAML
+
+    return interaction_to_doc(interaction)
+
+
 def identity(interaction: Interaction) -> str:
     """The interaction exactly as it would be written (two are equal when their text is)."""
-    return _canonical(interaction_to_doc(interaction))
+    return _canonical(_doc(interaction))
 
 
 def answer_key(interaction: Interaction) -> str:
     """The interaction without its volatile values: equal for two recordings of one answer."""
-    doc = interaction_to_doc(interaction)
+    doc = _doc(interaction)
     doc.pop("recorded_at", None)
     response = doc["response"]
     response.pop("latency", None)

@@ -16,6 +16,7 @@ target (:mod:`.locking`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import tempfile
@@ -27,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteFormatError, TruncatedStreamWarning
-from . import locking, stream_end, vcrpy, yaml_format
-from .formats import convert, remembered, sniff
+from . import cache, locking, stream_end
+from .formats import sniff
 from .records import Interaction
 from .secret_scan import refuse_secrets
 
@@ -38,6 +39,9 @@ from .secret_scan import refuse_secrets
 def interactions_from_text(text: str, path: Path | str | None = None) -> list[Interaction]:
     """The interactions of cassette text in any format read (bedrock-vcr's, or another
     recorder's: :data:`.formats.sniff.FORMATS`); every error names the format seen."""
+    from . import vcrpy, yaml_format  # here: a load from the cache needs no YAML
+    from .formats import convert, remembered
+
     value, was_json = sniff.parse(text, path, yaml_format.parse)
     kind = sniff.detect(value, was_json)
     # remembered: whether this file is another recorder's is then known without a parse
@@ -56,21 +60,51 @@ def interactions_from_text(text: str, path: Path | str | None = None) -> list[In
 MAX_CASSETTE_BYTES = 512 * 1024 * 1024
 
 
+def is_foreign(path: Path) -> bool:
+    """Whether ``path`` is another recorder's file (which bedrock-vcr never records into)."""
+    from .formats import remembered  # only when recording: replay needs no YAML
+
+    return remembered.file_is_foreign(path)
+
+
+def dumps(interactions: list[Interaction]) -> str:
+    """The cassette text of ``interactions`` (see :mod:`.yaml_format`)."""
+    from . import yaml_format  # only when saving: replay needs no YAML
+
+    return yaml_format.dumps(interactions)
+
+
 def read_text(path: Path) -> str:
     """The text of cassette ``path`` (UTF-8, at most :data:`MAX_CASSETTE_BYTES`)."""
+    return _decode(read_bytes(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of cassette ``path`` as stored (at most :data:`MAX_CASSETTE_BYTES`)."""
     with path.open("rb") as handle:
         # refused unread when the size is known (a pipe reports 0 and is read up to the limit)
         too_big = os.fstat(handle.fileno()).st_size > MAX_CASSETTE_BYTES
         data = b"" if too_big else handle.read(MAX_CASSETTE_BYTES + 1)
-    if sniff.is_gzip(data) and len(data) <= MAX_CASSETTE_BYTES:
-        data = sniff.gunzip(data, path, MAX_CASSETTE_BYTES)
     if too_big or len(data) > MAX_CASSETTE_BYTES:
-        raise CassetteFormatError(
-            f"the cassette is larger than {MAX_CASSETTE_BYTES // (1024 * 1024)} MiB, the most "
-            "bedrock-vcr reads",
-            path=path,
-            fix="split it into several cassettes (one per test is the default)",
-        )
+        raise _too_large(path)
+    return data
+
+
+def _too_large(path: Path) -> CassetteFormatError:
+    return CassetteFormatError(
+        f"the cassette is larger than {MAX_CASSETTE_BYTES // (1024 * 1024)} MiB, the most "
+        "bedrock-vcr reads",
+        path=path,
+        fix="split it into several cassettes (one per test is the default)",
+    )
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """The text of stored bytes: gzip-compressed ones decompressed (capped), then UTF-8."""
+    if sniff.is_gzip(data):
+        data = sniff.gunzip(data, path, MAX_CASSETTE_BYTES)
+        if len(data) > MAX_CASSETTE_BYTES:
+            raise _too_large(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -84,13 +118,16 @@ def read_text(path: Path) -> str:
 def warn_cut_short(interactions: list[Interaction], path: Path) -> None:
     """One :class:`~bedrock_vcr.errors.TruncatedStreamWarning` for the streams of a cassette
     that do not end the way their operation and model family end (see :mod:`.stream_end`)."""
-    found = stream_end.cut_short(interactions)
+    _warn_found(stream_end.cut_short(interactions), path)
+
+
+def _warn_found(found: list[stream_end.CutShort], path: Path) -> None:
     if found:
-        warnings.warn(TruncatedStreamWarning(stream_end.warning_text(found, path)), stacklevel=3)
+        warnings.warn(TruncatedStreamWarning(stream_end.warning_text(found, path)), stacklevel=4)
 
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[Path, tuple[int, int, int, list[Interaction]]] = OrderedDict()
+_cache: OrderedDict[Path, tuple[int, int, int, list[Interaction], bytes | None]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -114,15 +151,52 @@ def load_file(path: Path) -> list[Interaction]:
             if hit is not None and hit[:3] == (info.st_mtime_ns, info.st_size, info.st_ino):
                 _cache.move_to_end(key)
                 return [interaction.lazy_copy() for interaction in hit[3]]
-    interactions = interactions_from_text(read_text(path), path)
-    warn_cut_short(interactions, path)
+    interactions, digest = _parsed(path)
     if info is None:
         return interactions
     with _cache_lock:
-        _cache[key] = (info.st_mtime_ns, info.st_size, info.st_ino, interactions)
+        _cache[key] = (info.st_mtime_ns, info.st_size, info.st_ino, interactions, digest)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return [interaction.lazy_copy() for interaction in interactions]
+
+
+def loaded_digest(path: Path) -> bytes | None:
+    """The SHA-256 of cassette ``path`` as :func:`load_file` last read it, while the file is
+    unchanged since (``None`` otherwise, or with the parsed-cassette cache off)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    with _cache_lock:
+        hit = _cache.get(path.resolve())
+    if hit is None or hit[:3] != (info.st_mtime_ns, info.st_size, info.st_ino):
+        return None
+    return hit[4]
+
+
+def _parsed(path: Path) -> tuple[list[Interaction], bytes | None]:
+    """The interactions of the file, from the parsed-cassette cache when it has these bytes
+    (:mod:`.cache`), else parsed (and then cached); its cut-short streams warned about."""
+    if not cache.enabled():
+        interactions = interactions_from_text(_decode(read_bytes(path), path), path)
+        _warn_found(stream_end.cut_short(interactions), path)
+        return interactions, None
+    target = locking.real_path(path)
+    # hashed as it is read: a hit never holds the file's bytes (peak memory)
+    key = cache.file_digest(path, MAX_CASSETTE_BYTES)
+    hit = cache.lookup(target, key) if key is not None else None
+    if hit is not None:
+        interactions, cut = hit
+        _warn_found([stream_end.CutShort(*item) for item in cut], path)
+        return interactions, key
+    data = read_bytes(path)
+    key = cache.digest(data)  # of the bytes parsed: the file may have changed since
+    interactions = interactions_from_text(_decode(data, path), path)
+    found = stream_end.cut_short(interactions)
+    cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
+    _warn_found(found, path)
+    return interactions, key
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from ..errors import CassetteFormatError, EventStreamError
-from . import safe_yaml
+from . import fast_nodes, safe_yaml
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds
 from .keys import refuse_unknown_keys
 from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
@@ -245,6 +245,7 @@ def _fast_str_presenter(dumper: Any, value: str) -> yaml.Node:
 
 _Dumper.add_representer(str, _str_presenter)
 _FastDumper.add_representer(str, _fast_str_presenter)
+fast_nodes.install(_FastDumper, _fast_str_presenter)
 
 HEADER = "# bedrock-vcr cassette (format described in README.md, section 'Cassette format')\n"
 _OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 100}

@@ -187,10 +187,27 @@ def _tracking_init(self: BaseClient, *args: Any, **kwargs: Any) -> None:
 
 def _adopt_existing() -> None:
     """Add every ``bedrock-runtime`` client that exists now (called with the lock held, right
-    after the tracker is installed, so none can slip between the two)."""
+    after the tracker is installed, so none can slip between the two).
+
+    Walking every object of the process costs tens of milliseconds in a test session, so it is
+    skipped when botocore never made a ``bedrock-runtime`` client class (it makes one, named
+    ``BedrockRuntime``, for every client it creates; subclasses of it are found too).
+    """
+    if not _bedrock_client_class_exists():
+        return
     for obj in gc.get_objects():
         if isinstance(obj, BaseClient) and _is_bedrock_runtime(obj):
             _clients.add(obj)
+
+
+def _bedrock_client_class_exists() -> bool:
+    pending = [BaseClient]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            if sub.__name__ == "BedrockRuntime":
+                return True
+            pending.append(sub)
+    return False
 
 
 def _install() -> None:

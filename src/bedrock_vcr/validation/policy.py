@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import BedrockVCRError, CassetteSchemaError, InvalidRequestError, SchemaDriftWarning
+from . import verdicts
 from .checks import PayloadChecker, check_interactions
 from .findings import Finding, drift_message
 from .schemas import schema_for
@@ -159,11 +160,15 @@ class CassetteChecks:
         except OSError:
             pass
         findings = _LOAD_CACHE.get(key) if key is not None else None
+        if findings is None and verdicts.passed(cassette.path, self.settings):
+            findings = ()  # the very bytes passed this check in an earlier process
         if findings is None:
             report = check_interactions(
                 cassette.interactions, path=cassette.path, requests=False, checker=self.payloads
             )
             findings = tuple(report.findings)
+            if not findings:
+                verdicts.note_passed(cassette.path, self.settings)
             if key is not None:
                 if len(_LOAD_CACHE) >= _LOAD_CACHE_SIZE:
                     _LOAD_CACHE.clear()

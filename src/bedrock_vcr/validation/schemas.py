@@ -16,9 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from bedrock_vcr.bedrock.models import UNKNOWN, ModelInfo, resolve_model
 from bedrock_vcr.validation.fastcheck import compile_schema
@@ -30,6 +28,9 @@ from ..errors import (
     UnknownModelError,
     UnknownModelWarning,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 KINDS = ("request", "response", "chunk")
 #: What a shipped schema's ``$id`` starts with (the file name follows).
@@ -120,7 +121,12 @@ def _effective(name: str, variants: tuple[str, ...]) -> dict[str, Any]:
 
 @functools.cache
 def jsonschema_validator(name: str, variants: tuple[str, ...]) -> Draft202012Validator:
-    """The jsonschema validator of schema ``name`` with ``variants`` folded in (built once)."""
+    """The jsonschema validator of schema ``name`` with ``variants`` folded in (built once).
+
+    jsonschema is imported here, not with the module: a valid payload never needs it (the fast
+    check answers), and importing it costs a test run's first replay about 0.1 s."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_effective(name, variants))
 
 

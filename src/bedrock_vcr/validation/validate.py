@@ -31,9 +31,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema.exceptions import ValidationError as _JSONSchemaError
+from typing import TYPE_CHECKING, Any
 
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..cassettes.records import RecordedResponse
@@ -47,6 +45,9 @@ from .schemas import (
     jsonschema_validator,
     select_schema,
 )
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError as _JSONSchemaError
 
 #: Value of Bedrock's ``x-amzn-ErrorType`` header on a schema rejection.
 ERROR_TYPE = "ValidationException" + ERROR_TYPE_SUFFIX

@@ -150,7 +150,33 @@ def _encode_header(name: str, header: Header) -> bytes:
     return bytes(out)
 
 
+#: Encoded header blocks by their headers: a stream repeats the same few blocks (``:event-type
+#: chunk``, ``:content-type``, ``:message-type``) in every frame.
+_HEADER_BLOCKS: dict[tuple[tuple[str, Any], ...], bytes] = {}
+_HEADER_BLOCKS_SIZE = 1024
+
+
 def encode_headers(headers: Mapping[str, Any]) -> bytes:
+    items = tuple(headers.items())
+    key: tuple[tuple[str, Any], ...] = items
+    for _, value in items:
+        if not isinstance(value, Header):
+            # a plain value keeps its type in the key: True and 1 are equal, not one header
+            key = tuple((n, v if isinstance(v, Header) else (type(v), v)) for n, v in items)
+            break
+    try:
+        found = _HEADER_BLOCKS.get(key)
+    except TypeError:  # an unhashable value (a bytearray): not remembered
+        return _encode_headers(headers)
+    if found is None:
+        found = _encode_headers(headers)
+        if len(_HEADER_BLOCKS) >= _HEADER_BLOCKS_SIZE:
+            _HEADER_BLOCKS.clear()
+        _HEADER_BLOCKS[key] = found
+    return found
+
+
+def _encode_headers(headers: Mapping[str, Any]) -> bytes:
     return b"".join(_encode_header(name, Header.infer(v)) for name, v in headers.items())
 
 

@@ -1,0 +1,257 @@
+"""A content-addressed cache of parsed cassettes, kept in the cassette's ``.bedrock-vcr/`` folder.
+
+Parsing a cassette's YAML costs far more than anything done with what it holds (about 5 ms per
+recorded stream), and every test process parses it again. Once a file is parsed, its
+interactions are written as plain data (:mod:`marshal` of tuples, dicts, text, bytes and
+numbers, never objects) to ``.bedrock-vcr/cache/<name>.<sha256>.marshal``; the next process
+that loads the same bytes reads that instead, and builds the event frames of a stream only when
+a test first reads them.
+
+An entry is used only when the SHA-256 of the cassette's bytes it records is the file's, and it
+was written by the same bedrock-vcr readers on the same Python (a fingerprint of the reader
+modules' source, the Python version and marshal's format): an edited cassette, or a change to
+how cassettes are read, is parsed again. Entries are written to a temporary file and renamed,
+so concurrent test processes (pytest-xdist) see a whole entry or none; a damaged or unreadable
+one is a miss. Nothing here can run code: marshal builds only plain values from a file that
+bedrock-vcr wrote into the git-ignored work folder, and what it builds is checked for shape as
+it is turned back into interactions (a file that anyone able to write there could forge could
+equally be a ``conftest.py``). ``BEDROCK_VCR_CACHE=off`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import locking
+from .records import Interaction, RecordedRequest, RecordedResponse, pack_events
+
+FOLDER = "cache"
+#: Bumped whenever the layout of an entry changes.
+LAYOUT = 1
+_MAGIC = b"bedrock-vcr cache\n"
+#: Modules whose code decides what a cassette's text becomes (their source is fingerprinted).
+_READERS = (
+    "bodies.py",
+    "cache.py",
+    "records.py",
+    "safe_yaml.py",
+    "storage.py",
+    "stream_end.py",
+    "vcrpy.py",
+    "vcrpy_convert.py",
+    "yaml_format.py",
+    "keys.py",
+    "formats/convert.py",
+    "formats/nock.py",
+    "formats/parsed_body.py",
+    "formats/remembered.py",
+    "formats/sniff.py",
+    "formats/vcr_lists.py",
+    "../bedrock/operations.py",  # which operation and target a recorded request is
+)
+_fingerprint: bytes | None = None
+
+
+def enabled() -> bool:
+    """Whether loads use the cache (``BEDROCK_VCR_CACHE`` is not ``off``/``0``/``false``)."""
+    return os.environ.get("BEDROCK_VCR_CACHE", "").strip().lower() not in ("off", "0", "false")
+
+
+def digest(data: bytes) -> bytes:
+    """The SHA-256 of a cassette's bytes: what an entry is addressed by."""
+    return hashlib.sha256(data).digest()
+
+
+def file_digest(path: Path, limit: int) -> bytes | None:
+    """:func:`digest` of the file's bytes, read in pieces; ``None`` when it cannot be read or
+    is larger than ``limit`` (the reader then reports why)."""
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > limit:
+                return None  # refused unread by the reader
+            while piece := handle.read(1 << 20):
+                size += len(piece)
+                if size > limit:
+                    return None
+                h.update(piece)
+    except OSError:
+        return None
+    return h.digest()
+
+
+def fingerprint() -> bytes:
+    """What must match besides the file: the readers' source, Python's version, marshal's."""
+    global _fingerprint
+    if _fingerprint is None:
+        here = Path(__file__).resolve().parent
+        h = hashlib.sha256(f"{LAYOUT} {sys.version_info[:3]} {marshal.version}".encode())
+        for name in _READERS:
+            try:
+                h.update((here / name).read_bytes())
+            except OSError:
+                h.update(b"?")
+        _fingerprint = h.digest()
+    return _fingerprint
+
+
+def entry_path(target: Path, file_digest: bytes) -> Path:
+    """Where the entry of cassette ``target`` (a real path) with these bytes is kept."""
+    return locking.work_dir(target) / FOLDER / f"{target.name}.{file_digest.hex()[:40]}.marshal"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def lookup(target: Path, file_digest: bytes) -> tuple[list[Interaction], Any] | None:
+    """The interactions (and the remembered ``extra`` value) of the entry for these bytes, or
+    ``None`` when there is none that can be trusted."""
+    try:
+        blob = entry_path(target, file_digest).read_bytes()
+    except OSError:
+        return None
+    head = _MAGIC + fingerprint() + file_digest
+    if not blob.startswith(head):
+        return None
+    try:
+        packed, extra = marshal.loads(memoryview(blob)[len(head) :])
+        return [_unpack(item) for item in packed], extra
+    except (ValueError, TypeError, EOFError, KeyError, IndexError):
+        return None  # damaged, or not of the shape written below: parse the file instead
+
+
+def _unpack(item: tuple[Any, ...]) -> Interaction:
+    (op, model, req_body, req_headers, path, method, recorded_at) = item[0]
+    (status, headers, body, latency, stream_end, events) = item[1]
+    request = RecordedRequest(op, model, req_body, dict(req_headers), path, method)
+    response = RecordedResponse(
+        status, dict(headers), body, None, latency=latency, stream_end=stream_end
+    )
+    if events is not None:
+        response.set_packed_events(tuple(events))
+    _check_types(request, response)
+    return Interaction(request, response, recorded_at)
+
+
+def _check_types(request: RecordedRequest, response: RecordedResponse) -> None:
+    if not (
+        isinstance(request.operation, str)
+        and isinstance(request.model_id, str)
+        and isinstance(request.body, bytes)
+        and isinstance(request.path, str)
+        and isinstance(request.method, str)
+        and isinstance(response.status, int)
+        and isinstance(response.body, bytes)
+        and isinstance(response.latency, float)
+        and isinstance(response.stream_end, str)
+    ):
+        raise TypeError("a cache entry of another shape")
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+
+
+def verdict_path(target: Path, file_digest: bytes, check: bytes) -> Path:
+    """The marker saying that check ``check`` (a digest of what it depends on) found nothing
+    wrong in cassette ``target`` with these bytes."""
+    name = f"{target.name}.{file_digest.hex()[:40]}.ok-{check.hex()[:16]}"
+    return locking.work_dir(target) / FOLDER / name
+
+
+def passed(target: Path, file_digest: bytes, check: bytes) -> bool:
+    """Whether check ``check`` already passed on these very bytes (see :func:`note_passed`)."""
+    return enabled() and verdict_path(target, file_digest, check).is_file()
+
+
+def note_passed(target: Path, file_digest: bytes, check: bytes) -> None:
+    """Remember that check ``check`` found nothing in these bytes (best effort)."""
+    if not enabled():
+        return
+    path = verdict_path(target, file_digest, check)
+    try:
+        locking.work_dir(target, create=True)
+        path.parent.mkdir(exist_ok=True)
+        path.touch()
+    except OSError:
+        pass
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def store(target: Path, file_digest: bytes, interactions: list[Interaction], extra: Any) -> None:
+    """Write the entry for these bytes (best effort: a read-only folder just has no cache),
+    and remove the entries of older versions of the same cassette."""
+    try:
+        packed = [_pack(i) for i in interactions if i.response is not None]
+        blob = _MAGIC + fingerprint() + file_digest + marshal.dumps((packed, extra))
+    except (ValueError, TypeError):
+        return  # something marshal cannot write (never for what a cassette holds)
+    path = entry_path(target, file_digest)
+    try:
+        locking.work_dir(target, create=True)
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        _remove_others(path, target.name)
+    except OSError:
+        pass
+
+
+def _pack(interaction: Interaction) -> tuple[Any, ...]:
+    request, response = interaction.request, interaction.response
+    assert response is not None
+    return (
+        (
+            request.operation,
+            request.model_id,
+            bytes(request.body),
+            dict(request.headers),
+            request.path,
+            request.method,
+            interaction.recorded_at,
+        ),
+        (
+            response.status,
+            dict(response.headers),
+            bytes(response.body),
+            float(response.latency),
+            response.stream_end,
+            pack_events(response),
+        ),
+    )
+
+
+def _remove_others(keep: Path, name: str) -> None:
+    """Entries of other contents of cassette ``name``: the file changed, they are dead."""
+    prefix = f"{name}."
+    try:
+        entries = list(os.scandir(keep.parent))
+    except OSError:
+        return
+    for entry in entries:
+        other = entry.name
+        if other == keep.name or not other.startswith(prefix):
+            continue
+        stem, dot, kind = other[len(prefix) :].partition(".")
+        if not dot or not (kind == "marshal" or kind.startswith("ok-")) or "." in kind:
+            continue
+        if len(stem) != 40 or stem == keep.name[len(prefix) : len(prefix) + 40]:
+            continue  # another cassette's ("<name>.<more>.<digest>.marshal")
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass

@@ -1,0 +1,59 @@
+"""Remembering, across processes, that a cassette's recorded answers fit their schemas.
+
+Checking every recorded answer of a cassette when it loads costs as much as the load itself
+from the parsed-cassette cache (every chunk of every stream is decoded and checked). A clean
+result is remembered beside the cache entry (:func:`bedrock_vcr.cassettes.cache.note_passed`),
+addressed by the SHA-256 of the file's bytes and by a digest of everything the check depends on:
+the schema files, the validation code, and the ``model_families`` setting. Only a clean result
+is remembered: a cassette with findings is checked, and reported, on every load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..cassettes import cache, locking, storage
+from .schemas import _schema_dir
+from .settings import ValidationSettings
+
+_code: bytes | None = None
+
+
+def _code_digest() -> bytes:
+    """Digest of the schemas and the modules that check against them (computed once)."""
+    global _code
+    if _code is None:
+        h = hashlib.sha256()
+        here = Path(__file__).resolve().parent
+        files = sorted(here.glob("*.py")) + [here.parent / "bedrock" / "models.py"]
+        files += sorted(_schema_dir().glob("*.json"))
+        for file in files:
+            h.update(file.name.encode())
+            try:
+                h.update(file.read_bytes())
+            except OSError:
+                h.update(b"?")
+        _code = h.digest()
+    return _code
+
+
+def _check_key(settings: ValidationSettings) -> bytes:
+    h = hashlib.sha256(_code_digest())
+    h.update(repr((sorted(settings.model_families.items()), settings.strict_models)).encode())
+    return h.digest()
+
+
+def passed(path: Path, settings: ValidationSettings) -> bool:
+    """Whether the recorded answers of ``path``, as last loaded, passed this check before."""
+    digest = storage.loaded_digest(path)
+    if digest is None:
+        return False
+    return cache.passed(locking.real_path(path), digest, _check_key(settings))
+
+
+def note_passed(path: Path, settings: ValidationSettings) -> None:
+    """Remember that the recorded answers of ``path``, as last loaded, fit their schemas."""
+    digest = storage.loaded_digest(path)
+    if digest is not None:
+        cache.note_passed(locking.real_path(path), digest, _check_key(settings))

@@ -1,0 +1,206 @@
+"""The parsed-cassette cache: a file's bytes are parsed once across processes, an entry is used
+only for the very bytes it was made from, and a damaged or foreign entry is a miss."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from bedrock_vcr.cassettes import cache, storage
+from bedrock_vcr.cassettes import yaml_format as serialize
+from bedrock_vcr.cassettes.records import Interaction, StreamEvent
+from bedrock_vcr.errors import TruncatedStreamWarning
+
+from .samples import plain, streamed
+
+
+def stream_answer() -> Interaction:
+    return streamed(
+        StreamEvent.chunk({"generation": "Hi", "stop_reason": None}, 0.01),
+        StreamEvent.chunk(
+            {"generation": "!", "stop_reason": "stop", "amazon-bedrock-invocationMetrics": {}},
+            0.02,
+        ),
+    )
+
+
+def cut_short_answer() -> Interaction:
+    return streamed(StreamEvent.chunk({"generation": "Hi", "stop_reason": None}, 0.01))
+
+
+@pytest.fixture
+def cassette(tmp_path: Path) -> Path:
+    path = tmp_path / "c.yaml"
+    storage.write_atomic(path, serialize.dumps([plain(b'{"generation":"ok"}'), stream_answer()]))
+    return path
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files parsed from their text (the in-process cache left out of the way)."""
+    monkeypatch.delenv("BEDROCK_VCR_CACHE", raising=False)
+    monkeypatch.setattr(storage, "_cache", type(storage._cache)())
+    seen: list[Path] = []
+    parse = storage.interactions_from_text
+    monkeypatch.setattr(
+        storage, "interactions_from_text", lambda text, path: seen.append(path) or parse(text, path)
+    )
+    return seen
+
+
+def fresh_load(path: Path) -> list[Interaction]:
+    storage._cache.clear()
+    return storage.load_file(path)
+
+
+def entries(path: Path) -> list[Path]:
+    return sorted((path.parent / ".bedrock-vcr" / "cache").glob("*.marshal"))
+
+
+def test_a_second_load_reads_the_entry_and_gives_equal_interactions(
+    cassette: Path, parses: list[Path]
+) -> None:
+    first = fresh_load(cassette)
+    again = fresh_load(cassette)
+    assert parses == [cassette]
+    assert len(entries(cassette)) == 1
+    assert again == first
+    assert again[1].response is not None and first[1].response is not None
+    assert [e.frame for e in again[1].response.events or []] == [
+        e.frame for e in first[1].response.events or []
+    ]
+
+
+def test_stream_events_from_an_entry_are_built_when_first_read(
+    cassette: Path, parses: list[Path]
+) -> None:
+    fresh_load(cassette)
+    response = fresh_load(cassette)[1].response
+    assert response is not None
+    assert "events" not in response.__dict__ or response.__dict__["events"] is None
+    assert response.is_stream
+    events = response.events
+    assert events is not None and [e.offset for e in events] == [0.01, 0.02]
+    assert events[0].message.header(":event-type") == "chunk"
+
+
+def test_an_edited_cassette_is_parsed_again_and_its_old_entry_removed(
+    cassette: Path, parses: list[Path]
+) -> None:
+    fresh_load(cassette)
+    old = entries(cassette)
+    storage.write_atomic(cassette, serialize.dumps([plain(b'{"generation":"changed"}')]))
+    loaded = fresh_load(cassette)
+    assert parses == [cassette, cassette]
+    assert loaded[0].response is not None and b"changed" in loaded[0].response.body
+    assert len(entries(cassette)) == 1 and entries(cassette) != old
+
+
+def test_a_damaged_entry_is_a_miss(cassette: Path, parses: list[Path]) -> None:
+    expected = fresh_load(cassette)
+    (entry,) = entries(cassette)
+    blob = entry.read_bytes()
+    entry.write_bytes(blob[: len(blob) // 2])
+    assert fresh_load(cassette) == expected
+    assert parses == [cassette, cassette]
+
+
+def test_an_entry_of_other_readers_is_ignored(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh_load(cassette)
+    monkeypatch.setattr(cache, "_fingerprint", b"\0" * 32)  # another bedrock-vcr wrote it
+    fresh_load(cassette)
+    assert parses == [cassette, cassette]
+
+
+def test_an_entry_of_the_wrong_shape_is_a_miss(cassette: Path, parses: list[Path]) -> None:
+    import marshal
+
+    fresh_load(cassette)
+    (entry,) = entries(cassette)
+    head = entry.read_bytes()[: len(cache._MAGIC) + 64]
+    entry.write_bytes(head + marshal.dumps(([((1, 2, 3, 4, 5, 6, 7), (8,) * 6)], [])))
+    assert len(fresh_load(cassette)) == 2
+    assert parses == [cassette, cassette]
+
+
+def test_the_cache_can_be_turned_off(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEDROCK_VCR_CACHE", "off")
+    fresh_load(cassette)
+    fresh_load(cassette)
+    assert parses == [cassette, cassette]
+    assert entries(cassette) == []
+
+
+def test_a_cut_short_stream_warns_on_every_load_cached_or_not(
+    tmp_path: Path, parses: list[Path]
+) -> None:
+    path = tmp_path / "short.yaml"
+    storage.write_atomic(path, serialize.dumps([cut_short_answer()]))
+    for _ in range(2):
+        with pytest.warns(TruncatedStreamWarning, match="interaction 0"):
+            fresh_load(path)
+    assert parses == [path]
+
+
+def test_a_folder_it_cannot_write_just_has_no_cache(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(**_: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(cache.tempfile, "mkstemp", refused)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(fresh_load(cassette)) == 2
+    assert entries(cassette) == []
+
+
+def test_another_process_reads_the_entry_this_one_wrote(cassette: Path, parses: list[Path]) -> None:
+    expected = fresh_load(cassette)
+    script = (
+        "import sys\n"
+        "from bedrock_vcr.cassettes import storage\n"
+        "storage.interactions_from_text = None  # a parse would fail\n"
+        "loaded = storage.load_file(__import__('pathlib').Path(sys.argv[1]))\n"
+        "print(len(loaded), loaded[1].response.events[1].frame.hex())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(cassette)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert expected[1].response is not None and expected[1].response.events is not None
+    assert out == ["2", expected[1].response.events[1].frame.hex()]
+
+
+def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(
+    cassette: Path, parses: list[Path]
+) -> None:
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bedrock_vcr.cassettes import storage\n"
+        "loaded = storage.load_file(Path(sys.argv[1]))\n"
+        "print(loaded[1].response.events[1].frame.hex())\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(cassette)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outputs = [child.communicate()[0].strip() for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert len(set(outputs)) == 1
+    assert len(entries(cassette)) == 1
+    assert not list((cassette.parent / ".bedrock-vcr" / "cache").glob("*.tmp"))
+    loaded = fresh_load(cassette)
+    assert parses == []  # the entry the processes wrote is whole
+    assert loaded[1].response is not None and loaded[1].response.events is not None
+    assert loaded[1].response.events[1].frame.hex() == outputs[0]

@@ -1,0 +1,78 @@
+"""A cassette whose recorded answers passed the load check is not checked again in the next
+process while its bytes, the schemas and the settings stay the same; findings are reported on
+every load."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from bedrock_vcr import use_cassette
+from bedrock_vcr.cassettes import storage
+from bedrock_vcr.errors import SchemaDriftWarning
+from bedrock_vcr.validation import policy
+
+from .test_checks import LLAMA, LLAMA_ANSWER, interaction, plain, write
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The cassettes whose recorded answers were checked, each load as in a new process."""
+    monkeypatch.delenv("BEDROCK_VCR_CACHE", raising=False)
+    checked: list[Path] = []
+    real = policy.check_interactions
+
+    def counting(interactions, *, path, **kwargs):  # type: ignore[no-untyped-def]
+        checked.append(path)
+        return real(interactions, path=path, **kwargs)
+
+    monkeypatch.setattr(policy, "check_interactions", counting)
+    return checked
+
+
+def new_process_load(path: Path, **options: object) -> None:
+    storage._cache.clear()
+    policy._LOAD_CACHE.clear()
+    with use_cassette(path, **options):  # type: ignore[arg-type]
+        pass
+
+
+def test_a_clean_cassette_is_checked_once(tmp_path: Path, checks: list[Path]) -> None:
+    path = write(tmp_path / "clean.yaml", interaction(LLAMA, {"prompt": "a"}, plain(LLAMA_ANSWER)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            new_process_load(path)
+    assert checks == [path]
+
+
+def test_an_edited_cassette_or_other_settings_are_checked_again(
+    tmp_path: Path, checks: list[Path]
+) -> None:
+    path = write(tmp_path / "clean.yaml", interaction(LLAMA, {"prompt": "a"}, plain(LLAMA_ANSWER)))
+    new_process_load(path)
+    new_process_load(path, model_families={"my-model": "meta.llama"})
+    write(path, interaction(LLAMA, {"prompt": "b"}, plain(LLAMA_ANSWER)))
+    new_process_load(path)
+    assert checks == [path, path, path]
+
+
+def test_findings_are_reported_on_every_load(tmp_path: Path, checks: list[Path]) -> None:
+    drifted = {**LLAMA_ANSWER, "stop_reason": "bogus"}
+    path = write(tmp_path / "drifted.yaml", interaction(LLAMA, {"prompt": "a"}, plain(drifted)))
+    for _ in range(2):
+        with pytest.warns(SchemaDriftWarning, match=r"#/stop_reason \[enum\]"):
+            new_process_load(path)
+    assert checks == [path, path]
+
+
+def test_with_the_cache_off_every_load_is_checked(
+    tmp_path: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEDROCK_VCR_CACHE", "off")
+    path = write(tmp_path / "clean.yaml", interaction(LLAMA, {"prompt": "a"}, plain(LLAMA_ANSWER)))
+    new_process_load(path)
+    new_process_load(path)
+    assert checks == [path, path]
