@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 #: The botocore release these values were copied from.
 TAKEN_FROM = (1, 43, 117)
 MIN_LENGTH = 1

@@ -22,6 +22,7 @@ import warnings
 from collections import OrderedDict
 from pathlib import Path
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, TruncatedStreamWarning
 from . import locking, stream_end, vcrpy, yaml_format
 from .records import Interaction

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import STREAM_CONTENT_TYPE, parse_path
 from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import MessageDecoder

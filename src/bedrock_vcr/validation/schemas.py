@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 from bedrock_vcr.bedrock.models import UNKNOWN, ModelInfo, resolve_model
 from bedrock_vcr.validation.fastcheck import compile_schema
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..errors import (
     SchemaNotFoundError,

@@ -30,6 +30,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError as _JSONSchemaError
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..cassettes.records import RecordedResponse
 from ..errors import SchemaValidationError
