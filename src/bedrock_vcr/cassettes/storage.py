@@ -47,8 +47,10 @@ MAX_CASSETTE_BYTES = 512 * 1024 * 1024
 def read_text(path: Path) -> str:
     """The text of cassette ``path`` (UTF-8, at most :data:`MAX_CASSETTE_BYTES`)."""
     with path.open("rb") as handle:
-        data = handle.read(MAX_CASSETTE_BYTES + 1)
-    if len(data) > MAX_CASSETTE_BYTES:
+        # a regular file's size is known unread; read() still caps anything else (a pipe)
+        too_big = os.fstat(handle.fileno()).st_size > MAX_CASSETTE_BYTES
+        data = b"" if too_big else handle.read(MAX_CASSETTE_BYTES + 1)
+    if too_big or len(data) > MAX_CASSETTE_BYTES:
         raise CassetteFormatError(
             f"the cassette is larger than {MAX_CASSETTE_BYTES // (1024 * 1024)} MiB, the most "
             "bedrock-vcr reads",
