@@ -8,6 +8,8 @@ matrix's Python versions are the ends of the classifiers' range and of ``require
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from importlib.metadata import metadata
 from pathlib import Path
 
@@ -81,3 +83,25 @@ def test_lint_tools_are_a_dependency_group_not_test_extras() -> None:
     groups = config["dependency-groups"]
     assert any(r.startswith("ruff") for r in groups["lint"])
     assert any(r.startswith("mkdocs") for r in groups["docs"])
+
+
+@pytest.mark.parametrize(("require", "code"), [("0", 0), ("1", 1)], ids=["lenient", "required"])
+def test_a_missing_interpreter_says_its_leg_did_not_run(
+    tmp_path: Path, require: str, code: int
+) -> None:
+    bash = shutil.which("bash")
+    assert bash
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path)}
+    if any(Path(d, f"python{v}").exists() for d in ("/usr/bin", "/bin") for v in ("3.10", "3.13")):
+        pytest.skip("this machine has a system python3.10 or python3.13")
+    done = subprocess.run(
+        [bash, str(ROOT / "scripts/test-matrix.sh")],
+        env={**env, "REQUIRE_MATRIX": require},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "matrix leg 'lowest' DID NOT RUN: no Python 3.10" in done.stderr
+    assert "matrix leg 'newest' DID NOT RUN: no Python 3.13" in done.stderr
+    assert "did not run: lowest newest" in done.stdout
