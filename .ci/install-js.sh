@@ -24,10 +24,18 @@ major="$(node -p 'process.versions.node.split(".")[0]')"
 (( major >= 18 )) || missing "node $(node --version) is too old (the SDK needs 18 or later)"
 
 cd "$harness"
-if [[ -f package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
+# Install once: again only when the lock file changed, so later runs need no registry.
+stamp=node_modules/.bedrock-vcr-lock
+lock_sum="$(cat package.json package-lock.json 2>/dev/null | cksum)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_sum" ]]; then
+  :
 else
-  npm install --no-audit --no-fund --loglevel=error
+  if [[ -f package-lock.json ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+  echo "$lock_sum" > "$stamp"
 fi
 node --no-warnings -e 'import("@aws-sdk/client-bedrock-runtime").then(() => console.log(
   "install-js: @aws-sdk/client-bedrock-runtime " +

@@ -8,8 +8,11 @@ calls went live and as vcrpy replays them.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +192,23 @@ CALLS = [
 ]
 
 
+@contextlib.contextmanager
+def _vcrpy_own_sockets_collected(vcrpy_version: str) -> Iterator[None]:
+    """vcrpy before 9 (the newest on Python 3.10) never closes the connections it records through.
+
+    Its unclosed sockets would raise ResourceWarnings under ``filterwarnings=error`` whenever the
+    garbage collector gets to them, in whichever test runs then; they are vcrpy's, not ours, so
+    they are collected here, inside this test, with that one warning ignored.
+    """
+    if int(vcrpy_version.split(".")[0]) >= 9:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+        gc.collect()
+
+
 def test_cassette_recorded_by_vcrpy_replays_like_the_live_calls(
     server: BedrockServer, tmp_path: Path
 ) -> None:
@@ -200,7 +220,10 @@ def test_cassette_recorded_by_vcrpy_replays_like_the_live_calls(
         recorded = load_recorded(path) if path.exists() else [None] * len(CALLS)
         return [outcome(client, call, rec) for call, rec in zip(CALLS, recorded, strict=True)]
 
-    with vcr.use_cassette(str(path), record_mode="all"):
+    with (
+        _vcrpy_own_sockets_collected(vcr.__version__),
+        vcr.use_cassette(str(path), record_mode="all"),
+    ):
         live = run_all()
     recorded = load_recorded(path)
     assert len(recorded) == len(CALLS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from .models import resolve_model
 
 #: Foundation-model ids per provider, without their context-window suffixes (``:200k``, ``:mm``).

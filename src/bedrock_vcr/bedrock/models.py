@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 UNKNOWN = "unknown"
 
 #: Geography prefixes of cross-region inference profiles (``us.anthropic.claude-...``).

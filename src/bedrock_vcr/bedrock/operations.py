@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 #: botocore's name for the service.
 SERVICE = "bedrock-runtime"
 

@@ -16,6 +16,7 @@ import json
 import math
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError
 from ..wire.eventstream import TYPE_NAMES, TYPES_BY_NAME, Header, HeaderType, Message
 from .keys import refuse_unknown

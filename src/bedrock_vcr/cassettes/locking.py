@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteLockTimeout, ConfigError
 
 #: The folder beside each cassette for its lock, its temporary files and its rewrite note.

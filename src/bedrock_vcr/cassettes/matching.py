@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import VOLATILE_BODY_KEYS
 from ..errors import ConfigError
 from .records import RecordedRequest

@@ -9,6 +9,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 # kept as they are; everything else is percent-encoded, "%" included, so two ids never merge
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=\[\]-]")
 _MAX_NAME = 150

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, overload
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
 from ..wire.eventstream import Header, HeaderType, Message, decode_message
 

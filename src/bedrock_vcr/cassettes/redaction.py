@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 from urllib.parse import quote
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from .records import Interaction, RecordedRequest
 from .text_fields import (
     Place,

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError
 
 #: What reading a malformed document could still raise should a check be missing: the readers

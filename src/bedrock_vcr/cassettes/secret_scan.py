@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import SecretInCassetteError, SecretRedactedWarning
 from .records import Interaction
 from .redaction import KnownSecrets, placeholder, redact_all

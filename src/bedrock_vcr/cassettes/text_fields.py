@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..wire.eventstream import Header, HeaderType, Message
 from .bodies import DEFAULT_STYLE, body_to_doc, dump_json
 from .records import Interaction, RecordedRequest, RecordedResponse, StreamEvent

@@ -12,6 +12,8 @@ import difflib
 import json
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 SHORT = 60  # values up to this long (as JSON) are shown whole
 CONTEXT = 24  # characters kept on each side of the first difference
 INDENT = "          "  # continuation lines of a difference in the unmatched message

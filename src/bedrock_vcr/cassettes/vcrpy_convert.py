@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteError, CassetteFormatError
 from . import safe_yaml, secret_scan, storage, yaml_format
 from .formats import convert, sniff

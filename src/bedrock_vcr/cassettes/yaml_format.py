@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
 from . import fast_nodes, safe_yaml
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds

@@ -29,6 +29,7 @@ from aiobotocore.awsrequest import AioAWSResponse
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import BY_NAME
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent
 from ..errors import AsyncClientNotSupported, UnfinishedStreamWarning

@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES, UNSENDABLE, parse_request
 from ..cassettes.records import DROPPED_RESPONSE_HEADERS, KEPT_REQUEST_HEADERS, RecordedRequest
 from ..errors import UnsupportedOperationError

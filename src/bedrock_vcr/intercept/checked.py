@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..validation.policy import CassetteChecks
 from ..validation.settings import ValidationSettings

@@ -39,6 +39,7 @@ import botocore
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import AmbiguousCassetteError, BedrockVCRError
 from . import coexist
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.redaction import KnownSecrets
 
 ACCESS_KEY_ID = "aws_access_key_id"

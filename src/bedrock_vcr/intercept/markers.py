@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import ConfigError, did_you_mean
 from .mock import OPTIONS, BedrockMock, check_options
 

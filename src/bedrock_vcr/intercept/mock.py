@@ -34,6 +34,7 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
 from ..simulation import Answer, Embedding, build_response, default_outcome, faults

@@ -11,6 +11,7 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.client import BaseClient
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import BY_NAME
 from ..cassettes.cassette import Cassette, CassetteConfig, RecordMode
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent

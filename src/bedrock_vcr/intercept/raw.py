@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from botocore.awsrequest import AWSResponse
 from urllib3.exceptions import ProtocolError
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.records import RecordedResponse, StreamEvent
 from ..wire.eventstream import MessageDecoder
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.cassette import CassetteConfig, RecordMode
 from ..cassettes.matching import MatchConfig
 from ..cassettes.records import RecordedRequest

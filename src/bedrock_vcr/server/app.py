@@ -8,7 +8,8 @@ checks and error shapes, and nothing of sockets.
 How a request is answered, in order:
 
 1. a path that is no operation bedrock-vcr serves: ``404 UnknownOperationException``;
-2. (operations on a model) a model id that breaks the service model's length or pattern:
+2. (operations on a model) a model id that breaks Bedrock's length or pattern rule
+   (``bedrock.model_id_rule``):
    ``400 ValidationException``;
 3. a model id Bedrock does not have: ``400 ValidationException`` "The provided model identifier
    is invalid." (Bedrock checks the model before the body);
@@ -25,12 +26,12 @@ source says so (``knows_model``: a cassette knows the models it recorded, a scri
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
 from collections.abc import Callable
 
+from ..bedrock import model_id_rule
 from ..bedrock.models import resolve_model
 from ..bedrock.operations import NAMES, parse_request
 from ..cassettes.records import RecordedRequest, RecordedResponse, error_response
@@ -54,25 +55,10 @@ def _stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-@functools.lru_cache(maxsize=1)
-def _model_id_rules() -> tuple[re.Pattern[str], int, int]:
-    """The service model's constraints on ``modelId`` (the same for all four operations)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("bedrock-runtime")
-    meta = model.operation_model("InvokeModel").input_shape.members["modelId"].metadata
-    return re.compile(meta["pattern"]), int(meta.get("min", 1)), int(meta.get("max", 2048))
-
-
 def _check_model_id(model_id: str) -> RecordedResponse | None:
-    pattern, low, high = _model_id_rules()
-    if len(model_id) < low:
-        problem = f"Member must have length greater than or equal to {low}"
-    elif len(model_id) > high:
-        problem = f"Member must have length less than or equal to {high}"
-    elif not pattern.fullmatch(model_id):
-        problem = f"Member must satisfy regular expression pattern: {pattern.pattern}"
-    else:
+    # the package's copy of the rule: an older installed botocore's would refuse ``us.`` ids
+    problem = model_id_rule.problem(model_id)
+    if problem is None:
         return None
     return validation_error(
         f"1 validation error detected: Value '{model_id}' at 'modelId' failed to satisfy "

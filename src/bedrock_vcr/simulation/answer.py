@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import ModelInfo, resolve_model
 from ..errors import ConfigError, UnsupportedAnswerError
 from .families import EMBEDDING_FAMILIES, NEUTRAL_STOP_REASONS, all_stop_reasons

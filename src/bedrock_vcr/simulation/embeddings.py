@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import resolve_model
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import AnswerConflictError

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..bedrock.operations import SERVICE
 from ..errors import ConfigError

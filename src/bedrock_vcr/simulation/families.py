@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import UnsupportedAnswerError
 from . import ai21, amazon, anthropic, cohere, converse, meta, mistral
 from .render import Chunks, Render

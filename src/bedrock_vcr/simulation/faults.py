@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..bedrock.operations import STREAMING
 from ..cassettes.records import RecordedRequest, RecordedResponse, error_response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from .render import Render, flat
 
 

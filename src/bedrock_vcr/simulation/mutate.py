@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError
 from . import faults

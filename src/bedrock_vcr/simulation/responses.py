@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import ModelInfo, resolve_model
 from ..bedrock.operations import STREAM_CONTENT_TYPE, STREAMING
 from ..cassettes.records import RecordedRequest, RecordedResponse, StreamEvent

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import ModelInfo, resolve_model
 from ..bedrock.operations import INFERENCE as OPERATIONS
 from ..bedrock.operations import NAMES, STREAMING

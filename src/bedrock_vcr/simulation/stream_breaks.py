@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.records import RecordedResponse, StreamEvent
 from ..errors import ConfigError
 from .error_shapes import DEFAULT_MESSAGES

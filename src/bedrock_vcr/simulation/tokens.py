@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 #: Characters per token of the estimate (see the module docstring).
 CHARS_PER_TOKEN = 4
 _FILLER = "lorem ipsum dolor sit amet "

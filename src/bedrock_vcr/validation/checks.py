@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import resolve_model
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..bedrock.operations import SERVICE_BODY, STREAMING

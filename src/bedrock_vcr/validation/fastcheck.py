@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import BedrockVCRError
 
 Check = Callable[[Any], bool]

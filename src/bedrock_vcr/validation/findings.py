@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from .validate import Violation
 
 _README = "README section #schemas"

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import BedrockVCRError, CassetteSchemaError, InvalidRequestError, SchemaDriftWarning

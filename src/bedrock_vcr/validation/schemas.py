@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_vcr.bedrock.models import UNKNOWN, ModelInfo, resolve_model
 from bedrock_vcr.validation.fastcheck import compile_schema
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES as OPERATIONS
 from ..errors import (
     SchemaNotFoundError,

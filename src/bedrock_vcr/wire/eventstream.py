@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any
 from zlib import crc32
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import (
     ChecksumMismatch,
     DuplicateHeader,
