@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from . import locking
 from .records import Interaction, RecordedRequest, RecordedResponse, pack_events
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, did_you_mean
 
 #: The keys of each part, in the order the format writes them (errors list them so).

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteNotFoundError, UnmatchedRequestError
 from .cassette import Cassette
 from .modes import RecordMode

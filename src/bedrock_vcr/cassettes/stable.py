@@ -21,6 +21,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from .records import Interaction
 
 #: Response headers whose value says nothing about the answer.

@@ -16,7 +16,6 @@ Layout (version 1)::
     - request: {...}
       response:
         status: 200
-        headers: {...}
         stream:
         - offset: 0.052
           headers: {':event-type': chunk, ':content-type': application/json, ':message-type': event}

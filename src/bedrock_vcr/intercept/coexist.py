@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+
 #: a Bedrock Runtime host (``bedrock-runtime.<region>...`` and ``bedrock-runtime-fips...``)
 _BEDROCK_RUNTIME_URL = re.compile(r"^https?://bedrock-runtime(-fips)?\.", re.IGNORECASE)
 _MOTO = "moto.core.models"

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import UnsupportedAnswerError
 from .render import json_body, request_id

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ...errors import CassetteFormatError
 from . import nock, parsed_body, sniff, vcr_lists
 

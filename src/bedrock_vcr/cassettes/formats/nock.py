@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ...errors import CassetteFormatError
 
 FIX = (

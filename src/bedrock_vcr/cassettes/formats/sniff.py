@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ...errors import CassetteFormatError
 
 GZIP_MAGIC = b"\x1f\x8b"

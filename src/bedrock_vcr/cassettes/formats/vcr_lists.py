@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ...errors import CassetteFormatError
 
 FIX = (

@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
+from ..._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ...bedrock.operations import parse_path
 from .. import clients, guard
 
