@@ -152,8 +152,8 @@ def _closed(node: Any) -> Any:
 @functools.cache
 def closed_validators(
     name: str, variants: tuple[str, ...]
-) -> tuple[Callable[[Any], bool] | None, Draft202012Validator]:
-    """The fast check and the validator of an answer schema closed to keys it does not list
+) -> tuple[Callable[[Any], bool] | None, dict[str, Any]]:
+    """The fast check and the schema of an answer schema closed to keys it does not list
     (what finds drift: see :mod:`.drift`). Only for :data:`CLOSABLE` schemas."""
     schema = _effective(name, variants)
     if name == "bedrock.converse-stream.event":
@@ -163,7 +163,16 @@ def closed_validators(
             if isinstance(target, dict) and "properties" in target:
                 target["properties"] = {**target["properties"], "p": {"type": "string"}}
     closed = _closed(schema)
-    return compile_schema(closed), Draft202012Validator(closed)
+    return compile_schema(closed), closed
+
+
+@functools.cache
+def closed_validator(name: str, variants: tuple[str, ...]) -> Draft202012Validator:
+    """The jsonschema validator of :func:`closed_validators`' schema (built when an answer
+    fails the fast check: jsonschema is imported only then)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(closed_validators(name, variants)[1])
 
 
 # --- schema selection --------------------------------------------------------------------------

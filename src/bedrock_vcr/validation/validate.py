@@ -41,6 +41,7 @@ from . import drift
 from .schemas import (
     CLOSABLE,
     ID_PREFIX,
+    closed_validator,
     closed_validators,
     fast_validator,
     jsonschema_validator,
@@ -251,7 +252,7 @@ def _validate(
         return schema_id, []  # fits the closed schema, so the open one too: one check, no drift
     found, unknown = drift.separate(_run(*selected, body))
     if closed is not None and parsed is not None:
-        unknown += drift.unknown_keys(parsed, None, closed[1])
+        unknown += drift.unknown_keys(parsed, None, closed_validator(*selected))
     drift.report(model_id, operation, kind, unknown)
     return schema_id, found
 
