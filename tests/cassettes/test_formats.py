@@ -219,7 +219,7 @@ def test_a_gzip_bomb_through_a_cassette_read_is_refused(
 
 def test_a_gzipped_cassette_is_written_gzipped_the_same_bytes_each_time(tmp_path: Path) -> None:
     interactions = storage.load_file(samples.FOLDER / "bedrock_vcr_own.yaml.gz")
-    text = storage.yaml_format.dumps(interactions)
+    text = storage.dumps(interactions)
     path = tmp_path / "own.yaml.gz"
     storage.write_atomic(path, text)
     first = path.read_bytes()
