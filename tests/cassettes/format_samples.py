@@ -12,7 +12,6 @@ bytes is the reference that direct replay of the file must equal.
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 
 from bedrock_vcr import StreamEvent
 from bedrock_vcr.cassettes import yaml_format
+from bedrock_vcr.cassettes.formats import sniff
 from bedrock_vcr.cassettes.vcrpy import interactions_from_vcrpy
 
 from ..intercept.test_real_cassettes_replay import Recorded
@@ -197,7 +197,7 @@ def langchain_bytes() -> bytes:
             }
         )
     text = yaml.safe_dump({"requests": requests, "responses": responses})
-    return gzip.compress(text.encode(), mtime=0)
+    return sniff.gzip_bytes(text.encode())
 
 
 # --- nock (OpenTelemetry JS contrib, AWS SDK for JavaScript v3): JSON array, hex binary -----------
@@ -264,7 +264,7 @@ OWN_GZIP = [PYDANTIC[0], PYDANTIC[2]]
 
 def own_gzip_bytes() -> bytes:
     doc = {"interactions": [_vcrpy_part(r, parsed=False) for r in OWN_GZIP], "version": 1}
-    return gzip.compress(yaml_format.dumps(interactions_from_vcrpy(doc)).encode(), mtime=0)
+    return sniff.gzip_bytes(yaml_format.dumps(interactions_from_vcrpy(doc)).encode())
 
 
 # --- the files -----------------------------------------------------------------------------

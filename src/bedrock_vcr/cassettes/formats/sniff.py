@@ -70,9 +70,17 @@ def gunzip(data: bytes, path: Path | str | None, limit: int = MAX_DECOMPRESSED_B
 
 
 def gzip_text(text: str) -> bytes:
-    """``text`` gzip-compressed, the same bytes every time (no time stamp): a re-recorded
-    cassette that did not change does not change on disk."""
-    return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    """``text`` gzip-compressed, the same bytes every time: a re-recorded cassette that did not
+    change does not change on disk, whichever Python wrote it."""
+    return gzip_bytes(text.encode("utf-8"))
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """``data`` gzip-compressed with no time stamp and the header's OS byte set to 255
+    ("unknown"): Python 3.10 and 3.11+ write different OS bytes, nothing else differs."""
+    packed = bytearray(gzip.compress(data, compresslevel=6, mtime=0))
+    packed[9] = 255  # the header has no CRC (no FHCRC flag), so this byte may be set freely
+    return bytes(packed)
 
 
 def is_gzip(data: bytes) -> bool:
