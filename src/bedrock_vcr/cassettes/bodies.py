@@ -162,6 +162,17 @@ def seconds(value: Any) -> float | None:
     return number if math.isfinite(number) and number >= 0 else None
 
 
+def seconds_at(doc: dict[str, Any], key: str, where: str) -> float:
+    """``doc[key]`` (0 when absent) as :func:`seconds`, or a located format error."""
+    value = seconds(doc.get(key, 0.0))
+    if value is None:
+        raise CassetteFormatError(
+            f"{key} must be a number of seconds >= 0, found {_shown(doc.get(key))}",
+            json_path=f"{where}/{key}",
+        )
+    return value
+
+
 def _utf8(text: str, where: str) -> bytes:
     try:
         return text.encode("utf-8")
@@ -293,12 +304,7 @@ def event_from_doc(doc: Any, where: str) -> StreamEvent:
         payload = json_from_doc(members, f"{where}/payload/json")
     else:
         payload = body_from_doc(doc.get("payload"), f"{where}/payload")
-    offset = seconds(doc.get("offset", 0.0))
-    if offset is None:
-        raise CassetteFormatError(
-            f"offset must be a number of seconds >= 0, found {_shown(doc.get('offset'))}",
-            json_path=f"{where}/offset",
-        )
+    offset = seconds_at(doc, "offset", where)
     override = None
     if "frame" in doc:
         override = body_from_doc(doc["frame"], f"{where}/frame")

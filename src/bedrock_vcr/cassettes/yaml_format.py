@@ -41,7 +41,7 @@ import yaml
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
 from . import fast_nodes, safe_yaml
-from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds
+from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
 from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
@@ -127,12 +127,7 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
             json_path=f"{where}/status",
         )
     headers = _headers_from_doc(doc.get("headers"), f"{where}/headers")
-    latency = seconds(doc.get("latency", 0.0))
-    if latency is None:
-        raise CassetteFormatError(
-            f"latency must be a number of seconds >= 0, found {doc.get('latency')!r}",
-            json_path=f"{where}/latency",
-        )
+    latency = seconds_at(doc, "latency", where)
     stream_end = doc.get("stream_end", "complete")
     if stream_end not in STREAM_ENDS:
         raise CassetteFormatError(
