@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -44,3 +45,17 @@ def stored(*interactions: Interaction) -> dict[str, Any]:
     doc = yaml.safe_load(serialize.dumps(interactions))
     assert isinstance(doc, dict)
     return doc
+
+
+def stream_lines(stream: Any) -> list[tuple[float, str, Any]]:
+    """A stream as a file writes it in lines: offset, event type (``exception <type>`` for an
+    exception) and the payload's JSON, a chunk's ``bytes`` decoded, per line."""
+    assert isinstance(stream, str), f"the stream is not written in lines: {stream!r}"
+    out = []
+    for line in stream.splitlines():
+        offset, kind, payload = line.split(" ", 2)
+        if kind == "exception":
+            name, payload = payload.split(" ", 1)
+            kind = f"exception {name}"
+        out.append((float(offset), kind, json.loads(payload)))
+    return out

@@ -185,16 +185,18 @@ ALL_TYPES = {
     "id": Header(HeaderType.UUID, uuid.UUID(int=1).bytes),
 }
 
-EVENT_CASES = [
+# Each case: the event, then the line that writes it, or (an event a line cannot show) the
+# chunk and payload of the mapping that does.
+EVENT_CASES: list[tuple[str, StreamEvent, str | dict[str, Any]]] = [
     (
         "chunk_decoded",
         StreamEvent.chunk({"generation": "Hello", "stop_reason": None}, 0.05),
-        {"chunk": {"json": {"generation": "Hello", "stop_reason": None}}},
+        '0.05 chunk {"bytes":{"generation":"Hello","stop_reason":null}}',
     ),
     (
         "chunk_payload_extra_p_kept",
         chunk_event({"bytes": b64(b'{"outputText":"Hi"}'), "p": "abcdefghijklmnop"}),
-        {"chunk": {"json": {"outputText": "Hi"}}, "payload": {"json": {"p": "abcdefghijklmnop"}}},
+        '0.0 chunk {"bytes":{"outputText":"Hi"},"p":"abcdefghijklmnop"}',
     ),
     (
         "chunk_inner_pretty",
@@ -214,7 +216,7 @@ EVENT_CASES = [
     (
         "bytes_not_first_member_kept_as_payload",
         chunk_event({"p": "x", "bytes": b64(b"{}")}),
-        {"payload": {"json": {"p": "x", "bytes": "e30="}}},
+        '0.0 chunk {"p":"x","bytes":"e30="}',
     ),
     (
         "bytes_not_canonical_base64_kept_as_payload",
@@ -224,12 +226,12 @@ EVENT_CASES = [
     (
         "converse_event",
         StreamEvent.event("contentBlockDelta", {"delta": {"text": "Hi"}, "contentBlockIndex": 0}),
-        {"payload": {"json": {"delta": {"text": "Hi"}, "contentBlockIndex": 0}}},
+        '0.0 contentBlockDelta {"delta":{"text":"Hi"},"contentBlockIndex":0}',
     ),
     (
         "exception_frame",
         StreamEvent.exception("throttlingException", {"message": "slow down"}),
-        {"payload": {"json": {"message": "slow down"}}},
+        '0.0 exception throttlingException {"message":"slow down"}',
     ),
     ("empty_payload", StreamEvent(Message(ALL_TYPES, b"")), {}),
 ]
@@ -239,11 +241,15 @@ EVENT_CASES = [
     ("event", "expected"), [c[1:] for c in EVENT_CASES], ids=[c[0] for c in EVENT_CASES]
 )
 def test_stream_event_is_stored_decoded_and_reencodes_to_the_same_frame(
-    event: StreamEvent, expected: dict[str, Any]
+    event: StreamEvent, expected: str | dict[str, Any]
 ) -> None:
     op = "GenericStream"  # some cases are not Bedrock frames (no :message-type)
-    doc = stored(streamed(event, op=op))["interactions"][0]["response"]["stream"][0]
-    assert {k: v for k, v in doc.items() if k in ("chunk", "payload")} == expected
+    written = stored(streamed(event, op=op))["interactions"][0]["response"]["stream"]
+    if isinstance(expected, str):
+        assert written == expected + "\n"
+    else:
+        (doc,) = written
+        assert {k: v for k, v in doc.items() if k in ("chunk", "payload")} == expected
     (back,) = reload(streamed(event, op=op))
     assert back.response is not None and back.response.events is not None
     assert back.response.events[0].frame == event.message.encode()

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bedrock_vcr.cassettes import storage, yaml_format
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
@@ -15,7 +16,9 @@ from bedrock_vcr.errors import CassetteFormatError
 from .vcrpy_samples import CHUNKS
 
 
-def _cassette_text() -> str:
+def _cassette_text(*, events_as_mappings: bool = False) -> str:
+    """A cassette of a plain answer and a stream; the stream's events as mappings (the form of
+    version 1 files, and of events a line cannot show) when asked, else in lines."""
     plain = Interaction(
         RecordedRequest("InvokeModel", "meta.llama3-8b-instruct-v1:0", b'{"prompt":"hi"}'),
         RecordedResponse(200, {"content-type": "application/json"}, body=b'{"generation":"yo"}'),
@@ -28,13 +31,20 @@ def _cassette_text() -> str:
     assert stream.response is not None
     stream.response.events = list(CHUNKS)
     stream.response.latency = 0.5
-    return yaml_format.dumps([plain, stream])
+    if not events_as_mappings:
+        return yaml_format.dumps([plain, stream])
+    doc = {
+        "version": 2,
+        "interactions": [yaml_format.interaction_to_doc(i) for i in (plain, stream)],
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def test_an_unclosed_quote_is_reported_where_the_quote_opens(tmp_path: Path) -> None:
     lines = _cassette_text().splitlines()
-    number = next(i for i, line in enumerate(lines) if "prompt" in line)
-    column = lines[number].index("prompt") + 1
+    # the last line: no quote follows that could close it (stream lines hold JSON's quotes)
+    number = max(i for i, line in enumerate(lines) if "recorded_at" in line)
+    column = lines[number].index("recorded_at") + 1
     lines[number] = lines[number][: column - 1] + '"unclosed: hi'
     path = tmp_path / "c.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -68,7 +78,7 @@ KEYS = [
 def test_a_misspelled_key_is_refused_with_a_did_you_mean(
     tmp_path: Path, part: str, key: str, typo: str, valid: str
 ) -> None:
-    text = _cassette_text()
+    text = _cassette_text(events_as_mappings=part == "stream event")
     found = list(re.finditer(rf"(?m)^(\s*-?\s*){key}:", text))
     assert found, key
     place = found[-1]  # in the second interaction

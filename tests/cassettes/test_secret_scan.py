@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.cassettes import storage, yaml_format
+from bedrock_vcr.cassettes import secret_scan, storage, yaml_format
 from bedrock_vcr.cassettes.cassette import Cassette, CassetteConfig
 from bedrock_vcr.cassettes.modes import RecordMode
 from bedrock_vcr.cassettes.records import (
@@ -341,3 +341,62 @@ def test_a_known_value_is_never_written_however_the_stream_splits_it(
     assert joined == text.replace(SECRET_KEY, placeholder("aws_secret_access_key"))
     assert len(events) == len(pieces)
     assert SECRET_KEY not in yaml_format.dumps(out)
+
+
+# --- the word pre-check finds what the patterns alone find --------------------------------------
+
+
+def _every_pattern(text: str) -> list[tuple[int, str]]:
+    """What the patterns find with no pre-check: each one run over the whole text."""
+    found = {
+        (text.count("\n", 0, m.start()) + 1, what)
+        for pattern, what, _, _ in secret_scan._COMPILED
+        for m in pattern.finditer(text)
+    }
+    return sorted(found)
+
+
+PIECES = st.sampled_from(
+    [
+        "AKIA",
+        "ASIA",
+        "ABSK",
+        "bedrock-api-key-",
+        "Bearer",
+        "bEaReR",
+        "authorization",
+        "AUTHORİZATİON",
+        "authorızation",
+        "x-amz-ſecurity-token",
+        "X-AMZ-DATE",
+        "x-amz-date",
+        "\u212a",
+        "AWS4-HMAC-SHA256",
+        "Signature=",
+        "0123456789ABCDEF",
+        "abcdef0123456789" * 4,
+        "Z" * 16,
+        ":",
+        " ",
+        "\n",
+        "\\",
+        "-",
+        "=",
+        "/",
+        "é",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_the_word_pre_check_misses_nothing_the_patterns_find(text: str) -> None:
+    assert secret_scan.find_secrets(text) == _every_pattern(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x-amz-ſecurity-token", "authorİzation: x", "authorızation: x", "x-amz-security-to\u212aen"],
+)
+def test_letters_a_case_blind_pattern_takes_for_ascii_are_found(text: str) -> None:
+    assert secret_scan.find_secrets(text) == _every_pattern(text) != []

@@ -20,6 +20,7 @@ from bedrock_vcr.cassettes.records import (
     RecordedResponse,
     StreamEvent,
 )
+from bedrock_vcr.cassettes.stream_text import StreamText
 
 from .samples import MODEL, plain, streamed
 
@@ -37,14 +38,21 @@ def _presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _lines_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
+
+
 _Reference.add_representer(str, _presenter)
+_Reference.add_representer(StreamText, _lines_presenter)
 
 
 def reference_dumps(interactions: list[Interaction]) -> str:
-    """The cassette text as every earlier release wrote it: one pure-Python dump."""
+    """The cassette's text as one pure-Python dump of its document writes it."""
     doc = {
-        "version": 1,
-        "interactions": [serialize.interaction_to_doc(i) for i in interactions if i.response],
+        "version": serialize.VERSION,
+        "interactions": [
+            serialize.interaction_to_doc(i, lines=True) for i in interactions if i.response
+        ],
     }
     header = "# bedrock-vcr cassette (format described in README.md, section 'Cassette format')\n"
     return header + yaml.dump(

@@ -34,6 +34,7 @@ from bedrock_vcr.server.http1 import BedrockServer
 
 from ..helpers import NO_RETRY
 from ..intercept.test_real_cassettes_replay import Call, load_recorded, outcome
+from .samples import stream_lines
 from .vcrpy_samples import CHUNKS, LLAMA, LLAMA_PATH, RUNTIME, doc, frames, item
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -99,7 +100,7 @@ def test_convert_writes_readable_cassette_and_leaves_source_alone(tmp_path: Path
     text = dest.read_text()
     assert "AKIA" not in text and "!!binary" not in text
     stored = yaml.safe_load(text)["interactions"][1]["response"]["stream"]
-    assert [e["chunk"]["json"]["generation"] for e in stored] == ["Hel", "lo"]
+    assert [p["bytes"]["generation"] for _, _, p in stream_lines(stored)] == ["Hel", "lo"]
     reread = storage.load_file(dest)
     original = interactions_from_vcrpy(yaml.safe_load(before))
     assert [i.response.body for i in reread if i.response] == [

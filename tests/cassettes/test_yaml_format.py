@@ -18,14 +18,19 @@ from bedrock_vcr.cassettes.records import (
 )
 from bedrock_vcr.errors import CassetteFormatError
 
-from .samples import plain, stored, streamed
+from .samples import plain, streamed
 
 # --- bad input ------------------------------------------------------------------------------
 
 
 def good_doc() -> dict[str, Any]:
-    doc = stored(plain(b'{"generation":"ok"}'), streamed(StreamEvent.chunk({"g": "a"})))
-    return doc
+    """A good cassette, its stream's events as mappings (version 1's form, and that of events a
+    line cannot show: test_stream_text.py has the lines') for the cases to change."""
+    interactions = (plain(b'{"generation":"ok"}'), streamed(StreamEvent.chunk({"g": "a"})))
+    return {
+        "version": serialize.VERSION,
+        "interactions": [serialize.interaction_to_doc(i) for i in interactions],
+    }
 
 
 def with_change(path: tuple[Any, ...], value: Any) -> str:
@@ -56,8 +61,8 @@ BAD_INPUT = [
     ),
     (
         "unknown_version",
-        with_change(("version",), 2),
-        r"unknown cassette version 2; .* version\(s\) 1",
+        with_change(("version",), 3),
+        r"unknown cassette version 3; .* version\(s\) 1, 2",
         None,
         "#/version",
     ),
@@ -299,11 +304,18 @@ def test_unchanged_good_document_loads() -> None:
     assert len(serialize.loads(yaml.safe_dump(good_doc()))) == 2
 
 
-@pytest.mark.parametrize(
-    "cut_after",
-    ["    stream:\n", "      headers:\n", "    headers:\n", "        :event-type: chunk\n"],
-)
-def test_a_cassette_cut_short_is_refused(tmp_path: Path, cut_after: str) -> None:
+CUTS = [
+    ("lines", "    stream: |\n"),
+    ("lines", '      0.1 chunk {"bytes":{"gen'),
+    ("lines", "    headers:\n"),
+    ("mappings", "    stream:\n"),
+    ("mappings", "      headers:\n"),
+    ("mappings", "        :event-type: chunk\n"),
+]
+
+
+@pytest.mark.parametrize(("form", "cut_after"), CUTS)
+def test_a_cassette_cut_short_is_refused(tmp_path: Path, form: str, cut_after: str) -> None:
     events = [StreamEvent.chunk({"generation": "hi", "stop_reason": None}, 0.1)]
     interaction = Interaction(
         RecordedRequest("InvokeModelWithResponseStream", "meta.llama3-8b-instruct-v1:0", b"{}"),
@@ -311,7 +323,11 @@ def test_a_cassette_cut_short_is_refused(tmp_path: Path, cut_after: str) -> None
             200, {"content-type": "application/vnd.amazon.eventstream"}, events=events
         ),
     )
-    text = serialize.dumps([interaction])
+    if form == "lines":
+        text = serialize.dumps([interaction])
+    else:  # a version 1 file: events as mappings
+        doc = {"version": 1, "interactions": [serialize.interaction_to_doc(interaction)]}
+        text = yaml.safe_dump(doc, sort_keys=False)
     cut = text[: text.index(cut_after, text.index("response:")) + len(cut_after)]
     if cut_after == "    headers:\n":  # the response's own headers: nothing after them
         cut = cut.rstrip("\n") + " {}\n"

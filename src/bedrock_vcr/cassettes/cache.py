@@ -44,6 +44,7 @@ _READERS = (
     "safe_yaml.py",
     "storage.py",
     "stream_end.py",
+    "stream_text.py",
     "vcrpy.py",
     "vcrpy_convert.py",
     "yaml_format.py",

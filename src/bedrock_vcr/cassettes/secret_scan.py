@@ -26,39 +26,78 @@ from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads 
 from ..errors import SecretInCassetteError, SecretRedactedWarning
 from .records import Interaction
 from .redaction import KnownSecrets, placeholder, redact_all
-from .text_fields import NAME, Texts, collect, event_range, render, spanned, stream_pieces
+from .text_fields import (
+    NAME,
+    Texts,
+    collect,
+    event_range,
+    render,
+    spanned,
+    stream_pieces,
+)
 
 # YAML folds a long string at a space: a plain or single-quoted scalar continues on the next line,
 # a double-quoted one ends the line with ``\`` and resumes with ``\ ``. Only a pattern spanning
 # a space can be split that way, so only the bearer pattern allows for it.
 _FOLD = r"(?:\s|\\)+"
 _BASE64 = r"[A-Za-z0-9+/]"
+#: Each pattern, what it finds, and the text it cannot match without (any one of them; matched
+#: case-blind when the pattern is).
 _SECRET_PATTERNS = [
     # Not \b: a key glued to letters ("arn-keyASIA...") has no word boundary before it.
-    (r"(?<![A-Z0-9])(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}(?![A-Z0-9])", "an AWS access key id"),
-    (r"AWS4-HMAC-SHA256", "a SigV4 Authorization value"),
-    (r"Signature=[0-9a-f]{64}", "a SigV4 signature"),
-    (r"(?i:x-amz-security-token)", "an X-Amz-Security-Token header"),
-    (r"(?i:\bauthorization\b)[ \t]*:", "an Authorization header"),
+    (
+        r"(?<![A-Z0-9])(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}(?![A-Z0-9])",
+        "an AWS access key id",
+        ("AKIA", "ASIA", "AIDA", "AROA"),
+    ),
+    (r"AWS4-HMAC-SHA256", "a SigV4 Authorization value", ("AWS4-HMAC-SHA256",)),
+    (r"Signature=[0-9a-f]{64}", "a SigV4 signature", ("Signature=",)),
+    (r"(?i:x-amz-security-token)", "an X-Amz-Security-Token header", ("x-amz-security-token",)),
+    (r"(?i:\bauthorization\b)[ \t]*:", "an Authorization header", ("authorization",)),
     # The token is a whole run of token characters, not followed by ':' (not the next YAML key).
     (
         rf"(?i:\bbearer){_FOLD}[A-Za-z0-9._~+/=-]{{16,}}(?![A-Za-z0-9._~+/=:-])",
         "a bearer token",
+        ("bearer",),
     ),
-    (r"(?i:x-amz-date)[ \t]*:", "an X-Amz-Date header"),
+    (r"(?i:x-amz-date)[ \t]*:", "an X-Amz-Date header", ("x-amz-date",)),
     # Bedrock API keys: long-term ones start ABSK, short-term ones bedrock-api-key-.
-    (rf"(?<!{_BASE64})(?:ABSK|bedrock-api-key-){_BASE64}{{20,}}", "a Bedrock API key"),
+    (
+        rf"(?<!{_BASE64})(?:ABSK|bedrock-api-key-){_BASE64}{{20,}}",
+        "a Bedrock API key",
+        ("ABSK", "bedrock-api-key-"),
+    ),
 ]
-_COMPILED = [(re.compile(pattern), what) for pattern, what in _SECRET_PATTERNS]
-#: One pass that finds whether any pattern matches: most texts hold none.
-_ANY = re.compile("|".join(f"(?:{pattern})" for pattern, _ in _SECRET_PATTERNS))
+_COMPILED = [
+    (re.compile(pattern), what, needs, "(?i:" in pattern)
+    for pattern, what, needs in _SECRET_PATTERNS
+]
+#: The four letters beyond ASCII that a case-blind pattern takes for ASCII ones (re's docs), and
+#: which ``str.lower`` does not lower to them.
+_ODD_CASES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _candidates(text: str) -> list[tuple[re.Pattern[str], str]]:
+    """The patterns whose text ``text`` holds. Searching for plain text runs at memory speed,
+    the patterns (lookbehinds, case-blind words) at about a microsecond a character; most texts
+    hold none of these words, and then no pattern runs."""
+    lowered: str | None = None
+    found = []
+    for pattern, what, needs, blind in _COMPILED:
+        haystack = text
+        if blind:
+            if lowered is None:
+                odd = any(ch in text for ch in "\u0130\u0131\u017f\u212a")
+                lowered = (text.translate(_ODD_CASES) if odd else text).lower()
+            haystack = lowered
+        if any(need in haystack for need in needs):
+            found.append((pattern, what))
+    return found
 
 
 def _matches(text: str) -> Iterator[tuple[int, int, str]]:
     """Start, end and kind of every secret-shaped run in ``text``."""
-    if _ANY.search(text) is None:
-        return
-    for pattern, what in _COMPILED:
+    for pattern, what in _candidates(text):
         for found in pattern.finditer(text):
             yield found.start(), found.end(), what
 
@@ -99,13 +138,23 @@ def _scan(texts: Texts) -> list[str]:
     """Where ``texts`` (one interaction's: see :func:`~.text_fields.collect`) hold
     secret-shaped text: each field, then each stream's joined texts."""
     hits: list[str] = []
-    for place, text in texts:
-        # a name is followed by ':' in the file, as the header patterns expect
-        for _, _, what in _matches(text + ":" if place[-1] is NAME else text):
-            hits.append(f"{render(place)} ({what})")
-    for place, pieces in stream_pieces(texts).items():
-        if len(pieces) < 2:
-            continue
+    # a name is followed by ':' in the file, as the header patterns expect
+    shown = [text + ":" if place[-1] is NAME else text for place, text in texts]
+    # No pattern matches across a NUL, so one search over all the texts joined by NULs says
+    # whether any text holds a match: most interactions hold none, and then the texts are not
+    # searched one by one (an interaction of a stream holds thousands of short texts).
+    if any(True for _ in _matches("\0".join(shown))):
+        for (place, _), text in zip(texts, shown, strict=True):
+            for _, _, what in _matches(text):
+                hits.append(f"{render(place)} ({what})")
+    groups = {
+        place: ("".join(text for _, _, text in pieces), pieces)
+        for place, pieces in stream_pieces(texts).items()
+        if len(pieces) >= 2
+    }
+    if not any(True for _ in _matches("\0".join(joined for joined, _ in groups.values()))):
+        groups = {}  # each group's texts joined, the groups apart: as searched below
+    for place, (_, pieces) in groups.items():
         parts = [text for _, _, text in pieces]
         for start, end, what in _matches("".join(parts)):
             first, last = spanned(parts, start, end)

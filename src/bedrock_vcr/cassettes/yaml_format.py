@@ -1,6 +1,6 @@
 """The bedrock-vcr cassette format: versioned, readable YAML, to and from interactions.
 
-Layout (version 1)::
+Layout (version 2)::
 
     version: 1
     interactions:
@@ -16,13 +16,20 @@ Layout (version 1)::
     - request: {...}
       response:
         status: 200
+        stream: |
+          0.052 chunk {"bytes":{"generation":"Hello","stop_reason":null},"p":"abcd"}
+    - request: {...}
+      response:
+        status: 200
         stream:
         - offset: 0.052
           headers: {':event-type': chunk, ':content-type': application/json, ':message-type': event}
           chunk: {json: {generation: Hello, stop_reason: null}}
           payload: {json: {p: abcd}}
 
-Bodies and stream events are written as :mod:`.bodies` describes. This module is the bedrock-vcr
+A stream is written in lines where every event has one (:mod:`.stream_text`), else as a list of
+event mappings; version 1 files (lists only) are read as they are. Bodies and stream events are
+written as :mod:`.bodies` describes. This module is the bedrock-vcr
 document and nothing else: reading files, the cache and other recorders' formats live in
 :mod:`.storage` and :mod:`.vcrpy`, so the format itself depends on neither.
 """
@@ -40,13 +47,14 @@ import yaml
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
-from . import fast_nodes, safe_yaml
+from . import fast_nodes, safe_yaml, stream_text
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
 from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
-VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+#: Version 2 added streams written in lines (:mod:`.stream_text`).
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 
 # --- interactions ----------------------------------------------------------------------------
 
@@ -104,12 +112,16 @@ def _headers_from_doc(doc: Any, where: str) -> dict[str, str]:
     return out
 
 
-def response_to_doc(response: RecordedResponse) -> dict[str, Any]:
+def response_to_doc(response: RecordedResponse, *, lines: bool = False) -> dict[str, Any]:
+    """The response's document; with ``lines``, its stream in lines where it has that form
+    (as the file holds it; without, always a list of event mappings)."""
     doc: dict[str, Any] = {"status": response.status, "headers": dict(response.headers)}
     if response.latency:
         doc["latency"] = round(response.latency, 4)
-    if response.events is not None:
-        doc["stream"] = [event_to_doc(e) for e in response.events]
+    events = response.events
+    if events is not None:
+        text = stream_text.to_text(events) if lines else None
+        doc["stream"] = [event_to_doc(e) for e in events] if text is None else text
         if response.stream_end != "complete":
             doc["stream_end"] = response.stream_end
     else:
@@ -146,9 +158,12 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
                 json_path=f"{where}/stream",
                 fix="restore the cassette from version control, or re-record it",
             )
+        if isinstance(events, str):
+            response.events = stream_text.from_text(events, f"{where}/stream")
+            return response
         if not isinstance(events, list):
             raise CassetteFormatError(
-                "stream must be a list of events", json_path=f"{where}/stream"
+                "stream must be a list of events, or their lines", json_path=f"{where}/stream"
             )
         response.events = [event_from_doc(e, f"{where}/stream/{i}") for i, e in enumerate(events)]
         for i, event in enumerate(response.events):
@@ -176,11 +191,12 @@ def _missing_or_not_mapping(name: str, doc: Any) -> str:
     return f"{name} must be a mapping, found {type(doc).__name__}"
 
 
-def interaction_to_doc(interaction: Interaction) -> dict[str, Any]:
+def interaction_to_doc(interaction: Interaction, *, lines: bool = False) -> dict[str, Any]:
+    """The interaction's document (``lines``: see :func:`response_to_doc`)."""
     assert interaction.response is not None
     doc: dict[str, Any] = {
         "request": request_to_doc(interaction.request),
-        "response": response_to_doc(interaction.response),
+        "response": response_to_doc(interaction.response, lines=lines),
     }
     if interaction.recorded_at:
         doc["recorded_at"] = interaction.recorded_at
@@ -238,8 +254,14 @@ def _fast_str_presenter(dumper: Any, value: str) -> yaml.Node:
     return yaml.ScalarNode(_STR, value)
 
 
+def _lines_presenter(dumper: Any, value: str) -> yaml.Node:
+    return yaml.ScalarNode(_STR, str(value), style="|")
+
+
 _Dumper.add_representer(str, _str_presenter)
 _FastDumper.add_representer(str, _fast_str_presenter)
+for _dumper in (_Dumper, _FastDumper):
+    _dumper.add_representer(stream_text.StreamText, _lines_presenter)
 fast_nodes.install(_FastDumper, _fast_str_presenter)
 
 HEADER = "# bedrock-vcr cassette (format described in README.md, section 'Cassette format')\n"
@@ -281,7 +303,7 @@ def dumps(interactions: Iterable[Interaction]) -> str:
     interaction but the last is emitted by libyaml, when PyYAML has it; the last goes through
     PyYAML, which decides whether the document ends with ``...``.
     """
-    docs = [interaction_to_doc(i) for i in interactions if i.response is not None]
+    docs = [interaction_to_doc(i, lines=True) for i in interactions if i.response is not None]
     if len(docs) < 2 or not _HAVE_LIBYAML:
         return HEADER + _emit({"version": VERSION, "interactions": docs}, _Dumper)
     parts = [HEADER, _emit({"version": VERSION}, _Dumper), "interactions:\n"]

@@ -183,7 +183,11 @@ def _encode_headers(headers: Mapping[str, Any]) -> bytes:
 
 def encode_message(headers: Mapping[str, Any], payload: bytes = b"") -> bytes:
     """Encode one frame. ``headers`` maps names to :class:`Header` or plain values."""
-    raw_headers = encode_headers(headers)
+    return encode_frame(encode_headers(headers), payload)
+
+
+def encode_frame(raw_headers: bytes, payload: bytes) -> bytes:
+    """One frame of an encoded header block (:func:`encode_headers`) and ``payload``."""
     if len(raw_headers) > MAX_HEADERS_LENGTH:
         raise InvalidHeadersLength(len(raw_headers))
     if len(payload) > MAX_PAYLOAD_LENGTH:

@@ -1,0 +1,248 @@
+"""A stream written as text: one line per event, its payload as the service sent it.
+
+Most recorded streams are plain events (``:event-type``, ``:content-type: application/json``,
+``:message-type: event``, in that order) or exceptions, with a one-line JSON payload. Such a
+stream is written as one block of lines, ``<offset> <event type> <payload>``, or
+``<offset> exception <exception type> <payload>``::
+
+    stream: |
+      0.19 chunk {"bytes":{"generation":" replay","stop_reason":null},"p":"abcd"}
+      0.8602 messageStart {"role":"assistant"}
+
+A chunk's base64 ``bytes`` member is shown decoded (a JSON object or array in the place of the
+string). The line is the payload's text verbatim otherwise, so reading gives back the recorded
+bytes without re-encoding any JSON: the decoded member is cut out of the line where the JSON
+decoder says it ends and base64-encoded again. A stream with any other event (other headers, a
+payload that is not one line of JSON, a corrupted frame) keeps the list of event mappings.
+
+Why: as YAML mappings, an event costs about 25 nodes to parse and to write; as a line, one
+fiftieth of a node. A 50-event stream becomes one scalar, and reading or writing a cassette of
+streams costs what its requests and headers cost.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Sequence
+
+from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
+from ..errors import CassetteFormatError, EventStreamError
+from ..wire.eventstream import Header, HeaderType, Message, encode_frame, encode_headers
+from .records import StreamEvent
+
+_EVENT = ":event-type"
+_EXCEPTION = ":exception-type"
+_CONTENT = ":content-type"
+_MESSAGE = ":message-type"
+#: The second word of an exception's line (an event named so keeps the mapping form).
+EXCEPTION_WORD = "exception"
+_JSON = "application/json"
+#: An event or exception type a line can carry: one word.
+_NAME = re.compile(r"[A-Za-z0-9_.:-]+\Z")
+#: What a YAML block cannot hold as it is (line breaks, characters YAML does not print, the
+#: BOM): a payload holding one is written as a mapping.
+_UNWRITABLE = re.compile(
+    "[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029\ufeff]"
+)
+_CHUNK_PREFIX = '{"bytes":'
+
+
+def _writable(text: str) -> bool:
+    # printable ASCII (most payloads) is decided without the pattern
+    return (text.isascii() and text.isprintable()) or _UNWRITABLE.search(text) is None
+
+
+_decoder = json.JSONDecoder()
+
+
+class StreamText(str):
+    """The text of a stream in lines (written as a YAML literal block)."""
+
+    __slots__ = ()
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def to_text(events: Sequence[StreamEvent]) -> StreamText | None:
+    """The stream as lines, or ``None`` when an event has no line form (or there is none)."""
+    lines = []
+    for event in events:
+        line = _line(event)
+        if line is None:
+            return None
+        lines.append(line)
+    return StreamText("\n".join(lines) + "\n") if lines else None
+
+
+def _kind(headers: dict[str, Header]) -> str | None:
+    """``"<type>"`` or ``"exception <type>"`` for the standard header blocks, else ``None``."""
+    if len(headers) != 3:
+        return None
+    names = tuple(headers)
+    if names == (_EVENT, _CONTENT, _MESSAGE):
+        expected, prefix = "event", ""
+    elif names == (_EXCEPTION, _CONTENT, _MESSAGE):
+        expected, prefix = EXCEPTION_WORD, EXCEPTION_WORD + " "
+    else:
+        return None
+    kind, content, message = headers.values()
+    if any(h.type is not HeaderType.STRING for h in (kind, content, message)):
+        return None
+    if content.value != _JSON or message.value != expected:
+        return None
+    name = kind.value
+    if not isinstance(name, str) or _NAME.match(name) is None:
+        return None
+    if not prefix and name == EXCEPTION_WORD:
+        return None
+    return prefix + name
+
+
+def _line(event: StreamEvent) -> str | None:
+    if event.frame_override is not None:
+        return None
+    offset = event.offset
+    if not math.isfinite(offset) or offset < 0:
+        return None
+    kind = _kind(event.message.headers)
+    if kind is None:
+        return None
+    try:
+        text = event.message.payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not (text.startswith("{") and text.endswith("}")) or not _writable(text):
+        return None
+    shown = _decoded_chunk(text)
+    return None if shown is None else f"{round(offset, 4)!r} {kind} {shown}"
+
+
+def _decoded_chunk(text: str) -> str | None:
+    """``text`` with a leading base64 ``bytes`` member shown decoded; ``None`` when that
+    member holds what a line cannot show (text, binary, JSON on several lines): the event is
+    then written as a mapping, which shows it decoded. Other payloads are ``text``."""
+    if not text.startswith('{"bytes":"'):
+        return text
+    end = text.find('"', 10)
+    rest = text[end + 1 :]
+    if end < 0 or not rest.startswith((",", "}")):
+        return None
+    encoded = text[10:end]
+    try:
+        inner = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if (
+        not inner.startswith(("{", "["))
+        or not _writable(inner)
+        or base64.b64encode(inner.encode("utf-8")).decode("ascii") != encoded
+        or _json_end(inner, 0) != len(inner)
+    ):
+        return None
+    return _CHUNK_PREFIX + inner + rest
+
+
+def _json_end(text: str, start: int) -> int | None:
+    try:
+        return _decoder.raw_decode(text, start)[1]
+    except ValueError:
+        return None
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+#: Per event type (``"exception <type>"`` for an exception): its headers and their block.
+_HEADERS: dict[str, tuple[dict[str, Header], bytes]] = {}
+
+
+def _headers(key: str) -> tuple[dict[str, Header], bytes]:
+    found = _HEADERS.get(key)
+    if found is not None:
+        return found
+    exception, _, name = key.rpartition(" ")
+    if _NAME.match(name) is None:
+        raise ValueError(f"{_shown(name)} is not an event type (one word)")
+    headers = {
+        (_EXCEPTION if exception else _EVENT): Header(HeaderType.STRING, name),
+        _CONTENT: Header(HeaderType.STRING, _JSON),
+        _MESSAGE: Header(HeaderType.STRING, EXCEPTION_WORD if exception else "event"),
+    }
+    found = (headers, encode_headers(headers))
+    if len(_HEADERS) < 4096:
+        _HEADERS[key] = found
+    return found
+
+
+def from_text(text: str, where: str) -> list[StreamEvent]:
+    """The events of a stream's lines; a located :class:`CassetteFormatError` for a bad line."""
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if not lines:  # never written so (a stream of no events is `stream: []`)
+        raise CassetteFormatError(
+            "the response's stream has no lines (was the file cut short?)",
+            json_path=where,
+            fix="restore the cassette from version control, or re-record it",
+        )
+    events = []
+    for index, line in enumerate(lines):
+        try:
+            events.append(_event(line))
+        except ValueError as exc:
+            cut = " (was the file cut short?)" if index == len(lines) - 1 else ""
+            raise CassetteFormatError(
+                f"line {index + 1} of the stream cannot be read{cut}: {exc}",
+                json_path=f"{where}/{index}",
+                fix="a stream line is '<offset> <event type> <JSON payload>' or '<offset> "
+                "exception <exception type> <JSON payload>' (README section 'Cassette "
+                "format'); correct it, or re-record the cassette",
+            ) from None
+    return events
+
+
+def _event(line: str) -> StreamEvent:
+    offset_text, _, rest = line.partition(" ")
+    key, _, payload = rest.partition(" ")
+    if key == EXCEPTION_WORD:
+        name, _, payload = payload.partition(" ")
+        key = f"{EXCEPTION_WORD} {name}"
+    if not payload:
+        raise ValueError(f"expected an offset, an event type and a payload, found {_shown(line)}")
+    try:
+        offset = float(offset_text)
+    except ValueError:
+        offset = math.nan
+    if not 0.0 <= offset < math.inf:
+        raise ValueError(f"the offset {_shown(offset_text)} is not a number of seconds >= 0")
+    headers, block = _headers(key)
+    data = _payload(payload).encode("utf-8")
+    event = StreamEvent(Message(dict(headers), data), offset)
+    try:
+        event.__dict__["frame"] = encode_frame(block, data)  # at load, not at replay
+    except EventStreamError as exc:
+        raise ValueError(f"the event cannot be encoded as a frame: {exc}") from None
+    return event
+
+
+def _payload(text: str) -> str:
+    """The payload of a line's JSON: checked, a decoded ``bytes`` member (an object or an
+    array in its place) base64-encoded again."""
+    if text.startswith(_CHUNK_PREFIX) and text[9:10] in ("{", "["):
+        end = _json_end(text, 9)
+        rest = text[end:] if end is not None else ""
+        # what follows the member closes the object: checked on its own (a few bytes)
+        if end is not None and (rest == "}" or _json_end('{"":0' + rest, 0) == len(rest) + 5):
+            encoded = base64.b64encode(text[9:end].encode("utf-8")).decode("ascii")
+            return f'{{"bytes":"{encoded}"{rest}'
+    elif _json_end(text, 0) == len(text):
+        return text
+    raise ValueError(f"the payload is not one JSON value: {_shown(text)}")
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
