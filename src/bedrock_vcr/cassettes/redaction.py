@@ -91,6 +91,10 @@ class KnownSecrets:
         """The names of the values kept out (never the values)."""
         return sorted(set(self._names.values()))
 
+    def found_in(self, texts: Sequence[str]) -> bool:
+        """Whether any known value is in any of ``texts``."""
+        return any(form in text for form, _ in self._forms for text in texts)
+
     def replace(self, text: str) -> tuple[str, list[str]]:
         """``text`` with every known value replaced, and the names of the values it held."""
         found = []
@@ -174,14 +178,16 @@ def _cut(texts: list[str], first: int, last: int, start: int, end: int, mark: st
 
 
 def redact_all(
-    interactions: Sequence[Interaction], secrets: KnownSecrets
+    interactions: Sequence[Interaction],
+    secrets: KnownSecrets,
+    numbers: Sequence[int] | None = None,
 ) -> tuple[list[Interaction], list[Texts], list[Redacted]]:
     """Every interaction redacted, the texts each then holds, and where each value was
-    (``interaction 3, #/...``)."""
+    (``interaction 3, #/...``; ``numbers`` are the interactions' numbers, else 0, 1, ...)."""
     out: list[Interaction] = []
     all_texts: list[Texts] = []
     found: list[Redacted] = []
-    for index, interaction in enumerate(interactions):
+    for index, interaction in zip(numbers or range(len(interactions)), interactions, strict=True):
         redacted, texts, where = secrets.redact(interaction)
         out.append(redacted)
         all_texts.append(texts)

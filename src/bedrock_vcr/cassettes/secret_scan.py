@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import SecretInCassetteError, SecretRedactedWarning
+from .flat_texts import flat
 from .records import Interaction
 from .redaction import KnownSecrets, placeholder, redact_all
 from .text_fields import (
@@ -175,6 +176,24 @@ def scan_interactions(interactions: Sequence[Interaction]) -> list[str]:
     ]
 
 
+def _clear(interaction: Interaction, secrets: KnownSecrets) -> bool:
+    """Whether ``interaction`` surely holds no known value and nothing secret-shaped, from its
+    texts without places (:mod:`.flat_texts`): then neither redaction nor the scan below would
+    find anything in it."""
+    try:
+        texts, joined = flat(interaction)
+    except RecursionError:
+        return False
+    # no pattern matches across a NUL: one search over the texts joined by NULs is a search of
+    # each, and the same for the stream's joined texts (the pieces of each group run together)
+    return not (
+        secrets.found_in(texts)
+        or secrets.found_in(joined)
+        or _candidates("\0".join(texts))
+        or _candidates("\0".join(joined))
+    )
+
+
 def clean(
     interactions: Sequence[Interaction],
     secrets: KnownSecrets,
@@ -186,8 +205,16 @@ def clean(
     caller to emit with :func:`warn` once the file is written; emitted here otherwise), or
     :class:`SecretInCassetteError` naming every place that still holds secret-shaped text
     (nothing is then written)."""
-    out, texts, redacted = redact_all(interactions, secrets)
-    hits = [f"interaction {i}, {hit}" for i, held in enumerate(texts) for hit in _scan(held)]
+    out = list(interactions)
+    suspects = [i for i, interaction in enumerate(out) if not _clear(interaction, secrets)]
+    redone, texts, redacted = redact_all([out[i] for i in suspects], secrets, suspects)
+    for i, interaction in zip(suspects, redone, strict=True):
+        out[i] = interaction
+    hits = [
+        f"interaction {i}, {hit}"
+        for i, held in zip(suspects, texts, strict=True)
+        for hit in _scan(held)
+    ]
     if hits:
         listed = "".join(f"\n    {hit}" for hit in hits)
         raise SecretInCassetteError(
