@@ -24,18 +24,27 @@ _Groups = dict[tuple[Any, ...], list[str]]
 
 
 def _json(value: Any, out: list[str], where: tuple[Any, ...], groups: _Groups | None) -> None:
-    """Like ``text_fields.map_json``: member names (with ``:``) and string values."""
-    if isinstance(value, str):
+    """Like ``text_fields.map_json``: member names (with ``:``) and string values; a string
+    value is also added to its group when ``groups`` is given."""
+    kind = type(value)
+    if kind is str:
         out.append(value)
         if groups is not None and value:
             groups.setdefault(where, []).append(value)
-    elif isinstance(value, dict):
+    elif kind is dict:
         for key, item in value.items():
-            out.append(f"{key}:")
-            _json(item, out, (*where, key), groups)
-    elif isinstance(value, list):
+            out.append(key + ":")
+            if groups is None and type(item) is str:
+                out.append(item)  # the usual member, without a call
+            elif item is not None and type(item) not in _SCALARS:  # numbers hold no text
+                _json(item, out, (*where, key), groups)
+    elif kind is list:
         for i, item in enumerate(value):
             _json(item, out, (*where, i), groups)
+
+
+#: JSON values that hold no text.
+_SCALARS = frozenset({int, float, bool})
 
 
 def _blob(data: bytes, out: list[str], where: tuple[Any, ...], groups: _Groups | None) -> None:

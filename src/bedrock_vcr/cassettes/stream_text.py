@@ -91,7 +91,8 @@ def _kind(headers: dict[str, Header]) -> str | None:
     else:
         return None
     kind, content, message = headers.values()
-    if any(h.type is not HeaderType.STRING for h in (kind, content, message)):
+    string = HeaderType.STRING
+    if kind.type is not string or content.type is not string or message.type is not string:
         return None
     if content.value != _JSON or message.value != expected:
         return None

@@ -115,6 +115,13 @@ def chunk_parts(payload: bytes) -> tuple[bytes, dict[str, Any]] | None:
     it as a ``chunk`` (see :func:`bedrock_vcr.cassettes.bodies.event_to_doc`); else ``None``."""
     if not payload.startswith(b'{"bytes":'):
         return None
+    if payload[9:10] == b'"' and payload.endswith(b'"}') and payload.count(b'"') == 4:
+        # {"bytes":"..."} alone (the usual chunk): compact JSON once the member is base64
+        try:
+            chunk = base64.b64decode(payload[10:-2], validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return (chunk, {}) if base64.b64encode(chunk) == payload[10:-2] else None
     value = _parse(payload.decode("utf-8", "replace"))
     if not isinstance(value, dict) or not isinstance(value.get("bytes"), str):
         return None
