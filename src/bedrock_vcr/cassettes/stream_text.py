@@ -135,13 +135,15 @@ def _decoded_chunk(text: str) -> str | None:
         return None
     encoded = text[10:end]
     try:
-        inner = base64.b64decode(encoded, validate=True).decode("utf-8")
+        # not validated here: only canonical base64 encodes back to itself (checked below)
+        raw = binascii.a2b_base64(encoded)
+        inner = raw.decode("utf-8")
     except (binascii.Error, ValueError):
         return None
     if (
         not inner.startswith(("{", "["))
+        or binascii.b2a_base64(raw, newline=False).decode("ascii") != encoded
         or not _writable(inner)
-        or base64.b64encode(inner.encode("utf-8")).decode("ascii") != encoded
         or _json_end(inner, 0) != len(inner)
     ):
         return None

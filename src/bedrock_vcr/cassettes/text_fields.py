@@ -117,11 +117,12 @@ def chunk_parts(payload: bytes) -> tuple[bytes, dict[str, Any]] | None:
         return None
     if payload[9:10] == b'"' and payload.endswith(b'"}') and payload.count(b'"') == 4:
         # {"bytes":"..."} alone (the usual chunk): compact JSON once the member is base64
-        try:
-            chunk = base64.b64decode(payload[10:-2], validate=True)
+        encoded = payload[10:-2]
+        try:  # not validated: only canonical base64 encodes back to itself
+            chunk = binascii.a2b_base64(encoded)
         except (binascii.Error, ValueError):
             return None
-        return (chunk, {}) if base64.b64encode(chunk) == payload[10:-2] else None
+        return (chunk, {}) if binascii.b2a_base64(chunk, newline=False) == encoded else None
     value = _parse(payload.decode("utf-8", "replace"))
     if not isinstance(value, dict) or not isinstance(value.get("bytes"), str):
         return None
