@@ -84,6 +84,13 @@ class ReplayRaw:
         if self._buffer:
             data, self._buffer = self._buffer, b""
             yield data
+        if self._delays is None:  # unpaced: one piece per step, without the pacing checks
+            pieces = self._pieces
+            for index in range(self._next, len(pieces)):
+                self._next = index + 1
+                piece = pieces[index]
+                if piece:
+                    yield piece
         while True:
             piece = self._take()
             if piece is None:
