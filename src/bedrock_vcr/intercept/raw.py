@@ -85,12 +85,12 @@ class ReplayRaw:
             data, self._buffer = self._buffer, b""
             yield data
         if self._delays is None:  # unpaced: one piece per step, without the pacing checks
-            pieces = self._pieces
-            for index in range(self._next, len(pieces)):
-                self._next = index + 1
-                piece = pieces[index]
-                if piece:
-                    yield piece
+            pieces, end = self._pieces, len(self._pieces)
+            while self._next < end:  # read anew at each step: read() may have taken some
+                data = pieces[self._next]
+                self._next += 1
+                if data:
+                    yield data
         while True:
             piece = self._take()
             if piece is None:

@@ -41,7 +41,7 @@ from .validate import (
 
 # --- checking recorded interactions ------------------------------------------------------------
 
-#: Request verdicts by ``(body, model id, operation, settings)`` (see :meth:`PayloadChecker.request`).
+#: Request verdicts by ``(body, model id, operation, settings)`` (:meth:`PayloadChecker.request`).
 _VERDICTS: BytesMemo[tuple[Violation, ...]] = BytesMemo()
 
 
