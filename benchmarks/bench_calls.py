@@ -2,6 +2,7 @@
 
     python benchmarks/bench_calls.py            # 100 calls x 7 repeats per block
     python benchmarks/bench_calls.py --quick    # 40 calls x 5 repeats
+    python benchmarks/bench_calls.py --profile  # where bedrock-vcr's own per-call time goes
 
 Every row is timed in alternating batches with its own reference (see :mod:`timing`):
 
@@ -13,12 +14,19 @@ Every row is timed in alternating batches with its own reference (see :mod:`timi
   ``BedrockServer`` in this process) against the **plain call** to the same server. Each batch
   records into a fresh cassette; its save (after the batch) is not timed. Beside it, the time to
   the first event of a stream, plain and recorded (medians of single calls, interleaved).
+
+``--profile`` times nothing against anything: it runs replayed and simulated calls under
+``cProfile`` (CPU time, so a spell the process spent descheduled is not counted) and lists
+bedrock-vcr's own functions by cumulative time per call. Profiling inflates every figure alike:
+read them as shares of the call, not as costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import statistics
 import sys
 import tempfile
@@ -179,11 +187,66 @@ def lines(figures: dict[str, Any]) -> list[str]:
     return out
 
 
+def profile(workload: Workload, calls: int = 400, top: int = 12) -> list[str]:
+    """bedrock-vcr's own functions by cumulative microseconds per call, per kind of call."""
+    out: list[str] = []
+    words = " ".join(f"word{k}" for k in range(60))
+    pieces = [f" piece{k}" for k in range(workload.chunks)]
+    with tempfile.TemporaryDirectory(prefix="bench-calls-") as temp:
+        path = Path(temp) / "replay.yaml"
+        generate_bedrock_vcr(path, workload, SIZE)
+        for op in OPERATIONS:
+            targets = spread_targets(workload.indices(SIZE, op), calls, 1)
+            with bedrock_vcr.use_cassette(path, allow_playback_repeats=True):
+                call = caller(make_client(DEAD_ENDPOINT), workload, op, targets)
+                out += _profiled(f"replay, {OP_LABEL[op]}", call, targets, top)
+            with bedrock_vcr.BedrockMock() as bedrock:
+                text = words if op == INVOKE else pieces
+                answer = bedrock_vcr.Answer(text)
+                bedrock.on(model_id=MODEL_ID, operation=op, return_value=answer)
+                call = caller(make_client(DEAD_ENDPOINT), workload, op, targets)
+                out += _profiled(f"simulated, {OP_LABEL[op]}", call, targets, top)
+    return out
+
+
+def _profiled(title: str, call: Any, targets: list[int], top: int) -> list[str]:
+    for i in targets[:20]:  # warm: the first call of a request builds what later ones reuse
+        call(i)
+    profiler = cProfile.Profile(time.thread_time)  # CPU time: a descheduled spell is not counted
+    profiler.enable()
+    for i in targets:
+        call(i)
+    profiler.disable()
+    stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in stats.values())  # tottime of everything: the calls' own time
+    own = sorted(
+        (
+            (v[3], f"{Path(k[0]).name}:{k[1]}({k[2]})")
+            for k, v in stats.items()
+            if "bedrock_vcr" in k[0]
+        ),
+        reverse=True,
+    )
+    scale = 1e6 / len(targets)
+    lines = [f"{title}: {total * scale:.0f} us per call profiled; bedrock-vcr's, cumulative:"]
+    lines += [
+        f"  {seconds * scale:8.1f} us {100 * seconds / total:5.1f} %  {name}"
+        for seconds, name in own[:top]
+    ]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 calls x 5 repeats per block")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile replayed and simulated calls instead"
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        print("\n".join(profile(Workload())))
+        return 0
     figures = run(args.quick)
     print("\n".join(lines(figures)))
     if args.json is not None:

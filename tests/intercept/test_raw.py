@@ -93,6 +93,17 @@ def test_unread_is_what_is_left_with_its_pacing_and_end() -> None:
     assert ReplayRaw([b"x"]).unread() == Pieces([b"x"], None, False)
 
 
+def test_an_unpaced_stream_left_half_read_keeps_its_place() -> None:
+    raw = ReplayRaw([b"a", b"", b"b", b"c"], dropped=True)
+    steps = raw.stream()
+    assert next(steps) == b"a"
+    assert raw.unread() == Pieces([b"", b"b", b"c"], None, True)
+    assert next(steps) == b"b"  # the empty piece is skipped, not served
+    assert raw.read(1) == b"c"  # another reader takes up where the stream left off
+    with pytest.raises(ProtocolError):
+        next(steps)
+
+
 def test_botocore_streaming_body_reads_it() -> None:
     body = StreamingBody(ReplayRaw([b'{"a":', b" 1}"]), content_length=8)
     assert json.loads(body.read()) == {"a": 1}

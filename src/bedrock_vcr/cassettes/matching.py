@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .._memo import BytesMemo
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import VOLATILE_BODY_KEYS
 from ..errors import ConfigError
@@ -35,6 +36,8 @@ _VCRPY_FIELDS = {
     "raw_body": "body (compared as canonical JSON, or as bytes when not JSON)",
 }
 DEFAULT_MATCH_ON = ("operation", "model_id", "body")
+#: Canonical bodies by ``(body bytes, operation, ignored keys)`` (see :meth:`MatchConfig.body_key`).
+_BODY_KEYS: BytesMemo[bytes | str] = BytesMemo()
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,19 @@ class MatchConfig:
             data = _strip(data, self.ignore_body_keys, ())
         return data
 
+    def body_key(self, request: RecordedRequest) -> bytes | str:
+        """The body as matching compares it: canonical JSON text, or the bytes when not JSON.
+
+        Remembered by the body's bytes (with the operation and the ignored keys): a request
+        sent again is not parsed and canonicalised again."""
+        memo_key = (request.body, request.operation, self.ignore_body_keys)
+        found = _BODY_KEYS.get(memo_key)
+        if found is None:
+            body = self.body_for_matching(request)
+            found = body if isinstance(body, bytes) else canonical_json(body)
+            _BODY_KEYS.put(memo_key, request.body, found)
+        return found
+
     def key(self, request: RecordedRequest) -> tuple[Any, ...]:
         parts: list[Any] = []
         for name in self.match_on:
@@ -97,8 +113,7 @@ class MatchConfig:
             elif name == "model_id":
                 parts.append(request.model_id)
             elif name == "body":
-                body = self.body_for_matching(request)
-                parts.append(body if isinstance(body, bytes) else canonical_json(body))
+                parts.append(self.body_key(request))
             elif name == "headers":
                 parts.append(tuple(sorted(request.headers.items())))
         return tuple(parts)

@@ -71,8 +71,8 @@ class KnownSecrets:
 
     def add(self, name: str, value: object) -> None:
         """Keep ``value`` (credential ``name``) out of the cassette; short values are ignored."""
-        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
-            return
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or value in self._names:
+            return  # (known already: every request of a test carries the same values)
         with self._lock:
             if value in self._names:
                 return

@@ -56,19 +56,39 @@ def unsupported(request: AWSPreparedRequest, operation: str) -> None:
     )
 
 
+#: ``(method, url)`` -> ``(model id, path)`` of requests whose target the URL alone tells.
+_TARGETS: dict[tuple[str, str], tuple[str, str]] = {}
+_TARGETS_SIZE = 1024
+_KEPT = frozenset(KEPT_REQUEST_HEADERS)
+
+
+def _target(method: str, url: str, body: bytes) -> tuple[str, str]:
+    """The request's model id (or other target) and path, parsed once per URL."""
+    known = _TARGETS.get((method, url))
+    if known is not None:
+        return known
+    parsed = parse_request(method, url, body)
+    # an operation bedrock-vcr does not know has no target: errors name it by operation
+    model_id = parsed[1] if parsed is not None else ""
+    path = url.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+    if parsed is not None and parsed[0].name != "StartAsyncInvoke":  # its target: the body
+        if len(_TARGETS) >= _TARGETS_SIZE:
+            _TARGETS.clear()
+        _TARGETS[(method, url)] = (model_id, path)
+    return model_id, path
+
+
 def request_from_botocore(request: AWSPreparedRequest, operation: str) -> RecordedRequest:
     """Keep what identifies a request; drop signatures, dates and SDK bookkeeping."""
     body = _body_bytes(request.body)
-    parsed = parse_request(request.method, request.url, body)
-    # an operation bedrock-vcr does not know has no target: errors name it by operation
-    model_id = parsed[1] if parsed is not None else ""
+    model_id, path = _target(request.method, request.url, body)
     headers = {}
-    for name, value in request.headers.items():
+    sent = request.headers
+    for name in sent:  # the names only: most are not kept, and a lookup costs more
         lname = name.lower()
-        if lname in KEPT_REQUEST_HEADERS:
-            headers[lname] = _text(value)
-    path = request.url.split("://", 1)[-1]
-    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+        if lname in _KEPT:
+            headers[lname] = _text(sent[name])
     return RecordedRequest(
         operation=operation,
         model_id=model_id,

@@ -38,6 +38,7 @@ from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads 
 from ..cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from ..errors import ConfigError, MockVerificationError, UnexpectedRequestError, did_you_mean
 from ..simulation import Answer, Embedding, build_response, default_outcome, faults
+from ..simulation.memo import remembered_response
 from . import clients as interception
 from . import guard, transports
 from .backoff import skip_backoff
@@ -226,7 +227,9 @@ class BedrockMock:
             raise outcome
         if outcome is None:
             outcome = default_outcome(request, self.overrides)
-        if isinstance(outcome, (Answer, Embedding)):
+        if isinstance(outcome, Answer):  # the same answer to the same request: encoded once
+            return remembered_response(outcome, request, overrides=self.overrides)
+        if isinstance(outcome, Embedding):
             return build_response(outcome, request, overrides=self.overrides)
         if isinstance(outcome, FAULT_SPECS):
             return outcome.build(request)

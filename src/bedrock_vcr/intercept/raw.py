@@ -84,6 +84,13 @@ class ReplayRaw:
         if self._buffer:
             data, self._buffer = self._buffer, b""
             yield data
+        if self._delays is None:  # unpaced: one piece per step, without the pacing checks
+            pieces, end = self._pieces, len(self._pieces)
+            while self._next < end:  # read anew at each step: read() may have taken some
+                data = pieces[self._next]
+                self._next += 1
+                if data:
+                    yield data
         while True:
             piece = self._take()
             if piece is None:

@@ -31,6 +31,7 @@ The package, from the bottom up (each module imports only those above it):
 - :mod:`.families`: the family table; :mod:`.selection`: which family answers a request;
 - :mod:`.answer`: :class:`Answer` and :class:`Embedding` with their checks;
 - :mod:`.embeddings`: embedding vectors and formats; :mod:`.responses`: :func:`build_response`;
+  :mod:`.memo`: the same answer to the same request built once (what a mock answers with);
 - the operations that do not answer with text: :mod:`.count_tokens` (:class:`TokenCount`),
   :mod:`.guardrail` (:class:`GuardrailResult`), :mod:`.defaults` (each operation's default);
 - faults: :mod:`.error_shapes` (the errors botocore's service model lists),

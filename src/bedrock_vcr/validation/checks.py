@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._memo import BytesMemo
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import resolve_model
 from ..bedrock.operations import NAMES as OPERATIONS
@@ -39,6 +40,9 @@ from .validate import (
 )
 
 # --- checking recorded interactions ------------------------------------------------------------
+
+#: Request verdicts by ``(body, model id, operation, settings)`` (:meth:`PayloadChecker.request`).
+_VERDICTS: BytesMemo[tuple[Violation, ...]] = BytesMemo()
 
 
 def _request_body(request: RecordedRequest) -> Any:
@@ -93,6 +97,10 @@ class PayloadChecker:
         self.overrides: dict[str, str] | None = dict(model_families) if model_families else None
         self.strict = strict_models
         self._known: dict[str, bool] = {}
+        self._settings_key = (
+            tuple(sorted(self.overrides.items())) if self.overrides else None,
+            strict_models,
+        )
 
     def known(self, model_id: str, operation: str) -> bool:
         """Whether payloads of ``model_id`` on ``operation`` have a schema to check against."""
@@ -104,9 +112,18 @@ class PayloadChecker:
         return hit
 
     def request(self, request: RecordedRequest) -> list[Violation]:
-        """Violations of a request body (unknown models warn once, or raise when strict)."""
+        """Violations of a request body (unknown models warn once, or raise when strict).
+
+        The verdict for a known model is remembered by the body's bytes (with the model id,
+        operation and settings): the same request sent again is not parsed and checked again.
+        An unknown model's request is checked every time (it warns, or raises when strict).
+        """
+        key = (request.body, request.model_id, request.operation, self._settings_key)
+        found = _VERDICTS.get(key)
+        if found is not None:
+            return list(found)
         try:
-            return validate_request(
+            violations = validate_request(
                 request.model_id,
                 _request_body(request),
                 operation=request.operation,
@@ -114,7 +131,10 @@ class PayloadChecker:
                 strict=self.strict,
             )
         except SchemaNotFoundError:
-            return []
+            violations = []
+        if request.operation in OPERATIONS and self.known(request.model_id, request.operation):
+            _VERDICTS.put(key, request.body, tuple(violations))
+        return violations
 
     def answer(self, request: RecordedRequest, response: RecordedResponse) -> list[Finding]:
         """Violations of a successful answer: its body, or each data chunk of its stream."""
