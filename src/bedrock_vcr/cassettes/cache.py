@@ -30,11 +30,18 @@ from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from . import locking
-from .records import Interaction, RecordedRequest, RecordedResponse, pack_events
+from .records import (
+    Interaction,
+    Packed,
+    RecordedRequest,
+    RecordedResponse,
+    pack_events,
+    split_frames,
+)
 
 FOLDER = "cache"
 #: Bumped whenever the layout of an entry changes.
-LAYOUT = 1
+LAYOUT = 2
 _MAGIC = b"bedrock-vcr cache\n"
 #: Modules whose code decides what a cassette's text becomes (their source is fingerprinted).
 _READERS = (
@@ -137,9 +144,29 @@ def _unpack(item: tuple[Any, ...]) -> Interaction:
         status, dict(headers), body, None, latency=latency, stream_end=stream_end
     )
     if events is not None:
-        response.set_packed_events(tuple(events))
+        response.set_packed_events(_checked_events(events))
     _check_types(request, response)
     return Interaction(request, response, recorded_at)
+
+
+def _checked_events(events: Any) -> Packed:
+    offsets, frames, overrides = events
+    if not (
+        isinstance(offsets, tuple)
+        and all(type(o) is float for o in offsets)
+        and isinstance(frames, bytes)
+        and (
+            overrides is None
+            or (
+                isinstance(overrides, tuple)
+                and len(overrides) == len(offsets)
+                and all(o is None or isinstance(o, bytes) for o in overrides)
+            )
+        )
+    ):
+        raise TypeError("a cache entry of another shape")
+    split_frames(frames, len(offsets))  # ValueError unless exactly one frame per event
+    return offsets, frames, overrides
 
 
 def _check_types(request: RecordedRequest, response: RecordedResponse) -> None:

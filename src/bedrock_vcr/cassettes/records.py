@@ -131,10 +131,40 @@ class StreamEvent:
 
 
 _SHARED = "_shared_events"
-#: Events kept as ``(offset, frame of the message, frame override or None)`` tuples until first
-#: read (a response loaded from the parsed-cassette cache, see :mod:`.cache`).
+#: Events kept packed until first read (a response loaded from the parsed-cassette cache, see
+#: :mod:`.cache`): see :data:`Packed`.
 _PACKED = "_packed_events"
 _sharing_lock = threading.Lock()
+#: A stream's events as plain values: their offsets, the frames of their messages one after the
+#: other (each frame says its length), and their frame overrides (``None`` when none has one).
+#: One bytes object per stream rather than three objects per event: a cached cassette of a
+#: thousand streams loads in a fraction of the memory.
+Packed = tuple[tuple[float, ...], bytes, "tuple[bytes | None, ...] | None"]
+
+
+def split_frames(frames: bytes, count: int) -> list[bytes]:
+    """The ``count`` frames laid end to end in ``frames``; :class:`ValueError` when they are
+    not exactly that many whole frames."""
+    out = []
+    at, end = 0, len(frames)
+    while at < end:
+        length = int.from_bytes(frames[at : at + 4], "big")
+        if length < 16 or at + length > end:
+            raise ValueError(f"a frame of {length} bytes at byte {at} of {end}")
+        out.append(frames[at : at + length])
+        at += length
+    if len(out) != count:
+        raise ValueError(f"{len(out)} frames where {count} events are")
+    return out
+
+
+def _unpack_events(packed: Packed) -> list[StreamEvent]:
+    offsets, frames, overrides = packed
+    found = split_frames(frames, len(offsets))
+    if overrides is None:
+        return [_unpack_event((o, f, None)) for o, f in zip(offsets, found, strict=True)]
+    items = zip(offsets, found, overrides, strict=True)
+    return [_unpack_event(item) for item in items]
 
 
 def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
@@ -144,23 +174,20 @@ def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
     return event
 
 
-def pack_events(response: RecordedResponse) -> tuple[tuple[float, bytes, bytes | None], ...] | None:
-    """The events of ``response`` as plain tuples (see :meth:`RecordedResponse.set_packed_events`),
-    without building them when they were never built."""
+def pack_events(response: RecordedResponse) -> Packed | None:
+    """The events of ``response`` as :data:`Packed` values (see
+    :meth:`RecordedResponse.set_packed_events`), without building them when they were never
+    built."""
     packed = response.__dict__.get(_PACKED)
     if packed is not None:
         return packed
     events = response.events
     if events is None:
         return None
-    return tuple(
-        (
-            float(e.offset),
-            e.frame if e.frame_override is None else e.message.encode(),
-            e.frame_override,
-        )
-        for e in events
-    )
+    offsets = tuple(float(e.offset) for e in events)
+    frames = b"".join(e.frame if e.frame_override is None else e.message.encode() for e in events)
+    overrides = tuple(e.frame_override for e in events)
+    return offsets, frames, None if not any(o is not None for o in overrides) else overrides
 
 
 class _Events:
@@ -188,7 +215,7 @@ class _Events:
             with _sharing_lock:
                 packed = values.get(_PACKED)
                 if packed is not None:
-                    values["events"] = [_unpack_event(item) for item in packed]
+                    values["events"] = _unpack_events(packed)
                     del values[_PACKED]
         if _SHARED in values:
             with _sharing_lock:  # copy once, even when two threads read at the same time
@@ -221,7 +248,7 @@ class RecordedResponse:
     def is_stream(self) -> bool:
         return _PACKED in self.__dict__ or self.events is not None
 
-    def set_packed_events(self, packed: tuple[tuple[float, bytes, bytes | None], ...]) -> None:
+    def set_packed_events(self, packed: Packed) -> None:
         """Events as :func:`pack_events` gives them, decoded into :class:`StreamEvent` when
         first read."""
         self.events = None
