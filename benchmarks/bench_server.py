@@ -4,6 +4,7 @@
     python benchmarks/bench_server.py --quick         # 1 and 8, 1 round, 2 s each
     python benchmarks/bench_server.py --clients 1,16,64 --seconds 10 --json server.json
     python benchmarks/bench_server.py --client boto3  # boto3 clients instead of raw ones
+    python benchmarks/bench_server.py --baseline-command "env PYTHONPATH=old/src bedrock-vcr"
 
 Three servers run in their own processes on the same generated cassette of 50-event streams:
 ``bedrock-vcr serve CASSETTE --port 0`` and two minimal asyncio servers sending the same
@@ -16,8 +17,9 @@ and server: streams/s and its ratio to one-write, the server's own CPU time per 
 clients' CPU per stream (the same clients for every server). Then one line per goal and level
 (at least half one-write's streams/s, CPU per stream within 3x) with PASS or MISS, and the same
 ratios against frame-writes. Clients and servers share the machine's cores, so streams/s is what
-the machine sustains end to end. ``--check`` exits 1 when a goal against one-write is missed;
-any failed stream makes the exit status 1.
+the machine sustains end to end. ``--baseline-command`` adds another bedrock-vcr (an earlier
+version) to the same rounds, printed as ``baseline``. ``--check`` exits 1 when a goal against
+one-write is missed; any failed stream makes the exit status 1.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ from workload import STREAM, Workload, generate_bedrock_vcr  # noqa: E402
 #: The goal is judged against ONE_WRITE (the strict floor: each whole answer in one write);
 #: FRAME_WRITES (one write and drain per frame) is printed beside it.
 ONE_WRITE, FRAME_WRITES, VCR = "one-write", "frame-writes", "bedrock-vcr"
-SERVERS = (ONE_WRITE, VCR, FRAME_WRITES)
+#: Another version of bedrock-vcr measured in the same run (``--baseline-command``).
+BASELINE = "baseline"
+SERVERS = (ONE_WRITE, VCR, FRAME_WRITES, BASELINE)
 #: The issue's goals: streams/s at least this share of the reference's; CPU within this factor.
 MIN_RATE_RATIO = 0.5
 MAX_CPU_RATIO = 3.0
@@ -147,11 +151,15 @@ def start_servers(
     reference = Path(__file__).resolve().parent / "reference_server.py"
     floor = [sys.executable, str(reference), "--interactions", str(args.interactions)]
     floor += ["--chunks", str(args.chunks)]
-    return {
+    servers = {
         VCR: _start([*serve, "serve", str(cassette), "--port", "0"]),
         FRAME_WRITES: _start(floor),
         ONE_WRITE: _start([*floor, "--one-write"]),
     }
+    if args.baseline_command:
+        command = [*shlex.split(args.baseline_command), "serve", str(cassette), "--port", "0"]
+        servers[BASELINE] = _start(command)
+    return servers
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -170,6 +178,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--serve-command",
         help="the command that runs bedrock-vcr (its `serve ...` arguments are added), to "
         "measure another version; default: the installed `bedrock-vcr`",
+    )
+    parser.add_argument(
+        "--baseline-command",
+        help="also measure this bedrock-vcr command (`serve ...` added) in the same rounds, "
+        "printed as `baseline` (an earlier version, to compare time to first chunk)",
     )
     args = parser.parse_args(argv)
     if args.clients is None:
@@ -235,7 +248,9 @@ def report(levels: list[Level], args: argparse.Namespace) -> bool:
     for clients in args.clients:
         base_rate = _median(levels, ONE_WRITE, clients, "streams_per_s")
         base_cpu = _median(levels, ONE_WRITE, clients, "server_cpu_ms_per_stream")
-        for server in (ONE_WRITE, FRAME_WRITES, VCR):
+        for server in (ONE_WRITE, FRAME_WRITES, VCR, BASELINE):
+            if not any(x.server == server for x in levels):
+                continue
             rate = _median(levels, server, clients, "streams_per_s")
             cpu = _median(levels, server, clients, "server_cpu_ms_per_stream")
             first = _median(levels, server, clients, "first_chunk_ms_p50")
@@ -277,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             for clients in args.clients:
                 for round_ in range(args.rounds):
                     order = SERVERS if round_ % 2 == 0 else SERVERS[::-1]
-                    for name in order:
+                    for name in (x for x in order if x in servers):
                         process, url = servers[name]
                         print(f"{name}: {clients} client(s), round {round_ + 1}", file=sys.stderr)
                         levels.append(
