@@ -4,8 +4,11 @@
 requests (:mod:`~bedrock_vcr.server.request_body`), asks the
 :class:`~bedrock_vcr.server.app.App` and writes the answer: a stream one event-stream frame per
 HTTP chunk, each handed to the socket as it is written (``TCP_NODELAY`` on), waiting only when
-the client reads slower than we write. The chunk-framed frames of an answer are built once and
-kept (:mod:`~bedrock_vcr.server.h1_writing`), so replaying a cassette costs little per request.
+the client reads slower than we write. An unpaced stream's frames are all due at once: the head
+and first frame go in one write, the rest in a second; a paced stream writes what is due before
+each wait. An answer's bytes are built once and kept (:mod:`~bedrock_vcr.server.h1_writing`),
+and a request head that arrives whole is parsed at once, so replaying a cassette costs little
+per request.
 
 Sources that answer at once (cassettes, simulated routes: ``nonblocking``) are asked on the
 loop; any other source (a function may wait on anything) is asked on the server's worker pool,
@@ -307,18 +310,21 @@ class H1Connection(asyncio.Protocol):
     ) -> None:
         """Write ``response``: a stream one frame per chunk, each frame as soon as it is due.
 
-        Unpaced, every frame is due at once: the head and all the chunks leave in one write.
+        Unpaced, every frame is due at once: the head leaves with the first frame, the other
+        frames in one more write (two system calls, and the first frame waits for no other).
         Paced (``speed`` > 0), what is due is written before each wait."""
         if speed > 0 and response.latency > 0:
             await asyncio.sleep(response.latency * speed)
         answer = encoded(response)
         head = answer.head(close)
         if answer.pieces is None:
-            self.write(head if head_only else head + answer.whole)
+            self.write(head if head_only else head + answer.first)
         elif speed > 0:
             await self._paced(response, answer.pieces, head, speed)
         else:
-            self.write(head + answer.whole)
+            self.write(head + answer.first)
+            if answer.rest:
+                self.write(answer.rest)
         await self.drained()
         if answer.pieces is not None and response.stream_end == "dropped":
             self.transport.close()  # after what was written: the client sees a cut stream

@@ -1,7 +1,9 @@
 """Writing HTTP/1.1 answers: the head, a stream's frames as chunks, and writing from a thread.
 
-The chunk-framed frames of an answer are built once and kept (:func:`framed`): a recorded answer
-never changes, so replaying it again costs no encoding. :class:`ThreadOut` is the
+A recorded answer never changes, so its bytes are built once and kept (:func:`encoded`): the
+head but for its ``Date`` (and a request id when the recording has none), the chunk-framed
+frames of a stream, and what an unpaced answer writes (the head with the first frame, then the
+rest in one more write), so replaying it again costs no encoding. :class:`ThreadOut` is the
 :class:`~bedrock_vcr.server.transport.Transport` a worker thread writes through when a source
 may block: each call runs on the event loop and returns once the socket took the bytes.
 """
@@ -78,7 +80,7 @@ class Encoded:
     """A recorded answer as HTTP/1.1 bytes, built once: all but the ``Date`` (and a request id
     when the recording has none) of its head, and its body (a stream: chunk-framed frames)."""
 
-    __slots__ = ("events", "fields", "headers", "needs_id", "pieces", "response", "whole")
+    __slots__ = ("events", "fields", "first", "headers", "needs_id", "pieces", "response", "rest")
 
     def __init__(self, response: RecordedResponse) -> None:
         self.response = response
@@ -104,12 +106,14 @@ class Encoded:
         )
         #: a stream's frames as HTTP chunks (``None`` for a plain body)
         self.pieces: list[bytes] | None = None
+        #: unpaced, what goes with the head (a stream's first frame, or a plain body) and after
+        self.first, self.rest = response.body, b""
         if stream:
             self.pieces = [b"%x\r\n%b\r\n" % (len(e.frame), e.frame) for e in self.events or []]
             end = b"" if response.stream_end == "dropped" else b"0\r\n\r\n"
-            self.whole = b"".join(self.pieces) + end
-        else:
-            self.whole = response.body
+            self.first, self.rest = end, b""
+            if self.pieces:
+                self.first, self.rest = self.pieces[0], b"".join(self.pieces[1:]) + end
 
     def fits(self, response: RecordedResponse) -> bool:
         """Whether this is still ``response``'s encoding (nothing in it was replaced)."""
