@@ -1,6 +1,7 @@
 """The HTTP/1.1 server's fast paths answer as the careful ones do (``server.request_body``,
 ``server.h1_writing``, ``server.h1_connection``): a head parsed at once, answers encoded once,
-an unpaced stream written at once, a paced one frame by frame, one idle timer per connection."""
+an unpaced stream written at once, a paced one frame by frame, one idle timer per connection,
+Bedrock's request checks remembered per request."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from bedrock_vcr.bedrock.operations import model_path
 from bedrock_vcr.cassettes import storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
+from bedrock_vcr.server.app import App
 from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.server.request_body import FAST_HEAD, SLOW, buffered_head, read_headers
-from bedrock_vcr.server.sources import CassetteSource
+from bedrock_vcr.server.sources import CassetteSource, ScriptedSource
 
 from .support import JSON, LLAMA, llama_stream, post, wait_for
 
@@ -215,3 +217,26 @@ def test_a_silent_client_is_dropped_but_a_busy_one_is_not(tmp_path: Path) -> Non
                     time.sleep(0.1)
                 assert silent.recv(100) == b""  # closed by the server long ago
     assert answered >= 8
+
+
+def test_remembered_checks_still_ask_the_source_and_still_refuse() -> None:
+    """The App remembers requests that passed Bedrock's checks, never answers: the source is
+    asked every time, with each request's own headers; refused requests are refused again."""
+    seen: list[dict[str, str]] = []
+
+    def answer(request: RecordedRequest) -> RecordedResponse:
+        seen.append(request.headers)
+        return llama_stream([str(len(seen))])
+
+    app = App([ScriptedSource(answer)])
+    path = model_path(LLAMA, "InvokeModelWithResponseStream")
+    body = b'{"prompt": "same"}'
+    first = app.respond("POST", path, {"x-n": "1"}, body)
+    second = app.respond("POST", path, {"x-n": "2"}, body)
+    assert first is not second
+    assert seen == [{"x-n": "1"}, {"x-n": "2"}]
+    for _ in range(2):
+        assert app.respond("POST", path, {}, b"{not json").status == 400
+        bad_model = app.respond("POST", model_path("no-such.model", "InvokeModel"), {}, body)
+        assert bad_model.status == 400
+    assert len(seen) == 2

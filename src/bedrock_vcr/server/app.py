@@ -44,9 +44,12 @@ from .transport import validation_error
 
 #: Largest request body accepted, in bytes: the service model's limit on an InvokeModel body.
 MAX_BODY = 25_000_000
-#: Requests whose checks are remembered (then the App starts afresh), and the largest body kept.
+#: Requests whose checks are remembered, and the bytes of their bodies: past either, the App
+#: starts afresh.
 _CHECKED = 4096
-_CHECKED_BODY = 65536
+_CHECKED_BYTES = 16 << 20
+#: Larger bodies are checked every time (hashing them would cost about as much).
+_CHECKED_BODY = 1 << 20
 #: Bedrock's message for a model id that passes the pattern but names no model.
 INVALID_MODEL_MESSAGE = "The provided model identifier is invalid."
 #: ARN resource types that are valid model identifiers without a family in their id.
@@ -117,6 +120,7 @@ class App:
         self.log = log or _stderr
         #: (method, target, body) -> (operation, target) of requests that passed the checks
         self._checked: dict[tuple[str, str, bytes], tuple[Operation, str]] = {}
+        self._checked_bytes = 0
 
     def known_model(self, model_id: str) -> bool:
         if resolve_model(model_id).known or _OPAQUE_ARN.match(model_id):
@@ -138,9 +142,7 @@ class App:
                 return outcome
             checked = outcome
             if len(body) <= _CHECKED_BODY:
-                if len(self._checked) >= _CHECKED:
-                    self._checked.clear()
-                self._checked[key] = checked
+                self._remember(key, checked)
         operation, model_id = checked
         request = RecordedRequest(
             operation=operation.name,
@@ -160,6 +162,13 @@ class App:
             return error_response(
                 500, "InternalServerException", f"bedrock-vcr source failed: {exc!r}"
             )
+
+    def _remember(self, key: tuple[str, str, bytes], checked: tuple[Operation, str]) -> None:
+        self._checked_bytes += len(key[2])
+        if len(self._checked) >= _CHECKED or self._checked_bytes > _CHECKED_BYTES:
+            self._checked.clear()
+            self._checked_bytes = len(key[2])
+        self._checked[key] = checked
 
     def _check(
         self, method: str, target: str, body: bytes
