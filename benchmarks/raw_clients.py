@@ -2,9 +2,11 @@
 
 A raw client sends the prebuilt bytes of a stream request and reads the chunked answer with a
 small asyncio protocol, counting one HTTP chunk per event-stream frame (a stream that does not
-arrive as ``chunks`` separate chunks counts as failed), so the client costs little next to the
-server. The boto3 client (``--client boto3``) iterates every event through botocore's parser,
-which is what an SDK user sees but costs far more than the server itself.
+arrive as ``chunks`` separate chunks counts as failed) and noting when the first chunk arrived
+whole, so the client costs little next to the server. Each client process also reports its own
+CPU time, to show how much of the machine the clients take. The boto3 client (``--client
+boto3``) iterates every event through botocore's parser, which is what an SDK user sees but
+costs far more than the server itself.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class _Stream(asyncio.Protocol):
         self.transport: Any = None
         self.head = True
         self.chunks = 0
+        self.first_at = 0.0  # when the first chunk of the answer had arrived whole
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -83,6 +86,8 @@ class _Stream(asyncio.Protocol):
                 self.done.set_result(self.chunks)
                 return
             self.chunks += 1
+            if self.chunks == 1:
+                self.first_at = time.perf_counter()
         del buf[:pos]
 
     def _fail(self, what: bytes) -> None:
@@ -93,17 +98,24 @@ class _Stream(asyncio.Protocol):
         self._fail(b"(connection closed)")
 
 
+#: What a client process reports: stream latencies, errors, times to the first chunk (raw
+#: clients only) and the process's own CPU seconds while streaming.
+Results = tuple[list[float], list[str], list[float], float]
+
+
 async def _raw_clients(
     url: str, workload: Workload, targets: list[int], threads: int, seconds: float, start: Any
-) -> tuple[list[float], list[str]]:
+) -> Results:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = {i: request_bytes(workload, i, parts.netloc) for i in set(targets)}
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
+    firsts: list[float] = []
     errors: list[str] = []
     streams = [(await loop.create_connection(_Stream, host, port))[1] for _ in range(threads)]
     start.wait()  # every client process is connected: the window opens for all at once
+    cpu = time.process_time()
     deadline = time.perf_counter() + seconds
 
     async def run(stream: _Stream, k: int) -> None:
@@ -118,21 +130,26 @@ async def _raw_clients(
                 errors.append(f"{count} chunks, expected {workload.chunks}")
             else:
                 latencies.append(time.perf_counter() - began)
+                firsts.append(stream.first_at - began)
             k += 1
 
     await asyncio.gather(*(run(s, n * 7) for n, s in enumerate(streams)))
+    cpu = time.process_time() - cpu
     for stream in streams:
         stream.transport.close()
-    return latencies, errors
+    return latencies, errors, firsts, cpu
 
 
 def _boto3_clients(
     url: str, workload: Workload, targets: list[int], threads: int, seconds: float, ready: Any
-) -> tuple[list[float], list[str]]:
+) -> Results:
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    start = threading.Barrier(threads, action=ready.wait)
+    began: list[float] = []
+    start = threading.Barrier(
+        threads, action=lambda: (ready.wait(), began.append(time.process_time()))
+    )
 
     def loop(offset: int) -> None:
         call = caller(make_client(url), workload, STREAM, targets)
@@ -158,7 +175,7 @@ def _boto3_clients(
         worker.start()
     for worker in workers:
         worker.join()
-    return latencies, errors
+    return latencies, errors, [], time.process_time() - began[0]
 
 
 def client_process(
@@ -172,7 +189,7 @@ def client_process(
     queue: Any,
 ) -> None:
     """``threads`` clients streaming for ``seconds`` once every process has passed ``start`` (a
-    multiprocessing barrier); puts (latencies, errors) on ``queue``."""
+    multiprocessing barrier); puts its :data:`Results` on ``queue``."""
     os.environ.update(DUMMY_ENV)
     if kind == "raw":
         queue.put(asyncio.run(_raw_clients(url, workload, targets, threads, seconds, start)))

@@ -18,6 +18,9 @@ How a request is answered, in order:
 5. the sources, in order; the first answer wins;
 6. no answer: ``404 ResourceNotFoundException`` saying why nothing matched.
 
+Steps 1 to 4 depend only on the method, path and body (and on the models the sources know, which
+only grow), so a request that passed them once skips them when the same bytes come again.
+
 A model is *known* when :func:`bedrock_vcr.resolve_model` names its family, when it is
 the ARN of a custom, provisioned or imported model (which carry no family in their id), or when a
 source says so (``knows_model``: a cassette knows the models it recorded, a scripted source the
@@ -33,7 +36,7 @@ from collections.abc import Callable
 
 from ..bedrock import model_id_rule
 from ..bedrock.models import resolve_model
-from ..bedrock.operations import NAMES, parse_request
+from ..bedrock.operations import NAMES, Operation, parse_request
 from ..cassettes.records import RecordedRequest, RecordedResponse, error_response
 from ..errors import BedrockVCRError
 from .sources import Source
@@ -41,6 +44,12 @@ from .transport import validation_error
 
 #: Largest request body accepted, in bytes: the service model's limit on an InvokeModel body.
 MAX_BODY = 25_000_000
+#: Requests whose checks are remembered, and the bytes of their bodies: past either, the App
+#: starts afresh.
+_CHECKED = 4096
+_CHECKED_BYTES = 16 << 20
+#: Larger bodies are checked every time (hashing them would cost about as much).
+_CHECKED_BODY = 1 << 20
 #: Bedrock's message for a model id that passes the pattern but names no model.
 INVALID_MODEL_MESSAGE = "The provided model identifier is invalid."
 #: ARN resource types that are valid model identifiers without a family in their id.
@@ -109,6 +118,9 @@ class App:
         self.speed = speed
         self.max_body = max_body
         self.log = log or _stderr
+        #: (method, target, body) -> (operation, target) of requests that passed the checks
+        self._checked: dict[tuple[str, str, bytes], tuple[Operation, str]] = {}
+        self._checked_bytes = 0
 
     def known_model(self, model_id: str) -> bool:
         if resolve_model(model_id).known or _OPAQUE_ARN.match(model_id):
@@ -122,23 +134,16 @@ class App:
     def respond(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> RecordedResponse:
-        parsed = parse_request(method, target, body)
-        if parsed is None or not parsed[0].sendable:
-            if method == "GET" and target == "/ping":
-                return RecordedResponse(200, {"content-type": "text/plain"}, body=b"ok")
-            return _unknown_operation(method, target, parsed[0].name if parsed else None)
-        operation, model_id = parsed
-        if operation.target == "model" and operation.name != "StartAsyncInvoke":
-            invalid = _check_model_id(model_id)
-            if invalid is not None:
-                return invalid
-            if not self.known_model(model_id):
-                return validation_error(INVALID_MODEL_MESSAGE)
-        problem = _json_problem(body) if operation.has_body else None
-        if problem is not None:
-            return validation_error(
-                f"Malformed input request: {problem}, please reformat your input and try again."
-            )
+        key = (method, target, body)
+        checked = self._checked.get(key)
+        if checked is None:
+            outcome = self._check(method, target, body)
+            if isinstance(outcome, RecordedResponse):
+                return outcome
+            checked = outcome
+            if len(body) <= _CHECKED_BODY:
+                self._remember(key, checked)
+        operation, model_id = checked
         request = RecordedRequest(
             operation=operation.name,
             model_id=model_id,
@@ -157,6 +162,37 @@ class App:
             return error_response(
                 500, "InternalServerException", f"bedrock-vcr source failed: {exc!r}"
             )
+
+    def _remember(self, key: tuple[str, str, bytes], checked: tuple[Operation, str]) -> None:
+        self._checked_bytes += len(key[2])
+        if len(self._checked) >= _CHECKED or self._checked_bytes > _CHECKED_BYTES:
+            self._checked.clear()
+            self._checked_bytes = len(key[2])
+        self._checked[key] = checked
+
+    def _check(
+        self, method: str, target: str, body: bytes
+    ) -> tuple[Operation, str] | RecordedResponse:
+        """The operation and target of a request that passes Bedrock's checks (steps 1 to 4),
+        else the answer refusing it."""
+        parsed = parse_request(method, target, body)
+        if parsed is None or not parsed[0].sendable:
+            if method == "GET" and target == "/ping":
+                return RecordedResponse(200, {"content-type": "text/plain"}, body=b"ok")
+            return _unknown_operation(method, target, parsed[0].name if parsed else None)
+        operation, model_id = parsed
+        if operation.target == "model" and operation.name != "StartAsyncInvoke":
+            invalid = _check_model_id(model_id)
+            if invalid is not None:
+                return invalid
+            if not self.known_model(model_id):
+                return validation_error(INVALID_MODEL_MESSAGE)
+        problem = _json_problem(body) if operation.has_body else None
+        if problem is not None:
+            return validation_error(
+                f"Malformed input request: {problem}, please reformat your input and try again."
+            )
+        return parsed
 
     def _answer(self, request: RecordedRequest) -> RecordedResponse:
         for source in self.sources:

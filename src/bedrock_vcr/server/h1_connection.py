@@ -4,8 +4,11 @@
 requests (:mod:`~bedrock_vcr.server.request_body`), asks the
 :class:`~bedrock_vcr.server.app.App` and writes the answer: a stream one event-stream frame per
 HTTP chunk, each handed to the socket as it is written (``TCP_NODELAY`` on), waiting only when
-the client reads slower than we write. The chunk-framed frames of an answer are built once and
-kept (:mod:`~bedrock_vcr.server.h1_writing`), so replaying a cassette costs little per request.
+the client reads slower than we write. An unpaced stream's frames are all due at once: the head
+and first frame go in one write, the rest in a second; a paced stream writes what is due before
+each wait. An answer's bytes are built once and kept (:mod:`~bedrock_vcr.server.h1_writing`),
+and a request head that arrives whole is parsed at once, so replaying a cassette costs little
+per request.
 
 Sources that answer at once (cassettes, simulated routes: ``nonblocking``) are asked on the
 loop; any other source (a function may wait on anything) is asked on the server's worker pool,
@@ -23,17 +26,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..cassettes.records import RecordedResponse
-from .h1_writing import ThreadOut, framed, head_bytes
+from .h1_writing import ThreadOut, encoded
 from .request_body import (
     MAX_LINE,
+    SLOW,
     BadRequest,
     Headers,
+    buffered_head,
     http_error,
     parse_request_line,
     read_body,
     read_headers,
 )
-from .transport import CLIENT_GONE, deliver, response_headers
+from .transport import CLIENT_GONE, deliver
 
 if TYPE_CHECKING:
     from .listener import Listener
@@ -62,6 +67,8 @@ class H1Connection(asyncio.Protocol):
         self.writing_paused = False
         self.waiter: asyncio.Future[None] | None = None
         self.drainer: asyncio.Future[None] | None = None
+        self.deadline = 0.0  # when the wait in progress gives up (see _watch)
+        self.watchdog: asyncio.TimerHandle | None = None
         self.peer = "-"
         self.task: asyncio.Task[None] | None = None
 
@@ -88,6 +95,8 @@ class H1Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = self.eof = True
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         self._wake()
         if self.drainer is not None and not self.drainer.done():
             self.drainer.set_exception(ConnectionResetError("the client went away"))
@@ -117,11 +126,10 @@ class H1Connection(asyncio.Protocol):
             self.reading_paused = False
             self.transport.resume_reading()
         self.waiter = self.loop.create_future()
-        timer = self.loop.call_later(self.timeout, self.transport.abort)
+        self._watch()
         try:
             await self.waiter
         finally:
-            timer.cancel()
             self.waiter = None
         return True
 
@@ -159,12 +167,27 @@ class H1Connection(asyncio.Protocol):
         if not self.writing_paused:
             return
         self.drainer = self.loop.create_future()
-        timer = self.loop.call_later(self.timeout, self.transport.abort)
+        self._watch()
         try:
             await self.drainer
         finally:
-            timer.cancel()
             self.drainer = None
+
+    def _watch(self) -> None:
+        """A wait starts: drop the client if it lasts ``timeout`` seconds. One timer serves
+        every wait; it moves on when it fires early instead of being cancelled each time."""
+        self.deadline = self.loop.time() + self.timeout
+        if self.watchdog is None:
+            self.watchdog = self.loop.call_at(self.deadline, self._expire)
+
+    def _expire(self) -> None:
+        self.watchdog = None
+        if self.waiter is None and self.drainer is None:
+            return  # no wait in progress: the next one sets the timer again
+        if self.loop.time() >= self.deadline:
+            self.transport.abort()
+        else:
+            self.watchdog = self.loop.call_at(self.deadline, self._expire)
 
     # --- the listener's controls ------------------------------------------------------------
 
@@ -181,16 +204,21 @@ class H1Connection(asyncio.Protocol):
     async def _serve(self) -> None:
         try:
             while not self.closed:
-                line = await self.readline(MAX_LINE + 1)
-                if not line.strip():
-                    break
-                if line == _H2_LINE:
-                    from .h2_handoff import hand_off
+                head = await self._head()
+                if head is None:
+                    line = await self.readline(MAX_LINE + 1)
+                    if not line.strip():
+                        break
+                    if line == _H2_LINE:
+                        from .h2_handoff import hand_off
 
-                    await hand_off(self, line)
-                    return
-                self.busy = True
-                keep = await self._request(line)
+                        await hand_off(self, line)
+                        return
+                    self.busy = True
+                    keep = await self._request(line, None)
+                else:
+                    self.busy = True
+                    keep = await self._request(*head)
                 self.busy = False
                 if not keep or self.listener.stopping.is_set():
                     break
@@ -203,20 +231,36 @@ class H1Connection(asyncio.Protocol):
             if not self.handed_off and self.transport is not None:
                 self.transport.close()
 
-    async def _request(self, line: bytes) -> bool:
-        """Answer one request; whether the connection stays open for the next."""
+    async def _head(self) -> tuple[bytes, Headers] | None:
+        """The next request's line and headers when they come whole and plain (parsed at
+        once); ``None``: read them line by line."""
+        if not self.buffer and not await self._more():
+            return None
+        while True:
+            head = buffered_head(self.buffer)
+            if head is SLOW or (head is None and not await self._more()):
+                return None
+            if isinstance(head, tuple):
+                line, headers, size = head
+                del self.buffer[:size]
+                return line, headers
+
+    async def _request(self, line: bytes, parsed: Headers | None) -> bool:
+        """Answer one request (``parsed``: its headers when already read); whether the
+        connection stays open for the next."""
         method, close = "", True
         try:
             method, target, version = parse_request_line(line)
-            headers = await read_headers(self)
+            headers = await read_headers(self) if parsed is None else parsed
             close = _closes(version, headers)
             if method not in _METHODS:
                 raise http_error(501, f"Unsupported method ({method!r})")
-            if version == "HTTP/1.1" and (headers.get("Expect") or "").lower() == "100-continue":
-                length = (headers.get("Content-Length") or "").strip()
+            last = headers.last
+            if version == "HTTP/1.1" and (last.get("expect") or "").lower() == "100-continue":
+                length = (last.get("content-length") or "").strip()
                 if not (length.isdigit() and int(length) > self.app.max_body):
                     self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            framed_body = "Content-Length" in headers or "Transfer-Encoding" in headers
+            framed_body = "content-length" in last or "transfer-encoding" in last
             body = b""
             if method == "POST" or framed_body:
                 body = await read_body(headers, self, self.app.max_body)
@@ -264,48 +308,53 @@ class H1Connection(asyncio.Protocol):
     async def send(
         self, response: RecordedResponse, speed: float, close: bool, head_only: bool = False
     ) -> None:
-        """Write ``response``: a stream frame by frame, paced when ``speed`` > 0."""
+        """Write ``response``: a stream one frame per chunk, each frame as soon as it is due.
+
+        Unpaced, every frame is due at once: the head leaves with the first frame, the other
+        frames in one more write (two system calls, and the first frame waits for no other).
+        Paced (``speed`` > 0), what is due is written before each wait."""
         if speed > 0 and response.latency > 0:
             await asyncio.sleep(response.latency * speed)
-        headers = response_headers(response)
-        if response.events is None or response.status >= 300:
-            body = b"" if head_only else response.body
-            self.write(head_bytes(response.status, headers, len(response.body), close) + body)
-            await self.drained()
-            return
-        pieces = framed(response)
-        head = head_bytes(response.status, headers, None, close)
-        if speed > 0 or not pieces:
-            self.write(head)
-            head = b""
-        last = len(pieces) - 1
-        previous = response.latency
-        for index, (event, piece) in enumerate(zip(response.events, pieces, strict=True)):
-            if speed > 0:
-                gap = (event.offset - previous) * speed
-                previous = event.offset
-                if gap > 0:
-                    await asyncio.sleep(gap)
-            if index == 0 and head:  # unpaced: the head leaves with the first frame
-                piece = head + piece
-            if index == last and response.stream_end != "dropped":
-                piece += b"0\r\n\r\n"  # and the end of the body with the last
-            self.write(piece)
-            if self.writing_paused:
-                await self.drained()
-        if response.stream_end == "dropped":
-            await self.drained()
+        answer = encoded(response)
+        head = answer.head(close)
+        if answer.pieces is None:
+            self.write(head if head_only else head + answer.first)
+        elif speed > 0:
+            await self._paced(response, answer.pieces, head, speed)
+        else:
+            self.write(head + answer.first)
+            if answer.rest:
+                self.write(answer.rest)
+        await self.drained()
+        if answer.pieces is not None and response.stream_end == "dropped":
             self.transport.close()  # after what was written: the client sees a cut stream
             self.closed = True
-        else:
-            if not pieces:
-                self.write(b"0\r\n\r\n")
-            await self.drained()
+
+    async def _paced(
+        self, response: RecordedResponse, pieces: list[bytes], head: bytes, speed: float
+    ) -> None:
+        """Write each frame at its recorded offset (scaled by ``speed``); frames due together
+        go in one write."""
+        due = [head]
+        previous = response.latency
+        for event, piece in zip(response.events or (), pieces, strict=True):
+            gap = (event.offset - previous) * speed
+            previous = event.offset
+            if gap > 0:
+                self.write(b"".join(due))
+                due.clear()
+                if self.writing_paused:
+                    await self.drained()
+                await asyncio.sleep(gap)
+            due.append(piece)
+        if response.stream_end != "dropped":
+            due.append(b"0\r\n\r\n")
+        self.write(b"".join(due))
 
 
 def _closes(version: str, headers: Headers) -> bool:
     """Whether the connection ends after this request (``http.server``'s rules)."""
-    connection = (headers.get("Connection") or "").lower()
+    connection = (headers.last.get("connection") or "").lower()
     if connection == "close":
         return True
     if connection == "keep-alive":

@@ -22,6 +22,11 @@ _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 #: Longest request line or header line, and most header lines (``http.server``'s limits).
 MAX_LINE = 65536
 MAX_HEADERS = 100
+#: A request head that ends within this many bytes, every line ended by CRLF, is parsed at once
+#: (:func:`buffered_head`); any other goes line by line through :func:`read_headers`.
+FAST_HEAD = 16384
+#: :func:`buffered_head`'s answer for a head it leaves to the line-by-line reading.
+SLOW = "slow"
 
 
 class BadRequest(BedrockVCRError):
@@ -58,12 +63,16 @@ class Headers:
         self.items = items
         #: lower-case name -> value (the last one of a repeated name), as the App gets them
         self.last = {name.lower(): value for name, value in items}
+        self.repeats = len(self.last) != len(items)
 
     def get(self, name: str) -> str | None:
         return self.last.get(name.lower())
 
     def get_all(self, name: str) -> list[str]:
         lower = name.lower()
+        if not self.repeats:
+            value = self.last.get(lower)
+            return [] if value is None else [value]
         return [value for key, value in self.items if key.lower() == lower]
 
     def __contains__(self, name: str) -> bool:
@@ -95,6 +104,33 @@ def parse_request_line(line: bytes) -> tuple[str, str, str]:
     raise http_error(400, f"Bad request syntax ({text!r})")
 
 
+def buffered_head(buffer: bytearray) -> tuple[bytes, Headers, int] | str | None:
+    """The request line, the headers and the head's size when ``buffer`` starts with a whole
+    head that needs none of the line-by-line care; ``None`` when more bytes may make one,
+    :data:`SLOW` when the head must be read line by line (bare LF line ends, a blank first line,
+    the HTTP/2 preface, a long head, too many lines). Both ways give the same headers."""
+    end = buffer.find(b"\r\n\r\n", 0, FAST_HEAD)
+    if end < 0:
+        incomplete = len(buffer) < FAST_HEAD and b"\n\n" not in buffer
+        return None if incomplete and not buffer.startswith((b"\n", b"\r\n")) else SLOW
+    head = bytes(buffer[:end])
+    lines = head.split(b"\r\n")
+    first = lines[0]
+    if (
+        len(lines) > MAX_HEADERS + 1
+        or head.count(b"\n") != len(lines) - 1
+        or not first.strip()
+        or first.startswith(b"PRI ")
+    ):
+        return SLOW
+    items = []
+    for line in lines[1:]:
+        name, sep, value = line.decode("iso-8859-1").partition(":")
+        if sep:
+            items.append((name.strip(), value.strip()))
+    return first + b"\r\n", Headers(items), end + 4
+
+
 async def read_headers(reader: Reader) -> Headers:
     items: list[tuple[str, str]] = []
     while True:
@@ -112,15 +148,37 @@ async def read_headers(reader: Reader) -> Headers:
 
 async def read_body(headers: Headers, reader: Reader, limit: int) -> bytes:
     """The request body, or :class:`BadRequest` when its framing is broken or too big."""
-    encoding = (headers.get("Transfer-Encoding") or "").strip().lower()
-    if encoding:
-        if encoding != "chunked":
-            raise BadRequest(
-                validation_error(
-                    f"unsupported Transfer-Encoding {encoding!r}; send chunked or a Content-Length"
+    last = headers.last
+    text = last.get("content-length")
+    if headers.repeats or text is None or not text.isdigit() or "transfer-encoding" in last:
+        encoding = (last.get("transfer-encoding") or "").strip().lower()
+        if encoding:
+            if encoding != "chunked":
+                raise BadRequest(
+                    validation_error(
+                        f"unsupported Transfer-Encoding {encoding!r}; send chunked or a "
+                        "Content-Length"
+                    )
                 )
-            )
-        return await _chunked_body(reader, limit)
+            return await _chunked_body(reader, limit)
+        length = _declared_length(headers)
+    else:  # one plain Content-Length: the common case
+        length = int(text)
+    if length > limit:
+        # Read and drop a body we can afford to, so the client sees the answer; hang up on
+        # larger ones (and on those the client has not sent yet: Expect: 100-continue).
+        expects = (headers.get("Expect") or "").lower() == "100-continue"
+        if not expects and length <= 4 * limit:
+            await _discard(reader, length)
+        raise BadRequest(too_large(length, limit))
+    body = await reader.read(length) if length else b""
+    if len(body) < length:
+        raise BadRequest(validation_error(f"the body ended after {len(body)} of {length} bytes"))
+    return body
+
+
+def _declared_length(headers: Headers) -> int:
+    """The one length the ``Content-Length`` headers agree on, or :class:`BadRequest`."""
     lengths = headers.get_all("Content-Length")
     if not lengths:
         response = validation_error(
@@ -135,18 +193,7 @@ async def read_body(headers: Headers, reader: Reader, limit: int) -> bytes:
                 f"invalid Content-Length {', '.join(lengths)!r}: expected one non-negative integer"
             )
         )
-    length = int(next(iter(values)))
-    if length > limit:
-        # Read and drop a body we can afford to, so the client sees the answer; hang up on
-        # larger ones (and on those the client has not sent yet: Expect: 100-continue).
-        expects = (headers.get("Expect") or "").lower() == "100-continue"
-        if not expects and length <= 4 * limit:
-            await _discard(reader, length)
-        raise BadRequest(too_large(length, limit))
-    body = await reader.read(length) if length else b""
-    if len(body) < length:
-        raise BadRequest(validation_error(f"the body ended after {len(body)} of {length} bytes"))
-    return body
+    return int(next(iter(values)))
 
 
 async def _discard(reader: Reader, length: int) -> None:
@@ -183,11 +230,14 @@ async def _chunked_body(reader: Reader, limit: int) -> bytes:
 
 
 __all__ = [
+    "FAST_HEAD",
+    "SLOW",
     "BadRequest",
     "Headers",
     "Reader",
     "http_error",
     "parse_request_line",
     "read_body",
+    "buffered_head",
     "read_headers",
 ]
