@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
-from . import locking
+from . import locking, stream_text
 from .records import (
     Interaction,
     Packed,
     RecordedRequest,
     RecordedResponse,
+    StreamEvent,
     pack_events,
     split_frames,
 )
@@ -143,10 +144,16 @@ def _unpack(item: tuple[Any, ...]) -> Interaction:
     response = RecordedResponse(
         status, dict(headers), body, None, latency=latency, stream_end=stream_end
     )
-    if events is not None:
+    if isinstance(events, str):  # a stream's lines, as the cassette held them
+        response.set_packed_events(events, _read_lines)
+    elif events is not None:
         response.set_packed_events(_checked_events(events))
     _check_types(request, response)
     return Interaction(request, response, recorded_at)
+
+
+def _read_lines(text: str) -> list[StreamEvent]:
+    return stream_text.from_text(text, "#/response/stream")
 
 
 def _checked_events(events: Any) -> Packed:

@@ -11,9 +11,10 @@ import base64
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import ERROR_TYPE_SUFFIX
@@ -139,7 +140,13 @@ _sharing_lock = threading.Lock()
 #: other (each frame says its length), and their frame overrides (``None`` when none has one).
 #: One bytes object per stream rather than three objects per event: a cached cassette of a
 #: thousand streams loads in a fraction of the memory.
-Packed = tuple[tuple[float, ...], bytes, "tuple[bytes | None, ...] | None"]
+#: Or the text of the stream's lines as the cassette held it (see ``stream_text``), read again
+#: by the function the packer gives (:meth:`RecordedResponse.set_packed_events`): smaller still
+#: than the frames, which hold base64 and a header block per event.
+Packed: TypeAlias = "tuple[tuple[float, ...], bytes, tuple[bytes | None, ...] | None] | str"
+#: The key under which a response parsed from lines keeps their text until it is cached.
+LINES = "_stream_lines"
+_UNPACK = "_unpack_events"
 
 
 def split_frames(frames: bytes, count: int) -> list[bytes]:
@@ -158,7 +165,7 @@ def split_frames(frames: bytes, count: int) -> list[bytes]:
     return out
 
 
-def _unpack_events(packed: Packed) -> list[StreamEvent]:
+def _unpack_events(packed: Any) -> list[StreamEvent]:
     offsets, frames, overrides = packed
     found = split_frames(frames, len(offsets))
     if overrides is None:
@@ -181,6 +188,9 @@ def pack_events(response: RecordedResponse) -> Packed | None:
     packed = response.__dict__.get(_PACKED)
     if packed is not None:
         return packed
+    lines = response.__dict__.get(LINES)
+    if lines is not None:
+        return lines
     events = response.events
     if events is None:
         return None
@@ -215,7 +225,7 @@ class _Events:
             with _sharing_lock:
                 packed = values.get(_PACKED)
                 if packed is not None:
-                    values["events"] = _unpack_events(packed)
+                    values["events"] = values.get(_UNPACK, _unpack_events)(packed)
                     del values[_PACKED]
         if _SHARED in values:
             with _sharing_lock:  # copy once, even when two threads read at the same time
@@ -228,6 +238,7 @@ class _Events:
     def __set__(self, response: RecordedResponse, events: list[StreamEvent] | None) -> None:
         response.__dict__.pop(_SHARED, None)
         response.__dict__.pop(_PACKED, None)
+        response.__dict__.pop(LINES, None)
         response.__dict__["events"] = events
 
 
@@ -248,11 +259,15 @@ class RecordedResponse:
     def is_stream(self) -> bool:
         return _PACKED in self.__dict__ or self.events is not None
 
-    def set_packed_events(self, packed: Packed) -> None:
+    def set_packed_events(
+        self, packed: Packed, unpack: Callable[[Any], list[StreamEvent]] | None = None
+    ) -> None:
         """Events as :func:`pack_events` gives them, decoded into :class:`StreamEvent` when
-        first read."""
+        first read (by ``unpack`` when given: lines are read by the format's reader)."""
         self.events = None
         self.__dict__[_PACKED] = packed
+        if unpack is not None:
+            self.__dict__[_UNPACK] = unpack
 
     def header(self, name: str, default: str | None = None) -> str | None:
         lname = name.lower()
@@ -277,6 +292,8 @@ class RecordedResponse:
         packed = self.__dict__.get(_PACKED)
         if packed is not None:  # immutable: shared, and decoded anew by each reader
             copied.__dict__[_PACKED] = packed
+            if _UNPACK in self.__dict__:
+                copied.__dict__[_UNPACK] = self.__dict__[_UNPACK]
             return copied
         events = self.events
         if events is not None:

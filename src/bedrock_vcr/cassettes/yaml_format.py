@@ -50,7 +50,7 @@ from ..errors import CassetteFormatError, EventStreamError
 from . import fast_nodes, safe_yaml, stream_text
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
-from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
+from .records import LINES, STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
 #: Version 2 added streams written in lines (:mod:`.stream_text`).
 VERSION = 2
@@ -160,6 +160,7 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
             )
         if isinstance(events, str):
             response.events = stream_text.from_text(events, f"{where}/stream")
+            response.__dict__[LINES] = events  # what the parsed-cassette cache keeps
             return response
         if not isinstance(events, list):
             raise CassetteFormatError(
