@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_vcr.cassettes import cache, storage
+from bedrock_vcr.cassettes import cache, records, storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import Interaction, StreamEvent
 from bedrock_vcr.errors import TruncatedStreamWarning
@@ -86,6 +86,27 @@ def test_stream_events_from_an_entry_are_built_when_first_read(
     events = response.events
     assert events is not None and [e.offset for e in events] == [0.01, 0.02]
     assert events[0].message.header(":event-type") == "chunk"
+
+
+def test_replaying_an_entry_reads_its_frames_without_decoding_them(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay sends the recorded frames as they are: a test that only replays never pays for
+    decoding its stream's frames back into messages (``message`` is decoded when first read)."""
+    parsed = fresh_load(cassette)[1].response
+    cached = fresh_load(cassette)[1].response
+    assert parsed is not None and cached is not None and parses == [cassette]
+    decoded: list[bytes] = []
+    decode = records.decode_message
+    monkeypatch.setattr(records, "decode_message", lambda f: decoded.append(f) or decode(f))
+    events = cached.events or []
+    assert [e.frame for e in events] == [e.frame for e in parsed.events or []]
+    assert [e.offset for e in events] == [0.01, 0.02] and decoded == []
+    assert events[1].message == (parsed.events or [])[1].message
+    assert decoded == [events[1].frame]
+    assert events == parsed.events and parsed.events == events  # equal either way round
+    assert [e.copy() for e in events] == parsed.events
+    assert all(isinstance(e, StreamEvent) for e in events)
 
 
 def test_an_edited_cassette_is_parsed_again_and_its_old_entry_removed(
