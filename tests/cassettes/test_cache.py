@@ -200,6 +200,26 @@ def test_another_process_reads_the_entry_this_one_wrote(cassette: Path, parses: 
     assert out == ["2", expected[1].response.events[1].frame.hex()]
 
 
+def test_replaying_from_an_entry_loads_none_of_the_writing_modules(
+    cassette: Path, parses: list[Path]
+) -> None:
+    """A replay-only process (the cassette opened, a request found) never saves: the modules
+    that only saving, a mismatch report or the YAML reader need stay unimported."""
+    fresh_load(cassette)  # writes the entry
+    script = (
+        "import sys\n"
+        "from bedrock_vcr.cassettes.cassette import Cassette\n"
+        "cassette = Cassette(sys.argv[1])\n"
+        "assert cassette.find(cassette.interactions[1].request) is not None\n"
+        "names = ('secret_scan', 'merge', 'stable', 'candidates', 'yaml_format')\n"
+        "print([n for n in names if f'bedrock_vcr.cassettes.{n}' in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(cassette)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
 def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(
     cassette: Path, parses: list[Path]
 ) -> None:
