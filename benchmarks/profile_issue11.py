@@ -172,6 +172,7 @@ def profile_save(root: Path, args: argparse.Namespace) -> str:
     out = bedrock_vcr.Cassette(target, config)
     for interaction in bedrock_vcr.Cassette(big).interactions:
         assert interaction.response is not None
+        interaction.response.events  # noqa: B018 - built, as a recording's are
         out.complete(out.reserve(interaction.request), interaction.response)
     profile, wall = profiled(out.save, args.timer)
     count = len(out.new_interactions)
