@@ -20,7 +20,9 @@ tests, ConverseStream for odd ones):
 
 Each project runs only its own plugin (``-p no:recording`` / ``-p no:bedrock_vcr``) as
 ``python -m pytest -q -p no:cacheprovider``, once untimed (bytecode, page cache), then timed in
-rounds a, b, c, a, b, c... Figures are medians; ratios are ratios of medians.
+rounds a, b, c, a, b, c... Figures are medians; ratios are ratios of medians. A second table
+gives the same runs in CPU seconds (user + system of the pytest process): on shared cores a busy
+spell of another process stretches wall times, much less CPU times.
 
 Cassette load and save are timed each in a fresh process, after one untimed load or save of the
 smallest file of the same kind (imports and lazy set-up done): wall time of the call and peak RSS
@@ -172,6 +174,7 @@ def build_projects(root: Path, n: int, per_module: int, url: str) -> dict[str, A
 def time_suite(root: Path, n: int, first: str, per_module: int, rounds: int) -> dict[str, Any]:
     """Wall time of every project, whole suite and first module, interleaved over rounds."""
     runs: dict[str, dict[str, list[float]]] = {"suite": {}, "module": {}}
+    cpu: dict[str, dict[str, list[float]]] = {"suite": {}, "module": {}}
     summaries: dict[str, str] = {}
     targets = {"suite": ([], n), "module": ([f"tests/{first}.py"], per_module)}
     for kind, args in PROJECTS.items():
@@ -184,8 +187,12 @@ def time_suite(root: Path, n: int, first: str, per_module: int, rounds: int) -> 
                 folder, env = ("bedrock-vcr", CACHE_OFF) if kind == NO_CACHE else (kind, None)
                 outcome = P.run_pytest(root / folder, [*args, *paths], expect, env)
                 runs[row].setdefault(kind, []).append(outcome.seconds)
-                P.say(f"round {r + 1}/{rounds} {row:<6} {kind:<16} {outcome.seconds:7.2f} s")
-    return {"runs": runs, "summaries": summaries}
+                cpu[row].setdefault(kind, []).append(outcome.cpu)
+                P.say(
+                    f"round {r + 1}/{rounds} {row:<6} {kind:<16} {outcome.seconds:7.2f} s"
+                    f" ({outcome.cpu:.2f} s CPU)"
+                )
+    return {"runs": runs, "cpu": cpu, "summaries": summaries}
 
 
 # --- load and save, each in a fresh process ------------------------------------------------------
@@ -347,7 +354,24 @@ def suite_lines(timed: dict[str, Any], n: int, per_module: int) -> list[str]:
         off = med[NO_CACHE]
         rows.append([label, *cells, P.ratio(f, v), f"{off:.2f} s", P.ratio(off, f)])
     extra = ["floor/pytest-rec", "cache off", "off/floor"]
-    return P.table([*header.split("|"), *extra], rows)
+    return [*P.table([*header.split("|"), *extra], rows), "", *cpu_lines(timed, labels)]
+
+
+def cpu_lines(timed: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    """The same runs in CPU seconds of the pytest process (user + system): another process
+    busy on the shared cores stretches wall times, much less these."""
+    if "cpu" not in timed:  # a JSON file of a run before CPU times were taken
+        return []
+    header = (
+        "pytest -q CPU, median|bedrock-vcr|floor|bvcr/floor|cache off|off/floor|bvcr/pytest-rec"
+    )
+    rows = []
+    for row, label in labels.items():
+        med = {k: P.median(v) for k, v in timed["cpu"][row].items()}
+        b, f, off, v = med["bedrock-vcr"], med["floor"], med[NO_CACHE], med["pytest-recording"]
+        cells = [f"{b:.2f} s", f"{f:.2f} s", P.ratio(b, f), f"{off:.2f} s", P.ratio(off, f)]
+        rows.append([label, *cells, P.ratio(b, v)])
+    return P.table(header.split("|"), rows)
 
 
 def file_lines(rows: list[dict[str, Any]]) -> list[str]:

@@ -278,21 +278,31 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 class Outcome:
     seconds: float
     summary: str
+    #: CPU seconds (user + system) of the pytest process: on shared, busy cores a slow spell
+    #: of another process stretches the wall time far more than this
+    cpu: float = 0.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_pytest(
     project: Path, args: Sequence[str], expect: int, extra_env: dict[str, str] | None = None
 ) -> Outcome:
-    """Wall time of ``python -m pytest -q -p no:cacheprovider ARGS`` in ``project``.
+    """Wall and CPU time of ``python -m pytest -q -p no:cacheprovider ARGS`` in ``project``.
 
     Fails loudly unless exactly ``expect`` tests passed and nothing else happened.
     """
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         command, cwd=project, env=clean_env(extra_env), capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu
     lines = done.stdout.strip().splitlines()
     summary = re.sub(r" in [\d.]+s.*$", "", lines[-1].strip("= ")) if lines else ""
     if done.returncode != 0 or not re.match(rf"{expect} passed\b", summary):
@@ -301,7 +311,7 @@ def run_pytest(
             f"pytest in {project} {' '.join(args)}: expected {expect} passed, got {summary!r}"
             f" (exit {done.returncode})\n{tail}\n{done.stderr[-2000:]}"
         )
-    return Outcome(seconds, summary)
+    return Outcome(seconds, summary, cpu)
 
 
 def write_project(root: Path, conftest: str, modules: dict[str, str]) -> None:

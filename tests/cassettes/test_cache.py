@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_vcr.cassettes import cache, storage
+from bedrock_vcr.cassettes import cache, records, storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import Interaction, StreamEvent
 from bedrock_vcr.errors import TruncatedStreamWarning
@@ -86,6 +86,27 @@ def test_stream_events_from_an_entry_are_built_when_first_read(
     events = response.events
     assert events is not None and [e.offset for e in events] == [0.01, 0.02]
     assert events[0].message.header(":event-type") == "chunk"
+
+
+def test_replaying_an_entry_reads_its_frames_without_decoding_them(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay sends the recorded frames as they are: a test that only replays never pays for
+    decoding its stream's frames back into messages (``message`` is decoded when first read)."""
+    parsed = fresh_load(cassette)[1].response
+    cached = fresh_load(cassette)[1].response
+    assert parsed is not None and cached is not None and parses == [cassette]
+    decoded: list[bytes] = []
+    decode = records.decode_message
+    monkeypatch.setattr(records, "decode_message", lambda f: decoded.append(f) or decode(f))
+    events = cached.events or []
+    assert [e.frame for e in events] == [e.frame for e in parsed.events or []]
+    assert [e.offset for e in events] == [0.01, 0.02] and decoded == []
+    assert events[1].message == (parsed.events or [])[1].message
+    assert decoded == [events[1].frame]
+    assert events == parsed.events and parsed.events == events  # equal either way round
+    assert [e.copy() for e in events] == parsed.events
+    assert all(isinstance(e, StreamEvent) for e in events)
 
 
 def test_an_edited_cassette_is_parsed_again_and_its_old_entry_removed(
@@ -177,6 +198,26 @@ def test_another_process_reads_the_entry_this_one_wrote(cassette: Path, parses: 
     ).stdout.split()
     assert expected[1].response is not None and expected[1].response.events is not None
     assert out == ["2", expected[1].response.events[1].frame.hex()]
+
+
+def test_replaying_from_an_entry_loads_none_of_the_writing_modules(
+    cassette: Path, parses: list[Path]
+) -> None:
+    """A replay-only process (the cassette opened, a request found) never saves: the modules
+    that only saving, a mismatch report or the YAML reader need stay unimported."""
+    fresh_load(cassette)  # writes the entry
+    script = (
+        "import sys\n"
+        "from bedrock_vcr.cassettes.cassette import Cassette\n"
+        "cassette = Cassette(sys.argv[1])\n"
+        "assert cassette.find(cassette.interactions[1].request) is not None\n"
+        "names = ('secret_scan', 'merge', 'stable', 'candidates', 'yaml_format')\n"
+        "print([n for n in names if f'bedrock_vcr.cassettes.{n}' in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(cassette)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
 
 
 def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(

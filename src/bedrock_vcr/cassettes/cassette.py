@@ -1,7 +1,8 @@
 """A cassette in use: its interactions, the record mode, matching and saving.
 
 This module knows nothing about botocore; :mod:`bedrock_vcr.intercept.clients` turns botocore
-requests into :class:`RecordedRequest` and asks the cassette what to do with them.
+requests into :class:`RecordedRequest` and asks the cassette what to do with them. What only
+saving or a mismatch report needs is imported where it runs: a replay-only process never loads it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from ..errors import (
     SecretRedactedWarning,
     UnmatchedRequestError,
 )
-from . import locking, merge, secret_scan, stable, storage
-from .candidates import closest
+from . import storage
 from .matching import MatchConfig
 from .modes import RecordMode
 from .records import Interaction, RecordedRequest, RecordedResponse
@@ -92,8 +92,9 @@ class Cassette:
         self._opened: str | None = None
         self._opened_text: str | None = None
         if self.existed and self._replaces_file:
-            self._opened_text = merge.read_lenient(self.path)
-            text = self._opened_text
+            from . import merge
+
+            text = self._opened_text = merge.read_lenient(self.path)
             self._opened = merge.digest(text) if text is not None else merge.fingerprint(self.path)
         #: credential values the recording clients hold: redacted when written and matched
         self.secrets = KnownSecrets()
@@ -113,8 +114,9 @@ class Cassette:
     def _load(self) -> list[Interaction]:
         if self.record_mode not in (RecordMode.NEW_EPISODES, RecordMode.ALL):
             return storage.load_file(self.path)
-        # Read anew, not from the parsed-file cache: the save compares the file with these
-        # very bytes to tell whether another writer saved in between.
+        # Read anew, not from the parsed-file cache: a save compares the file with these bytes
+        from . import merge
+
         text = storage.read_text(self.path)
         self._opened = merge.digest(text)
         loaded = storage.interactions_from_text(text, self.path)
@@ -237,6 +239,8 @@ class Cassette:
             )
             candidates = [Candidate(i, request.operation, request.model_id) for i in bucket[:3]]
         else:
+            from .candidates import closest
+
             reason = "matches no recorded interaction"
             candidates = closest(self.interactions, request, match)
         return UnmatchedRequestError(
@@ -327,6 +331,8 @@ class Cassette:
             new = [i for i in self._new if i.response is not None and id(i) not in self._saved]
         if not new and not (self.config.drop_unplayed and self.records and self.unplayed):
             return False
+        from . import locking, secret_scan
+
         recorded = [i for i in new if id(i) not in self._dropped]
         with storage.locked(self.path) as target:
             base = self._merge_base(target)
@@ -356,6 +362,8 @@ class Cassette:
           keeps the whole file: the tests of a pytest run that share a cassette all end up in
           it, on every xdist worker.
         """
+        from . import locking, merge, stable
+
         unchanged = merge.fingerprint(target) == self._opened
         if not self._replaces_file:
             dropped = self.unplayed if self.config.drop_unplayed else []
@@ -377,6 +385,8 @@ class Cassette:
     ) -> list[Interaction]:
         """``recorded``, each unchanged answer swapped for the interaction of the file that this
         save leaves out and it repeats (see :mod:`.stable`)."""
+        from . import merge, stable
+
         if self._replaces_file:
             before = merge.before_run(target, self._run, self._opened_text)
             opened = merge.parse_or_nothing(before, self.path)

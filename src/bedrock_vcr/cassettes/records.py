@@ -174,10 +174,33 @@ def _unpack_events(packed: Any) -> list[StreamEvent]:
     return [_unpack_event(item) for item in items]
 
 
+class _PackedEvent(StreamEvent):
+    """A :class:`StreamEvent` of a cache entry: its message is decoded from the recorded frame
+    when first read. Replay sends only the frame, so a test that just replays a stream never
+    decodes it (about 10 us a frame). Equal to a :class:`StreamEvent` of the same fields."""
+
+    @cached_property
+    def message(self) -> Message:  # type: ignore[override]
+        return decode_message(self.__dict__["_packed_frame"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamEvent):
+            return NotImplemented
+        mine = (self.message, self.offset, self.frame_override)
+        return mine == (other.message, other.offset, other.frame_override)
+
+    __hash__ = None  # type: ignore[assignment]  # as StreamEvent's (a dataclass with eq)
+
+
 def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
     offset, frame, override = packed
-    event = StreamEvent(decode_message(frame), offset, override)
-    event.__dict__["frame"] = frame if override is None else override
+    event = _PackedEvent.__new__(_PackedEvent)
+    event.__dict__.update(
+        offset=offset,
+        frame_override=override,
+        frame=frame if override is None else override,
+        _packed_frame=frame,
+    )
     return event
 
 

@@ -32,7 +32,6 @@ from ..errors import CassetteFormatError, TruncatedStreamWarning
 from . import cache, locking, stream_end
 from .formats import sniff
 from .records import Interaction
-from .secret_scan import refuse_secrets
 
 # --- reading -------------------------------------------------------------------------------------
 
@@ -222,6 +221,8 @@ def write_atomic(path: Path | str, text: str) -> None:
     The write holds the cassette's lock (:mod:`.locking`), goes through a symlink to its target
     (the link stays a link), and removes the temporary files that writers which died left.
     """
+    from .secret_scan import refuse_secrets  # here: a replay-only process never writes
+
     path = Path(path)
     refuse_secrets(text, path)
     with locking.locked(path) as target:

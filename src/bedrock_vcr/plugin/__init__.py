@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,14 +115,15 @@ def _marker_options(request: pytest.FixtureRequest) -> tuple[str | None, dict[st
     return (str(path) if path is not None else name), options
 
 
-def _place(name: str | Path, default: Path, rootdir: Path) -> Path:
+def _place(name: str | Path, default: Callable[[], Path], rootdir: Path) -> Path:
     """A cassette named in a marker or the fixture: a bare name beside the default cassette, a
-    relative path from the rootdir; ``.yaml`` added when it has no suffix."""
+    relative path from the rootdir; ``.yaml`` added when it has no suffix. (``default`` is
+    worked out only for a bare name: most markers name a path.)"""
     path = Path(name)
     if not path.suffix:
         path = path.with_suffix(".yaml")
     if not path.is_absolute():
-        base = default.parent if len(path.parts) == 1 else rootdir
+        base = default().parent if len(path.parts) == 1 else rootdir
         path = base / path
     return path
 
@@ -146,10 +147,16 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
         marker_opts,
         {"record_mode": cli_mode, "assert_all_played": cli_played, "drop_unplayed": cli_drop},
     )
-    default = default_cassette_path(request)
+    found: list[Path] = []
+
+    def default() -> Path:
+        if not found:
+            found.append(default_cassette_path(request))
+        return found[0]
+
     chosen = name or fixture_path
     if chosen is None:
-        path = default
+        path = default()
         _warn_if_moved(request, path)
     else:
         path = _place(chosen, default, request.config.rootpath)
