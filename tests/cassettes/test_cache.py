@@ -14,6 +14,7 @@ from bedrock_vcr.cassettes import cache, records, storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import Interaction, StreamEvent
 from bedrock_vcr.errors import TruncatedStreamWarning
+from bedrock_vcr.wire.eventstream import Header, HeaderType
 
 from .samples import plain, streamed
 
@@ -88,11 +89,29 @@ def test_stream_events_from_an_entry_are_built_when_first_read(
     assert events[0].message.header(":event-type") == "chunk"
 
 
+def mapped_stream_answer() -> Interaction:
+    """A stream the file holds as event mappings (an event with a header a line cannot say),
+    which the cache keeps as frames."""
+    interaction = stream_answer()
+    assert interaction.response is not None and interaction.response.events is not None
+    event = interaction.response.events[0]
+    event.message.headers["x-extra"] = Header(HeaderType.STRING, "1")
+    event.__dict__.pop("frame", None)
+    return interaction
+
+
+@pytest.mark.parametrize("form", ["lines", "mappings"])
 def test_replaying_an_entry_reads_its_frames_without_decoding_them(
-    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch, form: str
 ) -> None:
     """Replay sends the recorded frames as they are: a test that only replays never pays for
-    decoding its stream's frames back into messages (``message`` is decoded when first read)."""
+    decoding its stream's frames back into messages. A stream held as lines is kept as its
+    lines and read again into events (built, never decoded); one held as mappings is kept as
+    frames, and ``message`` is decoded when first read."""
+    cassette = tmp_path / "c.yaml"
+    answer = stream_answer() if form == "lines" else mapped_stream_answer()
+    storage.write_atomic(cassette, serialize.dumps([plain(b'{"generation":"ok"}'), answer]))
+    assert ("stream: |" in cassette.read_text()) == (form == "lines")
     parsed = fresh_load(cassette)[1].response
     cached = fresh_load(cassette)[1].response
     assert parsed is not None and cached is not None and parses == [cassette]
@@ -103,7 +122,7 @@ def test_replaying_an_entry_reads_its_frames_without_decoding_them(
     assert [e.frame for e in events] == [e.frame for e in parsed.events or []]
     assert [e.offset for e in events] == [0.01, 0.02] and decoded == []
     assert events[1].message == (parsed.events or [])[1].message
-    assert decoded == [events[1].frame]
+    assert decoded == ([] if form == "lines" else [events[1].frame])
     assert events == parsed.events and parsed.events == events  # equal either way round
     assert [e.copy() for e in events] == parsed.events
     assert all(isinstance(e, StreamEvent) for e in events)
@@ -245,3 +264,16 @@ def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(
     assert parses == []  # the entry the processes wrote is whole
     assert loaded[1].response is not None and loaded[1].response.events is not None
     assert loaded[1].response.events[1].frame.hex() == outputs[0]
+
+
+def test_a_stream_read_from_lines_is_kept_as_its_lines(cassette: Path, parses: list[Path]) -> None:
+    """The entry holds the stream's lines, smaller than its frames (no base64, no header block
+    per event), and the events read from them are the parsed ones."""
+    parsed = fresh_load(cassette)
+    (entry,) = entries(cassette)
+    blob = entry.read_bytes()
+    assert b'0.01 chunk {"bytes":{"generation":"Hi","stop_reason":null}}' in blob
+    assert parsed[1].response is not None and parsed[1].response.events is not None
+    assert parsed[1].response.events[0].frame not in blob  # no frame kept beside the lines
+    cached = fresh_load(cassette)
+    assert parses == [cassette] and cached == parsed
