@@ -89,4 +89,20 @@ def resolve(dumper: Any, kind: type, value: Any, implicit: Any) -> str:
         and not dumper.yaml_path_resolvers
     ):
         return _STR
-    return yaml.resolver.BaseResolver.resolve(dumper, kind, value, implicit)
+    if kind is not ScalarNode or dumper.yaml_path_resolvers or len(value) > 40:
+        return yaml.resolver.BaseResolver.resolve(dumper, kind, value, implicit)
+    # short text some resolver might claim (numbers, null, true): the same few values recur
+    # in every interaction (status, token counts, temperature), so their answers are kept
+    key = (type(dumper), value, implicit)
+    tag = _RESOLVED.get(key)
+    if tag is None:
+        tag = yaml.resolver.BaseResolver.resolve(dumper, kind, value, implicit)
+        if len(_RESOLVED) >= 4096:
+            _RESOLVED.clear()
+        _RESOLVED[key] = tag
+    return tag
+
+
+#: Tags :func:`resolve` found for short text, by dumper class (its resolvers), text and
+#: implicitness.
+_RESOLVED: dict[tuple[type, str, Any], str] = {}

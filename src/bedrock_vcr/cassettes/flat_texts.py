@@ -4,9 +4,11 @@
 where it is; building those places is most of what saving a cassette of streams costs, and the
 usual interaction holds nothing to find. :func:`flat` gives the same texts, each member name
 followed by ``:`` as the secret scan reads names, and the same joined stream texts (each
-:func:`~.text_fields.stream_pieces` group of two or more pieces, joined), without places. When
-neither a known value nor a secret pattern is in them, none is in the interaction, and the
-places are never built; otherwise the scan goes the way that names them.
+:func:`~.text_fields.stream_pieces` group of two or more pieces, joined), without places. A
+stream event's JSON without an escape stands for its names and strings as one text (each is a
+piece of it, and the quotes between them are in no pattern and no credential). When neither a
+known value nor a secret pattern's word is in them, none is in the interaction, and the places
+are never built; otherwise the scan goes the way that names them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,24 @@ def _json(value: Any, out: list[str], where: tuple[Any, ...], groups: _Groups | 
 _SCALARS = frozenset({int, float, bool})
 
 
+def _values(value: Any, where: tuple[Any, ...], groups: _Groups) -> None:
+    """The string values of ``value`` added to their groups (names are not grouped)."""
+    kind = type(value)
+    if kind is str:
+        if value:
+            groups.setdefault(where, []).append(value)
+    elif kind is dict:
+        for key, item in value.items():
+            if type(item) is str:
+                if item:
+                    groups.setdefault((*where, key), []).append(item)
+            elif item is not None and type(item) not in _SCALARS:
+                _values(item, (*where, key), groups)
+    elif kind is list:
+        for i, item in enumerate(value):
+            _values(item, (*where, i), groups)
+
+
 def _blob(data: bytes, out: list[str], where: tuple[Any, ...], groups: _Groups | None) -> None:
     """Like ``text_fields.map_blob``: a JSON body's texts, else the body as one text."""
     if not data:
@@ -60,8 +80,15 @@ def _blob(data: bytes, out: list[str], where: tuple[Any, ...], groups: _Groups |
             value = json.loads(text)
         except (ValueError, RecursionError):
             pass
-        else:
-            _json(value, out, (*where, "json"), groups)  # RecursionError: see flat()
+        else:  # RecursionError: see flat()
+            if groups is not None and "\\" not in text:
+                # without an escape, every name and string is a piece of the text, and no
+                # secret pattern or known value can run from one into the next across the
+                # quotes between them: the text stands for them all
+                out.append(text)
+                _values(value, (*where, "json"), groups)
+            else:
+                _json(value, out, (*where, "json"), groups)
             return
     out.append(text)
     if groups is not None:

@@ -245,7 +245,9 @@ _STR = "tag:yaml.org,2002:str"
 
 
 def _fast_str_presenter(dumper: Any, value: str) -> yaml.Node:
-    if _MAYBE_DOUBLE.search(value) is not None:
+    # printable ASCII without a line break (most text) cannot match, without the pattern
+    plain = value.isascii() and value.isprintable() and "\\U" not in value
+    if not plain and _MAYBE_DOUBLE.search(value) is not None:
         dumper.needs_reference = True
         return dumper.represent_scalar(_STR, value, style=_str_style(value))
     if "\n" in value and len(value) > 60:
