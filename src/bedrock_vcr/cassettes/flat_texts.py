@@ -25,24 +25,21 @@ from .text_fields import chunk_parts
 _Groups = dict[tuple[Any, ...], list[str]]
 
 
-def _json(value: Any, out: list[str], where: tuple[Any, ...], groups: _Groups | None) -> None:
-    """Like ``text_fields.map_json``: member names (with ``:``) and string values; a string
-    value is also added to its group when ``groups`` is given."""
+def _json(value: Any, out: list[str]) -> None:
+    """Like ``text_fields.map_json``: member names (with ``:``) and string values."""
     kind = type(value)
     if kind is str:
         out.append(value)
-        if groups is not None and value:
-            groups.setdefault(where, []).append(value)
     elif kind is dict:
         for key, item in value.items():
             out.append(key + ":")
-            if groups is None and type(item) is str:
+            if type(item) is str:
                 out.append(item)  # the usual member, without a call
             elif item is not None and type(item) not in _SCALARS:  # numbers hold no text
-                _json(item, out, (*where, key), groups)
+                _json(item, out)
     elif kind is list:
-        for i, item in enumerate(value):
-            _json(item, out, (*where, i), groups)
+        for item in value:
+            _json(item, out)
 
 
 #: JSON values that hold no text.
@@ -81,14 +78,15 @@ def _blob(data: bytes, out: list[str], where: tuple[Any, ...], groups: _Groups |
         except (ValueError, RecursionError):
             pass
         else:  # RecursionError: see flat()
-            if groups is not None and "\\" not in text:
+            if groups is None or "\\" in text:
+                _json(value, out)
+            else:
                 # without an escape, every name and string is a piece of the text, and no
                 # secret pattern or known value can run from one into the next across the
                 # quotes between them: the text stands for them all
                 out.append(text)
+            if groups is not None:
                 _values(value, (*where, "json"), groups)
-            else:
-                _json(value, out, (*where, "json"), groups)
             return
     out.append(text)
     if groups is not None:
@@ -136,7 +134,9 @@ def flat(interaction: Interaction) -> tuple[list[str], list[str]]:
         else:
             chunk, rest = parts
             _blob(chunk, out, ("chunk",), mine)
-            _json(rest, out, ("payload", "json"), mine)
+            if rest:  # the members beside `bytes` (Bedrock's padding `p`)
+                _json(rest, out)
+                _values(rest, ("payload", "json"), mine)
         groups.append(mine)
     joined: dict[tuple[Any, ...], list[str]] = {}
     for mine in groups:

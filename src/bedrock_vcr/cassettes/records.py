@@ -145,7 +145,7 @@ _sharing_lock = threading.Lock()
 #: than the frames, which hold base64 and a header block per event.
 Packed: TypeAlias = "tuple[tuple[float, ...], bytes, tuple[bytes | None, ...] | None] | str"
 #: The key under which a response parsed from lines keeps their text until it is cached.
-LINES = "_stream_lines"
+_LINES = "_stream_lines"
 _UNPACK = "_unpack_events"
 
 
@@ -211,7 +211,7 @@ def pack_events(response: RecordedResponse) -> Packed | None:
     packed = response.__dict__.get(_PACKED)
     if packed is not None:
         return packed
-    lines = response.__dict__.get(LINES)
+    lines = response.__dict__.get(_LINES)
     if lines is not None:
         return lines
     events = response.events
@@ -261,7 +261,7 @@ class _Events:
     def __set__(self, response: RecordedResponse, events: list[StreamEvent] | None) -> None:
         response.__dict__.pop(_SHARED, None)
         response.__dict__.pop(_PACKED, None)
-        response.__dict__.pop(LINES, None)
+        response.__dict__.pop(_LINES, None)
         response.__dict__["events"] = events
 
 
@@ -291,6 +291,11 @@ class RecordedResponse:
         self.__dict__[_PACKED] = packed
         if unpack is not None:
             self.__dict__[_UNPACK] = unpack
+
+    def keep_lines(self, text: str) -> None:
+        """Remember the lines the events were read from, for the parsed-cassette cache (which
+        keeps them instead of the frames); forgotten when the events are set again."""
+        self.__dict__[_LINES] = text
 
     def header(self, name: str, default: str | None = None) -> str | None:
         lname = name.lower()

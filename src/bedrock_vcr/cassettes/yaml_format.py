@@ -46,7 +46,7 @@ from ..errors import CassetteFormatError, EventStreamError
 from . import safe_yaml, stream_text, yaml_emit
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
-from .records import LINES, STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
+from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
 #: Version 2 added streams written in lines (:mod:`.stream_text`).
 VERSION = 2
@@ -156,7 +156,7 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
             )
         if isinstance(events, str):
             response.events = stream_text.from_text(events, f"{where}/stream")
-            response.__dict__[LINES] = events  # what the parsed-cassette cache keeps
+            response.keep_lines(events)  # what the parsed-cassette cache keeps
             return response
         if not isinstance(events, list):
             raise CassetteFormatError(
