@@ -84,6 +84,24 @@ def test_a_handler_answers_only_while_it_is_active(url: str, reached: Counting) 
     assert handler.seen[0].client is client
 
 
+@pytest.mark.parametrize("aliased", [False, True])
+def test_hooks_go_where_botocore_sends_the_events_whatever_its_aliases(
+    url: str, reached: Counting, monkeypatch: pytest.MonkeyPatch, aliased: bool
+) -> None:
+    """The hooks skip the client's alias layer only while it holds botocore's default aliases
+    and none of them can touch their event names; otherwise they go through the layer, so
+    they still fire."""
+    client = bedrock_client(url)
+    if aliased:  # an alias of our service's name (a no-op, so botocore itself still works)
+        aliases = client.meta.events._event_aliases
+        monkeypatch.setitem(aliases, "bedrock-runtime", "bedrock-runtime")
+    with active(answering("from the handler")):
+        assert ask(client) == "from the handler"
+        events = client.meta.events
+        assert clients._emitter(client) is (events if aliased else events._emitter)
+    assert ask(client) == "from the server" and len(reached.requests) == 1
+
+
 def test_the_innermost_handler_is_asked_first_and_none_passes_on(url: str) -> None:
     client = bedrock_client(url)
     outer, inner = answering("outer"), Handler()  # inner answers nothing

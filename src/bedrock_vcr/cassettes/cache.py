@@ -4,8 +4,9 @@ Parsing a cassette's YAML costs far more than anything done with what it holds (
 recorded stream), and every test process parses it again. Once a file is parsed, its
 interactions are written as plain data (:mod:`marshal` of tuples, dicts, text, bytes and
 numbers, never objects) to ``.bedrock-vcr/cache/<name>.<sha256>.marshal``; the next process
-that loads the same bytes reads that instead, and builds the event frames of a stream only when
-a test first reads them.
+that loads the same bytes reads that instead. A stream is kept as its frames, which replay
+sends unread, or for a large cassette as its lines, built into frames when a test first reads
+them.
 
 An entry is used only when the SHA-256 of the cassette's bytes it records is the file's, and it
 was written by the same bedrock-vcr readers on the same Python (a fingerprint of the reader
@@ -36,14 +37,18 @@ from .records import (
     RecordedRequest,
     RecordedResponse,
     StreamEvent,
+    frame_starts,
     pack_events,
-    split_frames,
 )
 
 FOLDER = "cache"
 #: Bumped whenever the layout of an entry changes.
 LAYOUT = 2
 _MAGIC = b"bedrock-vcr cache\n"
+#: Characters of stream lines above which an entry keeps the lines rather than the frames
+#: (which take about twice the room): the frames of a cassette a test replays cost no memory
+#: to speak of, those of a cassette of thousands of streams would double its entry.
+LINES_FROM = 256 * 1024
 #: Modules whose code decides what a cassette's text becomes (their source is fingerprinted).
 _READERS = (
     "bodies.py",
@@ -82,18 +87,25 @@ def file_digest(path: Path, limit: int) -> bytes | None:
     """:func:`digest` of the file's bytes, read in pieces; ``None`` when it cannot be read or
     is larger than ``limit`` (the reader then reports why)."""
     h = hashlib.sha256()
-    size = 0
     try:
-        with path.open("rb") as handle:
-            if os.fstat(handle.fileno()).st_size > limit:
-                return None  # refused unread by the reader
-            while piece := handle.read(1 << 20):
-                size += len(piece)
-                if size > limit:
-                    return None
-                h.update(piece)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError:
         return None
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            return None  # refused unread by the reader
+        # pieces no larger than the file (asking for a MiB allocates one): usually one read
+        step, read = min(1 << 20, size + 1), 0
+        while piece := os.read(fd, step):
+            read += len(piece)
+            if read > limit:
+                return None
+            h.update(piece)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return h.digest()
 
 
@@ -172,7 +184,7 @@ def _checked_events(events: Any) -> Packed:
         )
     ):
         raise TypeError("a cache entry of another shape")
-    split_frames(frames, len(offsets))  # ValueError unless exactly one frame per event
+    frame_starts(frames, len(offsets))  # ValueError unless exactly one frame per event
     return offsets, frames, overrides
 
 
@@ -225,8 +237,12 @@ def note_passed(target: Path, file_digest: bytes, check: bytes) -> None:
 def store(target: Path, file_digest: bytes, interactions: list[Interaction], extra: Any) -> None:
     """Write the entry for these bytes (best effort: a read-only folder just has no cache),
     and remove the entries of older versions of the same cassette."""
+    answered = [i for i in interactions if i.response is not None]
+    # a small cassette keeps its streams' frames, which replay sends as they are; a large one
+    # keeps the lines it was read from, half the memory, and builds the frames when replayed
+    lines = sum(len(i.response.lines or "") for i in answered if i.response) > LINES_FROM
     try:
-        packed = [_pack(i) for i in interactions if i.response is not None]
+        packed = [_pack(i, lines) for i in answered]
         blob = _MAGIC + fingerprint() + file_digest + marshal.dumps((packed, extra))
     except (ValueError, TypeError):
         return  # something marshal cannot write (never for what a cassette holds)
@@ -247,7 +263,7 @@ def store(target: Path, file_digest: bytes, interactions: list[Interaction], ext
         pass
 
 
-def _pack(interaction: Interaction) -> tuple[Any, ...]:
+def _pack(interaction: Interaction, lines: bool) -> tuple[Any, ...]:
     request, response = interaction.request, interaction.response
     assert response is not None
     return (
@@ -266,7 +282,7 @@ def _pack(interaction: Interaction) -> tuple[Any, ...]:
             bytes(response.body),
             float(response.latency),
             response.stream_end,
-            pack_events(response),
+            pack_events(response, lines=lines),
         ),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 import threading
 import uuid
 from collections.abc import Callable
@@ -147,22 +148,30 @@ Packed: TypeAlias = "tuple[tuple[float, ...], bytes, tuple[bytes | None, ...] | 
 #: The key under which a response parsed from lines keeps their text until it is cached.
 _LINES = "_stream_lines"
 _UNPACK = "_unpack_events"
+_LENGTH = struct.Struct(">I")
+
+
+def frame_starts(frames: bytes, count: int) -> list[int]:
+    """Where each of the ``count`` frames laid end to end in ``frames`` starts, and where the
+    last ends; :class:`ValueError` when they are not exactly that many whole frames."""
+    starts = [0]
+    at, end = 0, len(frames)
+    unpack = _LENGTH.unpack_from
+    while at < end:
+        length = unpack(frames, at)[0] if at + 4 <= end else 0
+        if length < 16 or at + length > end:
+            raise ValueError(f"a frame of {length} bytes at byte {at} of {end}")
+        at += length
+        starts.append(at)
+    if len(starts) != count + 1:
+        raise ValueError(f"{len(starts) - 1} frames where {count} events are")
+    return starts
 
 
 def split_frames(frames: bytes, count: int) -> list[bytes]:
-    """The ``count`` frames laid end to end in ``frames``; :class:`ValueError` when they are
-    not exactly that many whole frames."""
-    out = []
-    at, end = 0, len(frames)
-    while at < end:
-        length = int.from_bytes(frames[at : at + 4], "big")
-        if length < 16 or at + length > end:
-            raise ValueError(f"a frame of {length} bytes at byte {at} of {end}")
-        out.append(frames[at : at + length])
-        at += length
-    if len(out) != count:
-        raise ValueError(f"{len(out)} frames where {count} events are")
-    return out
+    """The ``count`` frames laid end to end in ``frames`` (see :func:`frame_starts`)."""
+    starts = frame_starts(frames, count)
+    return [frames[a:b] for a, b in zip(starts, starts[1:], strict=False)]
 
 
 def _unpack_events(packed: Any) -> list[StreamEvent]:
@@ -204,16 +213,16 @@ def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
     return event
 
 
-def pack_events(response: RecordedResponse) -> Packed | None:
+def pack_events(response: RecordedResponse, *, lines: bool = True) -> Packed | None:
     """The events of ``response`` as :data:`Packed` values (see
     :meth:`RecordedResponse.set_packed_events`), without building them when they were never
-    built."""
+    built. ``lines=False`` gives the frames of a stream that was read from lines."""
     packed = response.__dict__.get(_PACKED)
-    if packed is not None:
+    if packed is not None and (lines or not isinstance(packed, str)):
         return packed
-    lines = response.__dict__.get(_LINES)
-    if lines is not None:
-        return lines
+    text = response.__dict__.get(_LINES)
+    if text is not None and lines:
+        return text
     events = response.events
     if events is None:
         return None
@@ -292,10 +301,31 @@ class RecordedResponse:
         if unpack is not None:
             self.__dict__[_UNPACK] = unpack
 
+    @property
+    def lines(self) -> str | None:
+        """The lines the stream was read from, while its events are as read (else ``None``)."""
+        found = self.__dict__.get(_LINES)
+        if found is None:
+            found = self.__dict__.get(_PACKED)
+        return found if isinstance(found, str) else None
+
     def keep_lines(self, text: str) -> None:
         """Remember the lines the events were read from, for the parsed-cassette cache (which
         keeps them instead of the frames); forgotten when the events are set again."""
         self.__dict__[_LINES] = text
+
+    def frames(self) -> list[bytes] | None:
+        """The frames replay sends, one per event (``None`` for a plain body): those of a
+        cache entry as they are, without building its events when nothing has read them."""
+        packed = self.__dict__.get(_PACKED)
+        if packed is not None and not isinstance(packed, str):
+            offsets, frames, overrides = packed
+            found = split_frames(frames, len(offsets))
+            if overrides is None:
+                return found
+            return [f if o is None else o for f, o in zip(found, overrides, strict=True)]
+        events = self.events
+        return None if events is None else [e.frame for e in events]
 
     def header(self, name: str, default: str | None = None) -> str | None:
         lname = name.lower()

@@ -37,10 +37,13 @@ def extra_paths(value: str | Path | Iterable[str | Path] | None) -> list[Path]:
 
 def open_extras(own: Cassette) -> list[Cassette]:
     """The extra cassettes ``own``'s config names, opened read-only; a missing file fails."""
+    paths = extra_paths(own.config.extra.get(OPTION))
+    if not paths:
+        return []
     config = dataclasses.replace(own.config, record_mode=RecordMode.NONE)
     extras: list[Cassette] = []
     seen = {own.path.resolve()}
-    for path in extra_paths(own.config.extra.get(OPTION)):
+    for path in paths:
         if path.resolve() in seen:
             continue
         seen.add(path.resolve())

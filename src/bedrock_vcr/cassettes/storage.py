@@ -127,7 +127,8 @@ def _warn_found(found: list[stream_end.CutShort], path: Path) -> None:
 
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[Path, tuple[int, int, int, list[Interaction], bytes | None]] = OrderedDict()
+#: By real path: size, modification time, inode, the interactions and the bytes' SHA-256.
+_cache: OrderedDict[str, tuple[int, int, int, list[Interaction], bytes | None]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -139,11 +140,11 @@ def load_file(path: Path) -> list[Interaction]:
     call gets copies, which the caller may change without changing what the next call reads.
     """
     path = Path(path)
+    key = os.path.realpath(path)
     try:
-        info = path.stat()
+        info = os.stat(key)
     except OSError:
         info = None
-    key = path.resolve()
     if info is not None:
         with _cache_lock:
             hit = _cache.get(key)
@@ -151,7 +152,7 @@ def load_file(path: Path) -> list[Interaction]:
             if hit is not None and hit[:3] == (info.st_mtime_ns, info.st_size, info.st_ino):
                 _cache.move_to_end(key)
                 return [interaction.lazy_copy() for interaction in hit[3]]
-    interactions, digest = _parsed(path)
+    interactions, digest = _parsed(path, Path(key))
     if info is None:
         return interactions
     with _cache_lock:
@@ -161,28 +162,30 @@ def load_file(path: Path) -> list[Interaction]:
     return [interaction.lazy_copy() for interaction in interactions]
 
 
-def loaded_digest(path: Path) -> bytes | None:
-    """The SHA-256 of cassette ``path`` as :func:`load_file` last read it, while the file is
-    unchanged since (``None`` otherwise, or with the parsed-cassette cache off)."""
+def loaded_digest(path: Path, *, real: bool = False) -> bytes | None:
+    """The SHA-256 of cassette ``path`` (a real path when ``real``) as :func:`load_file` last
+    read it, while the file is unchanged since (``None`` otherwise, or with the
+    parsed-cassette cache off)."""
+    key = str(path) if real else os.path.realpath(path)
     try:
-        info = path.stat()
+        info = os.stat(key)
     except OSError:
         return None
     with _cache_lock:
-        hit = _cache.get(path.resolve())
+        hit = _cache.get(key)
     if hit is None or hit[:3] != (info.st_mtime_ns, info.st_size, info.st_ino):
         return None
     return hit[4]
 
 
-def _parsed(path: Path) -> tuple[list[Interaction], bytes | None]:
-    """The interactions of the file, from the parsed-cassette cache when it has these bytes
-    (:mod:`.cache`), else parsed (and then cached); its cut-short streams warned about."""
+def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
+    """The interactions of the file (whose real path is ``target``), from the parsed-cassette
+    cache when it has these bytes (:mod:`.cache`), else parsed (and then cached); its cut-short
+    streams warned about."""
     if not cache.enabled():
         interactions = interactions_from_text(_decode(read_bytes(path), path), path)
         _warn_found(stream_end.cut_short(interactions), path)
         return interactions, None
-    target = locking.real_path(path)
     # hashed as it is read: a hit never holds the file's bytes (peak memory)
     key = cache.file_digest(path, MAX_CASSETTE_BYTES)
     hit = cache.lookup(target, key) if key is not None else None

@@ -123,14 +123,13 @@ class ReplayRaw:
 def replay_response(url: str, response: RecordedResponse, speed: float = 0.0) -> AWSResponse:
     """An ``AWSResponse`` that botocore parses exactly like the recorded one."""
     headers = dict(response.headers)
-    events = response.events
-    if events is not None and response.status < 300:
-        pieces = [e.frame for e in events]
+    pieces = response.frames() if response.status < 300 else None
+    if pieces is not None:
         delays: list[float] | None = None
         if speed > 0:
             previous = response.latency
             delays = []
-            for event in events:
+            for event in response.events or ():
                 delays.append(max(0.0, event.offset - previous) * speed)
                 previous = event.offset
             if delays:

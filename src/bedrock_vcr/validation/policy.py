@@ -14,6 +14,7 @@ that into what botocore receives, and hooking the checks into a player, is
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -151,9 +152,10 @@ class CassetteChecks:
             return
         key: tuple[Any, ...] | None = None
         try:
-            stat = cassette.path.stat()
+            real = os.path.realpath(cassette.path)
+            stat = os.stat(real)
             key = (
-                str(cassette.path.resolve()),
+                real,
                 stat.st_mtime_ns,
                 stat.st_size,
                 tuple(sorted(self.settings.model_families.items())),

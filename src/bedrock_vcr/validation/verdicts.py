@@ -39,22 +39,31 @@ def _code_digest() -> bytes:
     return _code
 
 
+_keys: dict[str, bytes] = {}
+
+
 def _check_key(settings: ValidationSettings) -> bytes:
-    h = hashlib.sha256(_code_digest())
-    h.update(repr((sorted(settings.model_families.items()), settings.strict_models)).encode())
-    return h.digest()
+    shown = repr((sorted(settings.model_families.items()), settings.strict_models))
+    found = _keys.get(shown)
+    if found is None:
+        found = hashlib.sha256(_code_digest() + shown.encode()).digest()
+        if len(_keys) < 64:
+            _keys[shown] = found
+    return found
 
 
 def passed(path: Path, settings: ValidationSettings) -> bool:
     """Whether the recorded answers of ``path``, as last loaded, passed this check before."""
-    digest = storage.loaded_digest(path)
+    real = locking.real_path(path)
+    digest = storage.loaded_digest(real, real=True)
     if digest is None:
         return False
-    return cache.passed(locking.real_path(path), digest, _check_key(settings))
+    return cache.passed(real, digest, _check_key(settings))
 
 
 def note_passed(path: Path, settings: ValidationSettings) -> None:
     """Remember that the recorded answers of ``path``, as last loaded, fit their schemas."""
-    digest = storage.loaded_digest(path)
+    real = locking.real_path(path)
+    digest = storage.loaded_digest(real, real=True)
     if digest is not None:
-        cache.note_passed(locking.real_path(path), digest, _check_key(settings))
+        cache.note_passed(real, digest, _check_key(settings))
