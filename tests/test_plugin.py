@@ -357,3 +357,47 @@ def test_installs_beside_pytest_recording(project: pytest.Pytester) -> None:
     )
     result = project.runpytest("--bedrock-record-mode=once", "--record-mode=none")
     result.assert_outcomes(passed=2)
+
+
+def test_a_test_pays_for_one_autouse_fixture_and_a_marker_test_for_no_other(
+    pytester: pytest.Pytester,
+) -> None:
+    """Every fixture pytest sets up costs each test about 0.1 ms: the plugin gives every test
+    one autouse fixture, and a test with the marker (or mock markers) needs no other of the
+    plugin's; a test asking for ``bedrock_cassette`` as well gets the marker's cassette, and
+    nothing a test used is kept once it ended."""
+    pytester.makepyfile(
+        """
+        import gc
+        import weakref
+
+        import pytest
+        from bedrock_vcr import Answer
+        from bedrock_vcr.intercept import clients
+
+        KEPT = []
+
+        def ours(request):
+            return [n for n in request.fixturenames if "bedrock" in n or n == "monkeypatch"]
+
+        def test_plain(request):
+            assert ours(request) == ["_bedrock_vcr"]
+
+        @pytest.mark.bedrock_cassette("c")
+        @pytest.mark.bedrock_answer(Answer("hi"), optional=True)
+        def test_marked(request):  # the default options fixture is set up once a session
+            assert ours(request) == ["_bedrock_vcr", "bedrock_vcr_config"]
+            assert len(clients.active_handlers()) == 2
+
+        @pytest.mark.bedrock_cassette("c")
+        def test_marked_and_asked(request, bedrock_cassette):
+            assert bedrock_cassette.path.name == "c.yaml"
+            assert clients.active_handlers()[0].cassette is bedrock_cassette
+            KEPT.append(weakref.ref(bedrock_cassette))
+
+        def test_none_left():  # nor kept: a session keeps every test item
+            gc.collect()
+            assert clients.active_handlers() == [] and KEPT[0]() is None
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)

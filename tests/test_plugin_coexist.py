@@ -76,6 +76,10 @@ def test_both_markers_write_two_files_and_each_replays(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     pytest.importorskip("pytest_recording")
+    # In subprocesses: an in-process run forgets the modules it imported, and the second run's
+    # fresh imports of PyYAML and requests meet the first run's C extension and patched
+    # classes ("could not determine a constructor for the tag None", "You can only merge into
+    # CookieJar"), which no real suite ever sees.
     seen = tmp_path / "seen.txt"
     monkeypatch.setenv("SEEN", str(seen))
     pytester.makepyfile(test_both=BOTH)
@@ -84,7 +88,7 @@ def test_both_markers_write_two_files_and_each_replays(
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             monkeypatch.setenv(name, "testing")
-        result = pytester.runpytest(
+        result = pytester.runpytest_subprocess(
             "-p", "recording", "--record-mode=once", "--bedrock-record-mode=once"
         )
         result.assert_outcomes(passed=1)
@@ -101,7 +105,7 @@ def test_both_markers_write_two_files_and_each_replays(
     monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
-    result = pytester.runpytest("-p", "recording")
+    result = pytester.runpytest_subprocess("-p", "recording")
     result.assert_outcomes(passed=1)
     recorded, replayed = seen.read_text().splitlines()
     assert recorded.rsplit(" ", 2)[0] == replayed.rsplit(" ", 2)[0]

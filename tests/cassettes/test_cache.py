@@ -178,6 +178,40 @@ def test_an_entry_of_the_wrong_shape_is_a_miss(cassette: Path, parses: list[Path
     assert parses == [cassette, cassette]
 
 
+FRAME = b"\0" * 16
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        ((0.1,), [FRAME], None),  # a list of frames
+        ((0.1, 0.2), (FRAME,), None),  # fewer frames than offsets
+        ((1,), (FRAME,), None),  # an offset that is no float
+        ((0.1,), ("text",), None),  # a frame that is no bytes
+        ((0.1,), (b"short",), None),  # shorter than a frame's framing
+        ((0.1,), (FRAME,), (1,)),  # an override that is no bytes
+        ((0.1,), (FRAME,), (None, None)),  # more overrides than events
+        ((0.1,), FRAME, None),  # layout 2's frames laid end to end
+    ],
+)
+def test_an_entry_whose_stream_has_the_wrong_shape_is_a_miss(
+    cassette: Path, parses: list[Path], events: tuple[object, ...]
+) -> None:
+    import marshal
+
+    fresh_load(cassette)
+    (entry,) = entries(cassette)
+    blob = entry.read_bytes()
+    head = blob[: len(cache._MAGIC) + 64]
+    packed, extra = marshal.loads(blob[len(head) :])
+    request, response = packed[1]
+    packed[1] = (request, (*response[:5], events))
+    entry.write_bytes(head + marshal.dumps((packed, extra)))
+    loaded = fresh_load(cassette)
+    assert parses == [cassette, cassette]
+    assert loaded[1].response is not None and len(loaded[1].response.events or []) == 2
+
+
 def test_the_cache_can_be_turned_off(
     cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -400,3 +400,40 @@ def test_the_word_pre_check_misses_nothing_the_patterns_find(text: str) -> None:
 )
 def test_letters_a_case_blind_pattern_takes_for_ascii_are_found(text: str) -> None:
     assert secret_scan.find_secrets(text) == _every_pattern(text) != []
+
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+PIECES = st.sampled_from(
+    [SECRET, SECRET[:9], "\\u0077JalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "%2F", "/", "a", " "]
+)
+TEXTS = st.lists(PIECES, max_size=4).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=TEXTS,
+    key=TEXTS,
+    header=TEXTS,
+    name=TEXTS,
+    path=TEXTS,
+    raw=st.booleans(),
+    binary=st.booleans(),
+)
+def test_a_request_is_redacted_as_a_walk_of_its_texts_would(
+    value: str, key: str, header: str, name: str, path: str, raw: bool, binary: bool
+) -> None:
+    """The look at a request's raw parts, before walking its texts, changes no redaction: a
+    value spelled with an escape, URL-quoted, in a member name, a header, the path or a body
+    that is not JSON (or not UTF-8) is redacted just the same."""
+    from bedrock_vcr.cassettes.text_fields import map_request
+
+    secrets = known(aws_secret_access_key=SECRET)
+    if raw:
+        body = (value + key).encode() + (b"\xff" if binary else b"")
+    else:
+        body = ('{"' + key + '": "' + value + '"}').encode()
+    request = RecordedRequest("InvokeModel", "m", body, {"x-h": header, name or "y": "v"}, path)
+    walked = map_request(request, lambda _, text: secrets.replace(text)[0])
+    redacted = secrets.redact_request(request)
+    assert redacted == walked
+    assert (redacted is request) == (walked is request)

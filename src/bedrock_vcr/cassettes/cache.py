@@ -37,13 +37,12 @@ from .records import (
     RecordedRequest,
     RecordedResponse,
     StreamEvent,
-    frame_starts,
     pack_events,
 )
 
 FOLDER = "cache"
 #: Bumped whenever the layout of an entry changes.
-LAYOUT = 2
+LAYOUT = 3
 _MAGIC = b"bedrock-vcr cache\n"
 #: Characters of stream lines above which an entry keeps the lines rather than the frames
 #: (which take about twice the room): the frames of a cassette a test replays cost no memory
@@ -170,21 +169,25 @@ def _read_lines(text: str) -> list[StreamEvent]:
 
 def _checked_events(events: Any) -> Packed:
     offsets, frames, overrides = events
+    # the shape as a whole, by the builtins (per event, Python code would cost what the entry
+    # saves): floats, and whole frames (each at least the 16 bytes of a frame's framing)
     if not (
-        isinstance(offsets, tuple)
-        and all(type(o) is float for o in offsets)
-        and isinstance(frames, bytes)
+        type(offsets) is tuple
+        and type(frames) is tuple
+        and len(frames) == len(offsets)
+        and set(map(type, offsets)) <= {float}
+        and set(map(type, frames)) <= {bytes}
+        and min(map(len, frames), default=16) >= 16
         and (
             overrides is None
             or (
-                isinstance(overrides, tuple)
+                type(overrides) is tuple
                 and len(overrides) == len(offsets)
-                and all(o is None or isinstance(o, bytes) for o in overrides)
+                and set(map(type, overrides)) <= {bytes, type(None)}
             )
         )
     ):
         raise TypeError("a cache entry of another shape")
-    frame_starts(frames, len(offsets))  # ValueError unless exactly one frame per event
     return offsets, frames, overrides
 
 

@@ -85,7 +85,10 @@ class MatchConfig:
         data = request.json
         if data is None and not request.is_json:
             return request.body
-        volatile = VOLATILE_BODY_KEYS.get(request.operation)
+        return self._compared(data, request.operation)
+
+    def _compared(self, data: Any, operation: str) -> Any:
+        volatile = VOLATILE_BODY_KEYS.get(operation)
         if volatile and isinstance(data, dict):
             data = {key: value for key, value in data.items() if key not in volatile}
         if self.ignore_body_keys:
@@ -100,8 +103,16 @@ class MatchConfig:
         memo_key = (request.body, request.operation, self.ignore_body_keys)
         found = _BODY_KEYS.get(memo_key)
         if found is None:
-            body = self.body_for_matching(request)
-            found = body if isinstance(body, bytes) else canonical_json(body)
+            # parsed with whole floats as ints (what canonical_json makes of them), without a
+            # second walk over the value
+            try:
+                data = json.loads(request.body, parse_float=_number) if request.body else _NO_JSON
+            except (ValueError, UnicodeDecodeError):
+                data = _NO_JSON
+            if data is _NO_JSON:
+                found = request.body
+            else:
+                found = _canonical_text(self._compared(data, request.operation))
             _BODY_KEYS.put(memo_key, request.body, found)
         return found
 
@@ -144,7 +155,20 @@ class MatchConfig:
 
 def canonical_json(data: Any) -> str:
     """One text per JSON value: keys sorted, no whitespace, ``1.0`` written as ``1``."""
-    return json.dumps(_integral(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _canonical_text(_integral(data))
+
+
+def _canonical_text(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_NO_JSON = object()
+
+
+def _number(text: str) -> int | float:
+    """A JSON number with a fraction or an exponent, as :func:`_integral` leaves it."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def _integral(data: Any) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import struct
 import threading
 import uuid
 from collections.abc import Callable
@@ -137,49 +136,25 @@ _SHARED = "_shared_events"
 #: :mod:`.cache`): see :data:`Packed`.
 _PACKED = "_packed_events"
 _sharing_lock = threading.Lock()
-#: A stream's events as plain values: their offsets, the frames of their messages one after the
-#: other (each frame says its length), and their frame overrides (``None`` when none has one).
-#: One bytes object per stream rather than three objects per event: a cached cassette of a
-#: thousand streams loads in a fraction of the memory.
+#: A stream's events as plain values: their offsets, the frames of their messages, and their
+#: frame overrides (``None`` when none has one). Two objects per event rather than four: a
+#: cached cassette of a thousand streams loads in a fraction of the memory.
 #: Or the text of the stream's lines as the cassette held it (see ``stream_text``), read again
 #: by the function the packer gives (:meth:`RecordedResponse.set_packed_events`): smaller still
 #: than the frames, which hold base64 and a header block per event.
-Packed: TypeAlias = "tuple[tuple[float, ...], bytes, tuple[bytes | None, ...] | None] | str"
+Packed: TypeAlias = (
+    "tuple[tuple[float, ...], tuple[bytes, ...], tuple[bytes | None, ...] | None] | str"
+)
 #: The key under which a response parsed from lines keeps their text until it is cached.
 _LINES = "_stream_lines"
 _UNPACK = "_unpack_events"
-_LENGTH = struct.Struct(">I")
-
-
-def frame_starts(frames: bytes, count: int) -> list[int]:
-    """Where each of the ``count`` frames laid end to end in ``frames`` starts, and where the
-    last ends; :class:`ValueError` when they are not exactly that many whole frames."""
-    starts = [0]
-    at, end = 0, len(frames)
-    unpack = _LENGTH.unpack_from
-    while at < end:
-        length = unpack(frames, at)[0] if at + 4 <= end else 0
-        if length < 16 or at + length > end:
-            raise ValueError(f"a frame of {length} bytes at byte {at} of {end}")
-        at += length
-        starts.append(at)
-    if len(starts) != count + 1:
-        raise ValueError(f"{len(starts) - 1} frames where {count} events are")
-    return starts
-
-
-def split_frames(frames: bytes, count: int) -> list[bytes]:
-    """The ``count`` frames laid end to end in ``frames`` (see :func:`frame_starts`)."""
-    starts = frame_starts(frames, count)
-    return [frames[a:b] for a, b in zip(starts, starts[1:], strict=False)]
 
 
 def _unpack_events(packed: Any) -> list[StreamEvent]:
     offsets, frames, overrides = packed
-    found = split_frames(frames, len(offsets))
     if overrides is None:
-        return [_unpack_event((o, f, None)) for o, f in zip(offsets, found, strict=True)]
-    items = zip(offsets, found, overrides, strict=True)
+        return [_unpack_event((o, f, None)) for o, f in zip(offsets, frames, strict=True)]
+    items = zip(offsets, frames, overrides, strict=True)
     return [_unpack_event(item) for item in items]
 
 
@@ -227,7 +202,7 @@ def pack_events(response: RecordedResponse, *, lines: bool = True) -> Packed | N
     if events is None:
         return None
     offsets = tuple(float(e.offset) for e in events)
-    frames = b"".join(e.frame if e.frame_override is None else e.message.encode() for e in events)
+    frames = tuple(e.frame if e.frame_override is None else e.message.encode() for e in events)
     overrides = tuple(e.frame_override for e in events)
     return offsets, frames, None if not any(o is not None for o in overrides) else overrides
 
@@ -319,11 +294,10 @@ class RecordedResponse:
         cache entry as they are, without building its events when nothing has read them."""
         packed = self.__dict__.get(_PACKED)
         if packed is not None and not isinstance(packed, str):
-            offsets, frames, overrides = packed
-            found = split_frames(frames, len(offsets))
+            _, frames, overrides = packed
             if overrides is None:
-                return found
-            return [f if o is None else o for f, o in zip(found, overrides, strict=True)]
+                return list(frames)
+            return [f if o is None else o for f, o in zip(frames, overrides, strict=True)]
         events = self.events
         return None if events is None else [e.frame for e in events]
 

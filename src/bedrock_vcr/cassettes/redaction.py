@@ -106,9 +106,24 @@ class KnownSecrets:
 
     def redact_request(self, request: RecordedRequest) -> RecordedRequest:
         """``request`` as it is written and matched; the same object when it holds no value."""
-        if not self._forms:
+        if not self._forms or not self._may_hold(request):
             return request
         return map_request(request, lambda _, text: self.replace(text)[0])
+
+    def _may_hold(self, request: RecordedRequest) -> bool:
+        """Whether a known value may be among ``request``'s texts, from its raw parts: a body
+        without escapes holds each of its JSON strings as it is (one with an escape, or that
+        is not UTF-8, is looked at text by text)."""
+        try:
+            body = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        if "\\" in body:
+            return True
+        headers = request.headers
+        return self.found_in(
+            [request.model_id, request.path or "", body, *headers, *headers.values()]
+        )
 
     def redact(self, interaction: Interaction) -> tuple[Interaction, Texts, list[Redacted]]:
         """``interaction`` with every known value replaced, every text it then holds (see

@@ -139,8 +139,10 @@ def load_file(path: Path) -> list[Interaction]:
     cassette parse it once per process. The remembered interactions are never handed out: each
     call gets copies, which the caller may change without changing what the next call reads.
     """
+    global _last_real
     path = Path(path)
     key = os.path.realpath(path)
+    _last_real = (str(path), key)
     try:
         info = os.stat(key)
     except OSError:
@@ -160,6 +162,19 @@ def load_file(path: Path) -> list[Interaction]:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return [interaction.lazy_copy() for interaction in interactions]
+
+
+#: The path :func:`load_file` last read and its real path (the checks that follow a load ask
+#: for the same file: its links are not followed again)
+_last_real: tuple[str, str] | None = None
+
+
+def real_path(path: Path | str) -> str:
+    """``os.path.realpath(path)``, as :func:`load_file` found it when it last read ``path``."""
+    last = _last_real
+    if last is not None and last[0] == str(path):
+        return last[1]
+    return os.path.realpath(path)
 
 
 def loaded_digest(path: Path, *, real: bool = False) -> bytes | None:

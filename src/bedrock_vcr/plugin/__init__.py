@@ -7,6 +7,7 @@ plugin costs nothing for tests that do not use it. Settings precedence is docume
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from collections.abc import Callable, Generator, Iterator
@@ -88,7 +89,7 @@ def _warn_if_moved(request: pytest.FixtureRequest, path: Path) -> None:
         warnings.warn(CassetteMovedWarning(legacy, path), stacklevel=2)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def bedrock_vcr_config() -> dict[str, Any]:
     """Options for every cassette of the tests that see this fixture; override it in a conftest.
 
@@ -207,10 +208,20 @@ def _run_id(config: pytest.Config) -> str:
 
 
 @pytest.fixture
-def bedrock_cassette(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cassette]:
+def bedrock_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette]:
     """Activate this test's cassette: every bedrock-runtime client is answered from it."""
+    active = request.node.stash.get(_CASSETTE, None)
+    if active is not None:  # the marker's, activated by the autouse fixture
+        yield active
+        return
+    yield from _cassette_lifecycle(request)
+
+
+_CASSETTE = pytest.StashKey[Any]()
+_MOCK = pytest.StashKey[Any]()
+
+
+def _cassette_lifecycle(request: pytest.FixtureRequest) -> Generator[Cassette, None, None]:
     from ..intercept import settings as _config
     from ..intercept.player import CassettePlayer
 
@@ -223,14 +234,18 @@ def bedrock_cassette(
     if _disabled(request.config):  # live: nothing is replayed, recorded or blocked
         yield player.cassette
         return
-    if not player.cassette.records:
-        _use_dummy_credentials(monkeypatch)
-    with player as cassette:
-        yield cassette
-        if request.node.stash.get(_FAILED, False):  # it played less than it meant to
-            from ..intercept.player import keep_unplayed
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        if not player.cassette.records:
+            _use_dummy_credentials(monkeypatch)
+        with player as cassette:
+            yield cassette
+            if request.node.stash.get(_FAILED, False):  # it played less than it meant to
+                from ..intercept.player import keep_unplayed
 
-            keep_unplayed(cassette)
+                keep_unplayed(cassette)
+    finally:
+        monkeypatch.undo()
     from .summary import count
 
     count(request.config, cassette)
@@ -247,19 +262,47 @@ def _disabled(config: pytest.Config) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _bedrock_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
+def _bedrock_vcr(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test's one autouse fixture (each costs every test of a suite about 0.1 ms): the
+    network blocked when asked, then the cassette and the mock its markers ask for."""
+    node = request.node
+    blocker = _blocker(request)
+    marks = {mark.name for mark in node.iter_markers()}
+    cassette = MARKER in marks
+    mock = "bedrock_answer" in marks or "bedrock_mock" in marks
+    if blocker is None and not cassette and not mock:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        if blocker is not None:
+            stack.enter_context(blocker)
+        if cassette:
+            activated = contextlib.contextmanager(_cassette_lifecycle)(request)
+            node.stash[_CASSETTE] = stack.enter_context(activated)
+        if mock:
+            node.stash[_MOCK] = stack.enter_context(
+                contextlib.contextmanager(_mock_lifecycle)(request)
+            )
+        try:
+            yield
+        finally:  # a session keeps every test item: they must not keep what a test used
+            for key in (_CASSETTE, _MOCK):
+                if key in node.stash:
+                    del node.stash[key]
+
+
+def _blocker(request: pytest.FixtureRequest) -> Any:
+    """The network blocker this test asks for, or ``None``."""
     config = request.config
     wanted = config.getoption("--bedrock-block-network") or config.getoption("block_network", False)
     names = request.fixturenames
     if not wanted or "bedrock_cassette" in names or "bedrock_mock" in names:
-        yield
-        return
+        return None
     from ..intercept.blocker import NetworkBlocker
 
     hosts = str(config.getoption("--bedrock-allowed-hosts") or "").split(",")
     hosts += str(config.getoption("allowed_hosts", None) or "").split(",")
-    with NetworkBlocker(hosts):
-        yield
+    return NetworkBlocker(hosts)
 
 
 def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -299,26 +342,32 @@ def bedrock_schema(request: pytest.FixtureRequest) -> Any:
     return SchemaAssertions.from_options(_resolve(request)[1])
 
 
-@pytest.fixture(autouse=True)
-def _bedrock_cassette_marker(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker(MARKER) is not None:
-        request.getfixturevalue("bedrock_cassette")
-
-
 @pytest.fixture
-def bedrock_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def bedrock_mock(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Simulated Amazon Bedrock Runtime (a ``bedrock_vcr.BedrockMock``): declare routes with
     ``bedrock_mock.on(...)``; unused routes fail the test at teardown."""
+    active = request.node.stash.get(_MOCK, None)
+    if active is not None:  # the markers', started by the autouse fixture
+        yield active
+        return
+    yield from _mock_lifecycle(request)
+
+
+def _mock_lifecycle(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     from ..intercept.markers import from_markers
 
     mock = from_markers(request.node)
-    if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed
-        _use_dummy_credentials(monkeypatch)
-    mock.start()
+    monkeypatch = pytest.MonkeyPatch()
     try:
-        yield mock
+        if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed
+            _use_dummy_credentials(monkeypatch)
+        mock.start()
+        try:
+            yield mock
+        finally:
+            mock.stop()
     finally:
-        mock.stop()
+        monkeypatch.undo()
 
 
 @pytest.fixture
@@ -349,10 +398,3 @@ def bedrock_server(
     with BedrockServer(sources) as server, guard.own_server(server.url):
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
         yield server
-
-
-@pytest.fixture(autouse=True)
-def _bedrock_mock_marker(request: pytest.FixtureRequest) -> None:
-    node = request.node
-    if node.get_closest_marker("bedrock_answer") or node.get_closest_marker("bedrock_mock"):
-        request.getfixturevalue("bedrock_mock")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.operations import NAMES as OPERATIONS
+from ..cassettes import storage
 from ..cassettes.records import RecordedRequest, RecordedResponse
 from ..errors import BedrockVCRError, CassetteSchemaError, InvalidRequestError, SchemaDriftWarning
 from . import verdicts
@@ -152,7 +153,7 @@ class CassetteChecks:
             return
         key: tuple[Any, ...] | None = None
         try:
-            real = os.path.realpath(cassette.path)
+            real = storage.real_path(cassette.path)
             stat = os.stat(real)
             key = (
                 real,

@@ -54,7 +54,7 @@ def _check_key(settings: ValidationSettings) -> bytes:
 
 def passed(path: Path, settings: ValidationSettings) -> bool:
     """Whether the recorded answers of ``path``, as last loaded, passed this check before."""
-    real = locking.real_path(path)
+    real = Path(storage.real_path(path))
     digest = storage.loaded_digest(real, real=True)
     if digest is None:
         return False
