@@ -321,6 +321,21 @@ def test_redaction_of_the_recording_client_s_value_matches_another_client_s_valu
     assert answer == "k=<redacted:aws_secret_access_key>"
 
 
+def test_an_environment_credential_set_during_a_recording_is_redacted_when_saved(
+    held: None, echo_server: BedrockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment's credentials are read on entering and again before saving, not at
+    every request: one set after the client was made (which holds the others) is redacted."""
+    path = tmp_path / "c.yaml"
+    later = SECRET_KEY[::-1]
+    with pytest.warns(SecretRedactedWarning):
+        with use_cassette(path, record_mode="once"):
+            client = bedrock_client(echo_server.url)
+            monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", later)
+            call(client, "invoke_model", f"k={later}")
+    assert "k=<redacted:aws_secret_access_key>" in assert_clean(path, later)
+
+
 # --- recording: unknown secret-shaped text is refused ----------------------------------------
 
 

@@ -89,26 +89,41 @@ def _from_request(request: AWSPreparedRequest) -> list[tuple[str, str]]:
 
 
 def held_credentials(
-    client: Any, request: AWSPreparedRequest | None = None
+    client: Any, request: AWSPreparedRequest | None = None, *, environment: bool = True
 ) -> list[tuple[str, str]]:
     """``(name, value)`` of every credential ``client`` holds and ``request`` carries, then the
-    ones in the environment (names: ``aws_access_key_id``, ``aws_secret_access_key``,
-    ``aws_session_token``, ``aws_bearer_token_bedrock``)."""
+    ones in the environment unless ``environment`` is false (names: ``aws_access_key_id``,
+    ``aws_secret_access_key``, ``aws_session_token``, ``aws_bearer_token_bedrock``)."""
     found = _from_signer(client)
     if request is not None:
         found += _from_request(request)
-    seen = {value for _, value in found}
-    for name, variable in _ENVIRONMENT:
-        value = os.environ.get(variable)
-        if value and value not in seen:
-            found.append((name, value))
-            seen.add(value)
+    if environment:
+        seen = {value for _, value in found}  # a value keeps the name it was first found by
+        for name, value in environment_credentials():
+            if value not in seen:
+                found.append((name, value))
+                seen.add(value)
     return list(dict.fromkeys(found))
 
 
+def environment_credentials() -> list[tuple[str, str]]:
+    """``(name, value)`` of the credentials the standard environment variables hold."""
+    found: list[tuple[str, str]] = []
+    for name, variable in _ENVIRONMENT:
+        value = os.environ.get(variable)
+        if value:
+            found.append((name, value))
+    return found
+
+
 def note_credentials(
-    secrets: KnownSecrets, client: Any, request: AWSPreparedRequest | None
+    secrets: KnownSecrets,
+    client: Any,
+    request: AWSPreparedRequest | None,
+    *,
+    environment: bool = True,
 ) -> None:
-    """Tell ``secrets`` (a cassette's) every credential value ``client`` and ``request`` hold."""
-    for name, value in held_credentials(client, request):
+    """Tell ``secrets`` (a cassette's) every credential value ``client`` and ``request`` hold,
+    and those of the environment unless ``environment`` is false."""
+    for name, value in held_credentials(client, request, environment=environment):
         secrets.add(name, value)

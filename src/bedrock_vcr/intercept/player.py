@@ -21,7 +21,7 @@ from . import clients as interception
 from . import guard, transports
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers, unsupported
-from .credentials import note_credentials
+from .credentials import environment_credentials, note_credentials
 from .raw import ReplayRaw, TeeRaw, replay_response
 
 #: Called with each request before matching; may return an ``AWSResponse`` (schema validation
@@ -57,7 +57,8 @@ class CassettePlayer:
     def handle(
         self, client: BaseClient, request: AWSPreparedRequest, operation: str
     ) -> AWSResponse | None:
-        note_credentials(self.cassette.secrets, client, request)  # redacted, never written
+        # redacted, never written (the environment's are noted on entering and saving)
+        note_credentials(self.cassette.secrets, client, request, environment=False)
         answer = self._answer(request, operation)
         if isinstance(answer, RecordedRequest):
             return self._record(client, request, answer)
@@ -69,7 +70,7 @@ class CassettePlayer:
         """The aiobotocore variant: replays alike, records through the async http session."""
         from .aio import record, to_aio_response  # only here: aiobotocore stays optional
 
-        note_credentials(self.cassette.secrets, client, request)  # redacted, never written
+        note_credentials(self.cassette.secrets, client, request, environment=False)
         answer = self._answer(request, operation)
         if isinstance(answer, RecordedRequest):
             return await record(self.cassette, client, request, answer, self.check_recorded)
@@ -181,8 +182,16 @@ class CassettePlayer:
             self.backoff_delays = self._no_backoff.__enter__()
         guard.install()
         transports.install()  # httpx and requests callers too
+        self._note_environment()
         interception.activate(self)
         return self.cassette
+
+    def _note_environment(self) -> None:
+        """The credentials of the environment, kept out of the cassette (noted on entering
+        and again before saving, not at every request)."""
+        secrets = self.cassette.secrets
+        for name, value in environment_credentials():
+            secrets.add(name, value)
 
     def __exit__(self, *exc: object) -> None:
         interception.deactivate(self)
@@ -192,6 +201,7 @@ class CassettePlayer:
         self._deferred = []
         if exc[0] is not None:
             keep_unplayed(self.cassette)
+        self._note_environment()
         try:
             self.cassette.save()  # a check that raises must not cost the recording
         finally:

@@ -241,8 +241,10 @@ def _validate(
     if selected is None:
         return None, []
     schema_id = ID_PREFIX + selected[0]
+    # parsed once: a body that is no JSON (or is `null`) goes to the checks as it is
+    checked = body if parsed is None else parsed
     if kind == "request":
-        found = _run(*selected, body)
+        found = _run(*selected, checked)
         if operation == "CountTokens" and not found:
             found = _counted_invoke_body(model_id, parsed, overrides, strict)
         return schema_id, found
@@ -250,7 +252,7 @@ def _validate(
     closed = closed_validators(*selected) if selected[0] in CLOSABLE else None
     if closed is not None and closed[0] is not None and parsed is not None and closed[0](parsed):
         return schema_id, []  # fits the closed schema, so the open one too: one check, no drift
-    found, unknown = drift.separate(_run(*selected, body))
+    found, unknown = drift.separate(_run(*selected, checked))
     if closed is not None and parsed is not None:
         unknown += drift.unknown_keys(parsed, None, closed_validator(*selected))
     drift.report(model_id, operation, kind, unknown)

@@ -286,8 +286,20 @@ def _decode_frame(frame: bytes, offset: int) -> Message:
     if calculated != message_crc:
         raise ChecksumMismatch("message", message_crc, calculated, offset=offset)
     headers_end = PRELUDE_LENGTH + headers_len
-    headers = _decode_headers(frame[PRELUDE_LENGTH:headers_end], offset + PRELUDE_LENGTH)
-    return Message(headers=headers, payload=bytes(frame[headers_end : total - CRC_LENGTH]))
+    block = bytes(frame[PRELUDE_LENGTH:headers_end])
+    found = _DECODED_BLOCKS.get(block)
+    if found is None:
+        found = _decode_headers(block, offset + PRELUDE_LENGTH)
+        if len(_DECODED_BLOCKS) >= _HEADER_BLOCKS_SIZE:
+            _DECODED_BLOCKS.clear()
+        _DECODED_BLOCKS[block] = found
+    payload = bytes(frame[headers_end : total - CRC_LENGTH])
+    return Message(headers=dict(found), payload=payload)
+
+
+#: Decoded header blocks by their bytes (a stream repeats a few blocks in every frame); each
+#: message gets its own dict of the (frozen) headers.
+_DECODED_BLOCKS: dict[bytes, dict[str, Header]] = {}
 
 
 class MessageDecoder:
