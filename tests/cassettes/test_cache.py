@@ -366,3 +366,20 @@ def test_an_entrys_frames_are_replayed_without_building_its_events(
     assert frames == [e.frame for e in parsed.events or []] == parsed.frames()
     assert (frames[0][-1:] == b"\x00") == override
     assert plain(b"{}").response is not None and plain(b"{}").response.frames() is None
+
+
+def test_an_entry_keeps_the_recorded_bodies_match_keys(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry holds what default matching compares of each recorded body: a cached load
+    indexes its interactions without parsing one body (the keys are those of a parse)."""
+    from bedrock_vcr.cassettes import matching
+    from bedrock_vcr.cassettes.cassette import Cassette
+
+    parsed = [matching.MatchConfig().key(i.request) for i in fresh_load(cassette)]
+    matching._BODY_KEYS.clear()
+    storage._cache.clear()
+    monkeypatch.setattr(matching, "_canonical_text", lambda data: pytest.fail("parsed"))
+    cached = Cassette(cassette)
+    assert parses == [cassette]
+    assert list(cached._index) == parsed

@@ -330,3 +330,10 @@ def test_the_body_key_is_the_canonical_form_of_the_compared_body(value: Any, tex
         compared = match.body_for_matching(request)
         expected = compared if isinstance(compared, bytes) else canonical_json(compared)
         assert match.body_key(request) == expected
+
+
+def test_a_body_nested_too_deep_to_parse_is_matched_as_bytes() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    match = MatchConfig()
+    assert match.body_key(req(raw=deep)) == deep
+    assert match.key(req(raw=deep)) == match.key(req(raw=deep))

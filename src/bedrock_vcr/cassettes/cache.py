@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
-from . import locking, stream_text
+from . import locking, matching, stream_text
 from .records import (
     Interaction,
     Packed,
@@ -61,6 +61,7 @@ _READERS = (
     "vcrpy_convert.py",
     "yaml_format.py",
     "keys.py",
+    "matching.py",  # the body keys an entry holds
     "formats/convert.py",
     "formats/nock.py",
     "formats/parsed_body.py",
@@ -70,6 +71,7 @@ _READERS = (
     "../bedrock/operations.py",  # which operation and target a recorded request is
 )
 _fingerprint: bytes | None = None
+_DEFAULT_MATCH = matching.MatchConfig()
 
 
 def enabled() -> bool:
@@ -149,9 +151,11 @@ def lookup(target: Path, file_digest: bytes) -> tuple[list[Interaction], Any] | 
 
 
 def _unpack(item: tuple[Any, ...]) -> Interaction:
-    (op, model, req_body, req_headers, path, method, recorded_at) = item[0]
+    (op, model, req_body, req_headers, path, method, recorded_at, body_key) = item[0]
     (status, headers, body, latency, stream_end, events) = item[1]
     request = RecordedRequest(op, model, req_body, dict(req_headers), path, method)
+    if not isinstance(body_key, (str, bytes)):
+        raise TypeError("a cache entry of another shape")
     response = RecordedResponse(
         status, dict(headers), body, None, latency=latency, stream_end=stream_end
     )
@@ -160,6 +164,7 @@ def _unpack(item: tuple[Any, ...]) -> Interaction:
     elif events is not None:
         response.set_packed_events(_checked_events(events))
     _check_types(request, response)
+    matching.remember_body_key(request, body_key)
     return Interaction(request, response, recorded_at)
 
 
@@ -278,6 +283,8 @@ def _pack(interaction: Interaction, lines: bool) -> tuple[Any, ...]:
             request.path,
             request.method,
             interaction.recorded_at,
+            # what default matching compares: a load then finds it without parsing the body
+            _DEFAULT_MATCH.body_key(request),
         ),
         (
             response.status,

@@ -7,6 +7,7 @@ saving or a mismatch report needs is imported where it runs: a replay-only proce
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections import defaultdict
@@ -64,10 +65,10 @@ class Cassette:
     """Interactions of one cassette file, indexed for constant-time lookup."""
 
     def __init__(self, path: Path | str, config: CassetteConfig | None = None) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self.config = config or CassetteConfig()
         self.record_mode = RecordMode.parse(self.config.record_mode)
-        self.existed = self.path.exists()
+        self.existed = os.path.exists(self.path)
         self.interactions: list[Interaction] = []
         self._index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         self._used: set[int] = set()

@@ -107,7 +107,7 @@ class MatchConfig:
             # second walk over the value
             try:
                 data = json.loads(request.body, parse_float=_number) if request.body else _NO_JSON
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deep: bytes
                 data = _NO_JSON
             if data is _NO_JSON:
                 found = request.body
@@ -151,6 +151,12 @@ class MatchConfig:
             else:
                 out.extend(json_differences(a, b, "#", full=self.full_diffs))
         return out
+
+
+def remember_body_key(request: RecordedRequest, key: bytes | str) -> None:
+    """Remember ``key`` as the body key of ``request`` with no ignored keys (one a cache entry
+    kept: the recorded request's body is then never parsed to be matched)."""
+    _BODY_KEYS.put((request.body, request.operation, ()), request.body, key)
 
 
 def canonical_json(data: Any) -> str:

@@ -140,7 +140,7 @@ def load_file(path: Path) -> list[Interaction]:
     call gets copies, which the caller may change without changing what the next call reads.
     """
     global _last_real
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     key = os.path.realpath(path)
     _last_real = (str(path), key)
     try:
