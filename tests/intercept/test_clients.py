@@ -17,7 +17,7 @@ import pytest
 
 from bedrock_vcr import BedrockVCRError, RecordedRequest, RecordedResponse, patch_client
 from bedrock_vcr.cassettes.records import error_response
-from bedrock_vcr.intercept import clients
+from bedrock_vcr.intercept import aliases, clients
 from bedrock_vcr.intercept.raw import replay_response
 from bedrock_vcr.server.http1 import BedrockServer
 from bedrock_vcr.server.sources import ScriptedSource
@@ -93,12 +93,13 @@ def test_hooks_go_where_botocore_sends_the_events_whatever_its_aliases(
     they still fire."""
     client = bedrock_client(url)
     if aliased:  # an alias of our service's name (a no-op, so botocore itself still works)
-        aliases = client.meta.events._event_aliases
-        monkeypatch.setitem(aliases, "bedrock-runtime", "bedrock-runtime")
+        layer = client.meta.events._event_aliases
+        monkeypatch.setitem(layer, "bedrock-runtime", "bedrock-runtime")
     with active(answering("from the handler")):
         assert ask(client) == "from the handler"
         events = client.meta.events
-        assert clients._emitter(client) is (events if aliased else events._emitter)
+        found = aliases.emitter_for(client, (clients.EVENT, clients.SIGNER_EVENT))
+        assert found is (events if aliased else events._emitter)
     assert ask(client) == "from the server" and len(reached.requests) == 1
 
 

@@ -88,8 +88,7 @@ class Cassette:
         #: ids of interactions in ``_new`` already written (a second save appends none twice)
         self._saved: set[int] = set()
         self._run = self.config.run or f"cassette {uuid.uuid4().hex}"
-        #: the file as this cassette opened it (recording modes): a hash of its bytes, and in
-        #: rewrite mode its text, what a rewrite drops (see :meth:`_merge_base`)
+        #: the file as opened (recording modes): its hash, and for a rewrite its text (_merge_base)
         self._opened: str | None = None
         self._opened_text: str | None = None
         if self.existed and self._replaces_file:

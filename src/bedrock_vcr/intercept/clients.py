@@ -42,6 +42,7 @@ from botocore.client import BaseClient
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import AmbiguousCassetteError, BedrockVCRError
 from . import coexist
+from .aliases import emitter_for
 
 SERVICE = "bedrock-runtime"
 EVENT = f"before-send.{SERVICE}"
@@ -165,43 +166,15 @@ def _may_reach_network(handler: Handler) -> bool:
 def _register(client: BaseClient) -> None:
     hook = _make_hook(client)
     client.__dict__["_bedrock_vcr_hook"] = hook  # keep it alive as long as the client
-    events = _emitter(client)
+    events = emitter_for(client, (EVENT, SIGNER_EVENT))
     events.register_first(EVENT, hook, unique_id=UNIQUE_ID)
     events.register_first(SIGNER_EVENT, _choose_signer, unique_id=SIGNER_ID)
-
-
-#: botocore's default event aliases, when none of them can apply to our event names
-_plain_aliases: dict[str, str] | None = None
-
-
-def _emitter(client: BaseClient) -> Any:
-    """Where to register: the client's events, or the emitter behind their alias layer while
-    that layer holds botocore's default aliases and none of them can apply to our event names.
-    (Each client's alias layer works a name out against every alias once, about 30 us a name
-    for each new client; the name it would give is ours unchanged, and the emitter behind it
-    is what receives the aliased events.)"""
-    global _plain_aliases
-    if _plain_aliases is None:
-        from botocore.utils import EVENT_ALIASES
-
-        names = (EVENT, SIGNER_EVENT)
-        touched = any(str(old) in name for old in EVENT_ALIASES for name in names)
-        _plain_aliases = {} if touched else dict(EVENT_ALIASES)
-    events = client.meta.events
-    inner = getattr(events, "_emitter", None)
-    if (
-        _plain_aliases
-        and getattr(events, "_event_aliases", None) == _plain_aliases
-        and hasattr(inner, "register_first")
-    ):
-        return inner
-    return events
 
 
 def _unregister(client: BaseClient) -> None:
     hook = client.__dict__.pop("_bedrock_vcr_hook", None)
     if hook is not None:
-        events = _emitter(client)
+        events = emitter_for(client, (EVENT, SIGNER_EVENT))
         events.unregister(EVENT, hook, unique_id=UNIQUE_ID)
         events.unregister(SIGNER_EVENT, _choose_signer, unique_id=SIGNER_ID)
 
