@@ -21,7 +21,7 @@ from . import clients as interception
 from . import guard, transports
 from .backoff import skip_backoff
 from .capture import request_from_botocore, response_headers, unsupported
-from .credentials import environment_credentials, note_credentials
+from .credentials import note_credentials
 from .raw import ReplayRaw, TeeRaw, replay_response
 
 #: Called with each request before matching; may return an ``AWSResponse`` (schema validation
@@ -189,9 +189,7 @@ class CassettePlayer:
     def _note_environment(self) -> None:
         """The credentials of the environment, kept out of the cassette (noted on entering
         and again before saving, not at every request)."""
-        secrets = self.cassette.secrets
-        for name, value in environment_credentials():
-            secrets.add(name, value)
+        note_credentials(self.cassette.secrets, None, None)
 
     def __exit__(self, *exc: object) -> None:
         interception.deactivate(self)

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
-from ..cassettes import cache, locking, storage
+from ..cassettes import cache, storage
 from .schemas import _schema_dir
 from .settings import ValidationSettings
 
@@ -63,7 +63,7 @@ def passed(path: Path, settings: ValidationSettings) -> bool:
 
 def note_passed(path: Path, settings: ValidationSettings) -> None:
     """Remember that the recorded answers of ``path``, as last loaded, fit their schemas."""
-    real = locking.real_path(path)
+    real = Path(storage.real_path(path))
     digest = storage.loaded_digest(real, real=True)
     if digest is not None:
         cache.note_passed(real, digest, _check_key(settings))
