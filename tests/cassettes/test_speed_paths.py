@@ -1,5 +1,5 @@
-"""Saving through libyaml writes exactly what PyYAML's pure-Python dumper writes; the vcrpy sniff
-reuses the parse a cassette was loaded with."""
+"""Saving through libyaml, or writing an item's text directly, gives exactly what PyYAML's
+pure-Python dumper writes; the vcrpy sniff reuses the parse a cassette was loaded with."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.cassettes import safe_yaml, storage, vcrpy
+from bedrock_vcr.cassettes import safe_yaml, storage, vcrpy, yaml_direct
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import (
     Interaction,
@@ -132,6 +132,153 @@ def test_any_text_dumps_as_the_reference(texts: list[str], block_last: bool) -> 
     interactions = [_interaction(t, block_last) for t in texts] + [plain(b"ok")]
     interactions.insert(0, plain(b"first"))
     assert serialize.dumps(interactions) == reference_dumps(interactions)
+
+
+# --- items written directly -----------------------------------------------------------------
+
+
+def reference_item(item: dict[str, Any]) -> str:
+    return yaml.dump([item], Dumper=_Reference, sort_keys=False, allow_unicode=True, width=100)
+
+
+#: Characters that change how YAML writes text: indicators, quotes, spaces, breaks, resolvers'
+#: first letters, escapes, and some beyond ASCII.
+_TRICKY = list("ab :#-'\"\n?,[]{}&*!|>%@`.0123456789tTyYnN~=<\\\t\r") + [
+    "\x85",
+    "\u2028",
+    "\ufeff",
+    "\xe9",
+    "\U0001f600",
+    "\x00",
+]
+#: Words that make long text: folding happens at single spaces past column 100.
+_WORDS = ["word", "a", " ", " ", " ", "  ", "x" * 30, ":", "#", "'", "-", "\n"]
+#: Pieces whose order decides a style: indicators before or after a space, document markers.
+_PIECES = ["-", " ", ":", "#", "?", "a", "'", "---", "...", "\n", "1", "true", "~", "x"]
+#: Text just either side of a rule of the emitter's.
+_EDGES = ["a #b", "a#b", "- a", "-a", "a:", "a: b", "a:b", "? a", "?a", ":a", "---a", "...a", "#a"]
+_text = st.one_of(
+    st.sampled_from(_EDGES),
+    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6).map("".join),
+    st.text(st.sampled_from(_TRICKY), max_size=40),
+    st.lists(st.sampled_from(_WORDS), max_size=60).map("".join),
+    st.text(max_size=80),
+)
+_scalars = st.one_of(
+    _text,
+    _text.map(StreamText),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=4)),
+    max_leaves=24,
+)
+
+
+_KEYS = st.sampled_from(["request", "body", "a", "x" * 30, "top_p", "k-v", "a:b", "-a", "?x"])
+#: Values of the kinds a recording writes (most of them written directly).
+_line = st.lists(
+    st.sampled_from([p for p in _PIECES + _WORDS if p != "\n"]), min_size=1, max_size=40
+)
+_usual = st.recursive(
+    st.one_of(
+        _line.map("".join),
+        st.sampled_from(_EDGES),
+        st.lists(_line.map("".join), min_size=2, max_size=5).map("\n".join),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.none(),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(_text, _values, min_size=1, max_size=5)
+    | st.dictionaries(_KEYS, _usual, min_size=1)
+)
+def test_an_item_written_directly_is_what_the_reference_writes(item: dict[str, Any]) -> None:
+    direct = yaml_direct.item_text(item)
+    if direct is not None:
+        assert direct == reference_item(item)
+
+
+LONG = [
+    "The replay path hands botocore the recorded bytes so its parsers run unchanged " * 3,
+    "two  spaces  between  words, " * 8,
+    "Question 0: a colon and space make it quoted, and it folds past the width " * 3,
+    "it's quoted because 'of' the colon: " * 6,
+    " leading space, then a long quoted line that folds somewhere past column 100 " * 2,
+    "x" * 150 + " y",
+    "a: " + "b" * 120,
+]
+
+
+@pytest.mark.parametrize("text", LONG)
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_long_text_folds_where_the_reference_folds_it(text: str, depth: int) -> None:
+    value: Any = {"generation": text, "list": [text, 1]}
+    for _ in range(depth):
+        value = {"json": value}
+    item = {"response": value, "recorded_at": "2026-12-02T07:16:04+00:00"}
+    direct = yaml_direct.item_text(item)
+    assert direct is not None  # the way a save goes for such text
+    assert direct == reference_item(item)
+
+
+def test_the_usual_interactions_are_written_directly() -> None:
+    every = [
+        interaction
+        for path in sorted(EXAMPLES.glob("*.bedrock.yaml"))
+        for interaction in storage.load_file(path)
+    ]
+    every += [plain(b'{"generation": "hello"}'), streamed(StreamEvent.chunk({"t": "Hi"}, 0.1))]
+    docs = [serialize.interaction_to_doc(i, lines=True) for i in every]
+    written = [yaml_direct.item_text(doc) for doc in docs]
+    assert None not in written
+    assert written == [reference_item(doc) for doc in docs]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        [],
+        [{}, []],
+        "ends\n\n" * 20,
+        "\n" * 61,
+        " lead\n" * 20,
+        "no end\n" * 20 + "x",
+        1e17,
+        -0.0,
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("last", [True, False])
+def test_blocks_and_empty_containers_are_written_as_the_reference(value: Any, last: bool) -> None:
+    item = {"response": {"body": value}} if last else {"response": {"body": value, "n": 1}}
+    direct = yaml_direct.item_text(item)
+    assert direct is not None
+    assert direct == reference_item(item)  # with "..." after a last "|+" block
+    interactions = [plain(b"a"), plain(b"b")]
+    interactions[0].request.body = interactions[1].request.body = json.dumps(item).encode()
+    assert serialize.dumps(interactions) == reference_dumps(interactions)
+
+
+@pytest.mark.parametrize(
+    "value", ["", 'say "hi"\t', "x" * 61 + " \n", float("nan"), b"bytes", [["nested"]]], ids=repr
+)
+def test_what_the_reference_writes_otherwise_is_left_to_the_emitter(value: Any) -> None:
+    item = {"response": {"body": value}}
+    assert yaml_direct.item_text(item) is None
+    text = serialize.dumps([plain(b"a"), plain(b"b")])  # the emitter still writes the file
+    assert text == reference_dumps([plain(b"a"), plain(b"b")])
 
 
 # --- the vcrpy sniff -------------------------------------------------------------------------

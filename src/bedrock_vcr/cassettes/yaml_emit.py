@@ -15,11 +15,14 @@ from typing import Any
 
 import yaml
 
-from . import fast_nodes, stream_text
+from . import fast_nodes, stream_text, yaml_direct
 
 
 class _Dumper(yaml.SafeDumper):
     """PyYAML's pure-Python dumper: the reference for what a cassette's text is."""
+
+
+yaml_direct.resolver = _Dumper
 
 
 #: libyaml's dumper when PyYAML was built with it (about 3x faster); see :func:`document`.
@@ -121,6 +124,12 @@ def document(version: int, docs: list[dict[str, Any]]) -> str:
     if len(docs) < 2 or not _HAVE_LIBYAML:
         return HEADER + _emit({"version": version, "interactions": docs}, _Dumper)
     parts = [HEADER, _emit({"version": version}, _Dumper), "interactions:\n"]
-    parts.extend(_emit_item(doc) for doc in docs[:-1])
-    parts.append(_emit([docs[-1]], _Dumper))
+    for doc in docs[:-1]:
+        text = yaml_direct.item_text(doc)
+        if text is None:
+            parts.append(_emit_item(doc))
+        else:  # the next item's dash closes a "|+" block: no "..."
+            parts.append(text[: -len(_DOC_END) + 1] if text.endswith(_DOC_END) else text)
+    text = yaml_direct.item_text(docs[-1])
+    parts.append(_emit([docs[-1]], _Dumper) if text is None else text)
     return "".join(parts)
