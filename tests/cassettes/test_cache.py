@@ -3,10 +3,13 @@ only for the very bytes it was made from, and a damaged or foreign entry is a mi
 
 from __future__ import annotations
 
+import itertools
+import os
 import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,10 +239,14 @@ def test_a_cut_short_stream_warns_on_every_load_cached_or_not(
 def test_a_folder_it_cannot_write_just_has_no_cache(
     cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refused(**_: object) -> None:
-        raise PermissionError("read-only")
+    real_open = os.open
 
-    monkeypatch.setattr(cache.tempfile, "mkstemp", refused)
+    def refused(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT:  # any file made in the folder (tempfile's too)
+            raise PermissionError("read-only")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refused)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(fresh_load(cassette)) == 2
@@ -383,3 +390,18 @@ def test_an_entry_keeps_the_recorded_bodies_match_keys(
     cached = Cassette(cassette)
     assert parses == [cassette]
     assert list(cached._index) == parsed
+
+
+def test_a_temporary_file_left_with_this_process_id_does_not_stop_the_entry(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_serial", itertools.count(7))
+    folder = cassette.parent / ".bedrock-vcr" / "cache"
+    folder.mkdir(parents=True)
+    digest = cache.digest(cassette.read_bytes())
+    stale = Path(f"{cache.entry_path(cassette.resolve(), digest)}.{os.getpid()}-7.tmp")
+    stale.write_bytes(b"a dead process's")
+    fresh_load(cassette)
+    assert len(entries(cassette)) == 1
+    assert stale.read_bytes() == b"a dead process's"  # not its to remove
+    assert [p.name for p in folder.iterdir() if p.suffix == ".tmp"] == [stale.name]

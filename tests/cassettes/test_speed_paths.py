@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.cassettes import safe_yaml, storage, vcrpy, yaml_direct
+from bedrock_vcr.cassettes import safe_yaml, storage, vcrpy, yaml_direct, yaml_subset
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import (
     Interaction,
@@ -22,6 +22,7 @@ from bedrock_vcr.cassettes.records import (
 )
 from bedrock_vcr.cassettes.stream_text import StreamText
 
+from . import yaml_strategies
 from .samples import MODEL, plain, streamed
 
 EXAMPLES = Path(__file__).parents[2] / "cassettes" / "examples" / "test_demo"
@@ -141,68 +142,8 @@ def reference_item(item: dict[str, Any]) -> str:
     return yaml.dump([item], Dumper=_Reference, sort_keys=False, allow_unicode=True, width=100)
 
 
-#: Characters that change how YAML writes text: indicators, quotes, spaces, breaks, resolvers'
-#: first letters, escapes, and some beyond ASCII.
-_TRICKY = list("ab :#-'\"\n?,[]{}&*!|>%@`.0123456789tTyYnN~=<\\\t\r") + [
-    "\x85",
-    "\u2028",
-    "\ufeff",
-    "\xe9",
-    "\U0001f600",
-    "\x00",
-]
-#: Words that make long text: folding happens at single spaces past column 100.
-_WORDS = ["word", "a", " ", " ", " ", "  ", "x" * 30, ":", "#", "'", "-", "\n"]
-#: Pieces whose order decides a style: indicators before or after a space, document markers.
-_PIECES = ["-", " ", ":", "#", "?", "a", "'", "---", "...", "\n", "1", "true", "~", "x"]
-#: Text just either side of a rule of the emitter's.
-_EDGES = ["a #b", "a#b", "- a", "-a", "a:", "a: b", "a:b", "? a", "?a", ":a", "---a", "...a", "#a"]
-_text = st.one_of(
-    st.sampled_from(_EDGES),
-    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6).map("".join),
-    st.text(st.sampled_from(_TRICKY), max_size=40),
-    st.lists(st.sampled_from(_WORDS), max_size=60).map("".join),
-    st.text(max_size=80),
-)
-_scalars = st.one_of(
-    _text,
-    _text.map(StreamText),
-    st.integers(),
-    st.floats(),
-    st.booleans(),
-    st.none(),
-)
-_values = st.recursive(
-    _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=4)),
-    max_leaves=24,
-)
-
-
-_KEYS = st.sampled_from(["request", "body", "a", "x" * 30, "top_p", "k-v", "a:b", "-a", "?x"])
-#: Values of the kinds a recording writes (most of them written directly).
-_line = st.lists(
-    st.sampled_from([p for p in _PIECES + _WORDS if p != "\n"]), min_size=1, max_size=40
-)
-_usual = st.recursive(
-    st.one_of(
-        _line.map("".join),
-        st.sampled_from(_EDGES),
-        st.lists(_line.map("".join), min_size=2, max_size=5).map("\n".join),
-        st.integers(),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.none(),
-    ),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3)),
-    max_leaves=12,
-)
-
-
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.dictionaries(_text, _values, min_size=1, max_size=5)
-    | st.dictionaries(_KEYS, _usual, min_size=1)
-)
+@given(yaml_strategies.items)
 def test_an_item_written_directly_is_what_the_reference_writes(item: dict[str, Any]) -> None:
     direct = yaml_direct.item_text(item)
     if direct is not None:
@@ -284,15 +225,27 @@ def test_what_the_reference_writes_otherwise_is_left_to_the_emitter(value: Any) 
 # --- the vcrpy sniff -------------------------------------------------------------------------
 
 
+SUBSET = "yaml_subset"
+
+
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The readers of each parse: a YAML loader, or :data:`SUBSET` for a file the subset
+    reader read."""
     calls: list[Any] = []
-    real = yaml.load
+    real, subset = yaml.load, yaml_subset.read
 
     def counting(stream: Any, Loader: Any) -> Any:  # noqa: N803 - yaml's own name
         calls.append(Loader)
         return real(stream, Loader=Loader)
 
+    def reading(text: str) -> Any:
+        value = subset(text)
+        if value is not None:
+            calls.append(SUBSET)
+        return value
+
     monkeypatch.setattr(yaml, "load", counting)
+    monkeypatch.setattr(yaml_subset, "read", reading)
     return calls
 
 
@@ -305,20 +258,22 @@ def test_opening_in_new_episodes_parses_the_file_once(
     path.write_text(serialize.dumps([plain(b'{"a": 1}'), plain(b"two")]), encoding="utf-8")
     calls = _count_parses(monkeypatch)
     Cassette(path, CassetteConfig(record_mode="new_episodes"))
-    assert calls == [safe_yaml.FastLoader]
+    assert calls == [SUBSET]
     assert not vcrpy.file_is_vcrpy(path)
-    assert calls == [safe_yaml.FastLoader]
+    assert calls == [SUBSET]
 
 
-def test_the_sniff_of_a_file_never_parsed_parses_it_once_with_libyaml(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("subset", [True, False], ids=["saved file", "hand-written file"])
+def test_the_sniff_of_a_file_never_parsed_parses_it_once_never_with_pyyamls_python_loader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subset: bool
 ) -> None:
     path = tmp_path / "never-seen.yaml"
-    path.write_text(serialize.dumps([plain(b"unseen " + path.name.encode())]), encoding="utf-8")
+    text = serialize.dumps([plain(b"unseen " + path.name.encode())])
+    path.write_text(text if subset else text.replace("status: 200", "status: 0x0c8"), "utf-8")
     calls = _count_parses(monkeypatch)
     assert not vcrpy.file_is_vcrpy(path)
     assert not vcrpy.file_is_vcrpy(path)
-    assert calls == [safe_yaml.FastLoader]
+    assert calls == [SUBSET if subset else safe_yaml.FastLoader]
     assert safe_yaml.FastLoader.__mro__[1] is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -332,7 +287,7 @@ def test_a_vcrpy_file_loaded_is_known_as_vcrpy_without_a_second_parse(
     calls = _count_parses(monkeypatch)
     assert len(storage.load_file(path)) == 2
     assert vcrpy.file_is_vcrpy(path)
-    assert calls == [safe_yaml.FastLoader]
+    assert len(calls) == 1 and calls[0] in (SUBSET, safe_yaml.FastLoader)
     path.write_text(serialize.dumps([plain(b"now bedrock-vcr's")]), encoding="utf-8")
     assert not vcrpy.file_is_vcrpy(path)  # other bytes: parsed anew
     assert len(calls) == 2

@@ -22,6 +22,7 @@ equally be a ``conftest.py``). ``BEDROCK_VCR_CACHE=off`` turns the cache off.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import marshal
 import os
 import sys
@@ -60,6 +61,8 @@ _READERS = (
     "vcrpy.py",
     "vcrpy_convert.py",
     "yaml_format.py",
+    "yaml_subset.py",
+    "yaml_direct.py",  # what yaml_subset reads as plain text
     "keys.py",
     "matching.py",  # the body keys an entry holds
     "formats/convert.py",
@@ -256,19 +259,40 @@ def store(target: Path, file_digest: bytes, interactions: list[Interaction], ext
         return  # something marshal cannot write (never for what a cassette holds)
     path = entry_path(target, file_digest)
     try:
-        locking.work_dir(target, create=True)
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        _write(path, target, blob)
         _remove_others(path, target.name)
     except OSError:
         pass
+
+
+#: Numbers this process's temporary entry files (with its process id: a name no other writer
+#: uses, without the random names of ``tempfile``).
+_serial = itertools.count()
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _write(path: Path, target: Path, blob: bytes) -> None:
+    """Write ``blob`` to a temporary file beside ``path``, then rename it there."""
+    tmp = f"{path}.{os.getpid()}-{next(_serial)}.tmp"
+    try:
+        fd = os.open(tmp, _NEW, 0o600)
+    except FileNotFoundError:  # the first entry beside this cassette
+        locking.work_dir(target, create=True)
+        path.parent.mkdir(exist_ok=True)
+        fd = os.open(tmp, _NEW, 0o600)
+    except FileExistsError:  # a dead process's, with this process's id
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            view = memoryview(blob)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def _pack(interaction: Interaction, lines: bool) -> tuple[Any, ...]:

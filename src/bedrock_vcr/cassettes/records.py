@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 import threading
 import uuid
 from collections.abc import Callable
@@ -176,6 +177,31 @@ class _PackedEvent(StreamEvent):
     __hash__ = None  # type: ignore[assignment]  # as StreamEvent's (a dataclass with eq)
 
 
+class _LineEvent(_PackedEvent):
+    """A :class:`StreamEvent` read from a stream's line (see ``stream_text``): its message is
+    built from the line's header block and payload when first read (replay sends the frame)."""
+
+    @cached_property
+    def message(self) -> Message:  # type: ignore[override]
+        values = self.__dict__
+        return Message(dict(values["_headers"]), values["_payload"])
+
+
+def line_event(
+    headers: dict[str, Header], payload: bytes, frame: bytes, offset: float
+) -> StreamEvent:
+    """The event of a stream line: ``headers`` (shared, never changed), ``payload`` and its
+    encoded ``frame``."""
+    event = _LineEvent.__new__(_LineEvent)
+    values = event.__dict__
+    values["offset"] = offset
+    values["frame_override"] = None
+    values["frame"] = frame
+    values["_headers"] = headers
+    values["_payload"] = payload
+    return event
+
+
 def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
     offset, frame, override = packed
     event = _PackedEvent.__new__(_PackedEvent)
@@ -201,10 +227,17 @@ def pack_events(response: RecordedResponse, *, lines: bool = True) -> Packed | N
     events = response.events
     if events is None:
         return None
-    offsets = tuple(float(e.offset) for e in events)
+    offsets = tuple(map(float, map(_OFFSET, events)))
+    overrides = tuple(map(_OVERRIDE, events))
+    if overrides.count(None) == len(overrides):
+        return offsets, tuple(map(_FRAME, events)), None
     frames = tuple(e.frame if e.frame_override is None else e.message.encode() for e in events)
-    overrides = tuple(e.frame_override for e in events)
-    return offsets, frames, None if not any(o is not None for o in overrides) else overrides
+    return offsets, frames, overrides
+
+
+_OFFSET = operator.attrgetter("offset")
+_OVERRIDE = operator.attrgetter("frame_override")
+_FRAME = operator.attrgetter("frame")
 
 
 class _Events:

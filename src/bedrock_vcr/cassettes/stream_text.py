@@ -22,7 +22,6 @@ streams costs what its requests and headers cost.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
@@ -31,8 +30,8 @@ from collections.abc import Sequence
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
-from ..wire.eventstream import Header, HeaderType, Message, encode_frame, encode_headers
-from .records import StreamEvent
+from ..wire.eventstream import Header, HeaderType, encode_frame, encode_headers
+from .records import StreamEvent, line_event
 
 _EVENT = ":event-type"
 _EXCEPTION = ":exception-type"
@@ -192,47 +191,51 @@ def from_text(text: str, where: str) -> list[StreamEvent]:
             json_path=where,
             fix="restore the cassette from version control, or re-record it",
         )
-    events = []
-    for index, line in enumerate(lines):
-        try:
-            events.append(_event(line))
-        except ValueError as exc:
-            cut = " (was the file cut short?)" if index == len(lines) - 1 else ""
-            raise CassetteFormatError(
-                f"line {index + 1} of the stream cannot be read{cut}: {exc}",
-                json_path=f"{where}/{index}",
-                fix="a stream line is '<offset> <event type> <JSON payload>' or '<offset> "
-                "exception <exception type> <JSON payload>' (README section 'Cassette "
-                "format'); correct it, or re-record the cassette",
-            ) from None
+    events: list[StreamEvent] = []
+    try:
+        events.extend(map(_event, lines))
+    except ValueError as exc:
+        index = len(events)
+        cut = " (was the file cut short?)" if index == len(lines) - 1 else ""
+        raise CassetteFormatError(
+            f"line {index + 1} of the stream cannot be read{cut}: {exc}",
+            json_path=f"{where}/{index}",
+            fix="a stream line is '<offset> <event type> <JSON payload>' or '<offset> "
+            "exception <exception type> <JSON payload>' (README section 'Cassette "
+            "format'); correct it, or re-record the cassette",
+        ) from None
     return events
 
 
 def _event(line: str) -> StreamEvent:
-    offset_text, _, rest = line.partition(" ")
-    key, _, payload = rest.partition(" ")
+    parts = line.split(" ", 2)
+    if len(parts) != 3 or not parts[2]:
+        raise ValueError(f"expected an offset, an event type and a payload, found {_shown(line)}")
+    offset_text, key, payload = parts
     if key == EXCEPTION_WORD:
         name, _, payload = payload.partition(" ")
         key = f"{EXCEPTION_WORD} {name}"
-    if not payload:
-        raise ValueError(f"expected an offset, an event type and a payload, found {_shown(line)}")
+        if not payload:
+            raise ValueError(
+                f"expected an offset, an event type and a payload, found {_shown(line)}"
+            )
     try:
         offset = float(offset_text)
     except ValueError:
         offset = math.nan
     if not 0.0 <= offset < math.inf:
         raise ValueError(f"the offset {_shown(offset_text)} is not a number of seconds >= 0")
-    headers, block = _headers(key)
-    data = _payload(payload).encode("utf-8")
-    event = StreamEvent(Message(dict(headers), data), offset)
+    found = _HEADERS.get(key)
+    headers, block = found if found is not None else _headers(key)
+    data = _payload(payload)
     try:
-        event.__dict__["frame"] = encode_frame(block, data)  # at load, not at replay
+        frame = encode_frame(block, data)  # at load, not at replay
     except EventStreamError as exc:
         raise ValueError(f"the event cannot be encoded as a frame: {exc}") from None
-    return event
+    return line_event(headers, data, frame, offset)
 
 
-def _payload(text: str) -> str:
+def _payload(text: str) -> bytes:
     """The payload of a line's JSON: checked, a decoded ``bytes`` member (an object or an
     array in its place) base64-encoded again."""
     if text.startswith(_CHUNK_PREFIX) and text[9:10] in ("{", "["):
@@ -240,10 +243,10 @@ def _payload(text: str) -> str:
         rest = text[end:] if end is not None else ""
         # what follows the member closes the object: checked on its own (a few bytes)
         if end is not None and (rest == "}" or _json_end('{"":0' + rest, 0) == len(rest) + 5):
-            encoded = base64.b64encode(text[9:end].encode("utf-8")).decode("ascii")
-            return f'{{"bytes":"{encoded}"{rest}'
+            encoded = binascii.b2a_base64(text[9:end].encode("utf-8"), newline=False)
+            return b'{"bytes":"' + encoded + b'"' + rest.encode("utf-8")
     elif _json_end(text, 0) == len(text):
-        return text
+        return text.encode("utf-8")
     raise ValueError(f"the payload is not one JSON value: {_shown(text)}")
 
 

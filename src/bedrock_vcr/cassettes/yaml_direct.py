@@ -53,7 +53,7 @@ def _text_ok(value: str) -> bool:
     return (value.isascii() and value.isprintable()) or _TEXT.fullmatch(value) is not None
 
 
-def _plain_ok(value: str) -> bool:
+def plain_ok(value: str) -> bool:
     """Whether the emitter may write ``value`` (not empty) plain in a block (resolution aside)."""
     first = value[0]
     if first in _LEADING or value[-1] in " :" or not _text_ok(value):
@@ -183,7 +183,7 @@ def _text(value: str, column: int, indent: int) -> str:
         return _literal(value, indent)  # the style yaml_emit's presenters ask for
     if not value:
         raise _Other
-    if _tag(value) == _STR and _plain_ok(value):
+    if _tag(value) == _STR and plain_ok(value):
         return " " + _folded(value, column + 1, indent, False) + "\n"
     if "\n" in value or not _text_ok(value):
         raise _Other
@@ -195,7 +195,7 @@ def _key(key: Any) -> str:
         raise _Other
     if key in _KEYS:
         return key
-    if not key or len(key) > 100 or not _plain_ok(key) or _tag(key) != _STR:
+    if not key or len(key) > 100 or not plain_ok(key) or _tag(key) != _STR:
         raise _Other
     if len(_KEYS) >= 4096:
         _KEYS.clear()

@@ -43,7 +43,7 @@ from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
-from . import safe_yaml, stream_text, yaml_emit
+from . import safe_yaml, stream_text, yaml_emit, yaml_subset
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
 from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
@@ -219,7 +219,8 @@ _FIX_ENTRY = (
 def parse(text: str, path: Path | str | None = None) -> Any:
     """The YAML document in ``text``; invalid YAML, anchors and aliases are errors naming the
     line and column (see :mod:`.safe_yaml`)."""
-    return safe_yaml.load(text, path)
+    doc = yaml_subset.read(text)  # the usual saved file, read without libyaml's nodes
+    return doc if doc is not None else safe_yaml.load(text, path)
 
 
 def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]:
@@ -301,8 +302,8 @@ def loads(text: str, path: Path | str | None = None) -> list[Interaction]:
 def _check_bedrock_stream(interaction: Interaction) -> None:
     """Every frame of a Bedrock stream says its message type; one that does not was cut short."""
     response = interaction.response
-    if response is None or response.events is None:
-        return
+    if response is None or response.lines is not None or response.events is None:
+        return  # no stream, or one read from lines: each of them carries the header
     if interaction.request.operation not in ("InvokeModelWithResponseStream", "ConverseStream"):
         return
     for i, event in enumerate(response.events):

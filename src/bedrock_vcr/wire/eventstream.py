@@ -192,11 +192,14 @@ def encode_frame(raw_headers: bytes, payload: bytes) -> bytes:
         raise InvalidHeadersLength(len(raw_headers))
     if len(payload) > MAX_PAYLOAD_LENGTH:
         raise InvalidPayloadLength(len(payload))
-    total = PRELUDE_LENGTH + len(raw_headers) + len(payload) + CRC_LENGTH
-    prelude = struct.pack(">II", total, len(raw_headers))
-    prelude += struct.pack(">I", crc32(prelude))
-    body = prelude + raw_headers + payload
-    return body + struct.pack(">I", crc32(body))
+    size = len(raw_headers)
+    prelude = _PRELUDE(PRELUDE_LENGTH + size + len(payload) + CRC_LENGTH, size)
+    body = prelude + _U32(crc32(prelude)) + raw_headers + payload
+    return body + _U32(crc32(body))
+
+
+_PRELUDE = struct.Struct(">II").pack
+_U32 = struct.Struct(">I").pack
 
 
 # --- decoding ------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from typing import Any
 
 from ..._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ...errors import CassetteFormatError
-from .. import safe_yaml
 from . import sniff
 
 
@@ -64,7 +63,7 @@ def file_is_foreign(path: Path) -> bool:
     bedrock-vcr one.
 
     A file whose very text was parsed already (:func:`note_format`) is not parsed again;
-    another is parsed once, with libyaml when PyYAML has it.
+    another is parsed once (see ``yaml_format.parse``).
     """
     try:
         data = path.read_bytes()
@@ -75,7 +74,9 @@ def file_is_foreign(path: Path) -> bool:
         if known is not None:
             return known
         text = data.decode("utf-8")
-        doc, was_json = sniff.parse(text, path, safe_yaml.load)
+        from .. import yaml_format  # a saved cassette is read without libyaml's nodes
+
+        doc, was_json = sniff.parse(text, path, yaml_format.parse)
         return note_format(text, doc, was_json)
     except (OSError, UnicodeDecodeError, CassetteFormatError):
         return False
