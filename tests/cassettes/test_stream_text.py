@@ -158,6 +158,22 @@ def test_any_stream_of_json_events_gives_back_its_frames(stream: list[StreamEven
     assert [e.offset for e in back.response.events] == [round(e.offset, 4) for e in stream]
 
 
+@settings(max_examples=100, deadline=None)
+@given(stream=st.lists(events(), min_size=1, max_size=4))
+def test_an_event_read_from_a_line_reads_as_the_event_written(stream: list[StreamEvent]) -> None:
+    (back,) = reload(streamed(*stream, op="GenericStream"))
+    assert back.response is not None and back.response.events is not None
+    read = back.response.events
+    # its type and message type before its message is built, then its message
+    assert [(e.event_type, e.message_type) for e in read] == [
+        (e.event_type, e.message_type) for e in stream
+    ]
+    assert [e.message for e in read] == [e.message for e in stream]
+    assert read == [StreamEvent(e.message, round(e.offset, 4)) for e in stream]
+    read[0].message.headers[":event-type"] = Header(HeaderType.STRING, "changed")
+    assert read[0].event_type == "changed"  # the built message is what it reads then
+
+
 # --- reading lines a person wrote ----------------------------------------------------------------
 
 

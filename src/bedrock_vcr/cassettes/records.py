@@ -186,6 +186,22 @@ class _LineEvent(_PackedEvent):
         values = self.__dict__
         return Message(dict(values["_headers"]), values["_payload"])
 
+    def _header(self, name: str) -> Any:
+        # the line's headers until the message is built (which may then be changed)
+        message = self.__dict__.get("message")
+        found = (message.headers if message is not None else self.__dict__["_headers"]).get(name)
+        return None if found is None else found.value
+
+    @property
+    def event_type(self) -> str | None:
+        value = self._header(":event-type") or self._header(":exception-type")
+        return str(value) if value is not None else None
+
+    @property
+    def message_type(self) -> str:
+        value = self._header(":message-type")
+        return str(value if value is not None else "event")
+
 
 def line_event(
     headers: dict[str, Header], payload: bytes, frame: bytes, offset: float
