@@ -401,3 +401,44 @@ def test_a_test_pays_for_one_autouse_fixture_and_a_marker_test_for_no_other(
         """
     )
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize("marker", ["bedrock_cassette", "bedrock_mock"])
+def test_a_replayed_test_leaves_the_environment_as_it_found_it(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, marker: str
+) -> None:
+    before = {
+        "AWS_ACCESS_KEY_ID": "real-id",
+        "AWS_PROFILE": "work",
+        "AWS_CONFIG_FILE": "/home/me/.aws/config",
+        "AWS_REGION": "eu-west-1",
+    }
+    gone = ["AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_SHARED_CREDENTIALS_FILE"]
+    for name, value in before.items():
+        monkeypatch.setenv(name, value)
+    for name in gone:
+        monkeypatch.delenv(name, raising=False)
+    project.makepyfile(
+        test_env=textwrap.dedent(
+            f"""
+            import os
+            import pytest
+
+            BEFORE = {before!r}
+            GONE = {gone!r}
+
+            @pytest.mark.{marker}
+            def test_replayed():
+                assert os.environ["AWS_ACCESS_KEY_ID"] == "bedrock-vcr-replay"
+                assert "AWS_PROFILE" not in os.environ
+                assert os.environ["AWS_REGION"] == "eu-west-1"  # a region set is kept
+                os.environ["AWS_SESSION_TOKEN"] = "set by the test"
+
+            def test_after():
+                assert {{name: os.environ.get(name) for name in BEFORE}} == BEFORE
+                assert [name for name in GONE if name in os.environ] == []
+            """
+        )
+    )
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2)

@@ -159,7 +159,7 @@ def _unpack_events(packed: Any) -> list[StreamEvent]:
     return [_unpack_event(item) for item in items]
 
 
-class _PackedEvent(StreamEvent):
+class PackedEvent(StreamEvent):
     """A :class:`StreamEvent` of a cache entry: its message is decoded from the recorded frame
     when first read. Replay sends only the frame, so a test that just replays a stream never
     decodes it (about 10 us a frame). Equal to a :class:`StreamEvent` of the same fields."""
@@ -177,50 +177,9 @@ class _PackedEvent(StreamEvent):
     __hash__ = None  # type: ignore[assignment]  # as StreamEvent's (a dataclass with eq)
 
 
-class _LineEvent(_PackedEvent):
-    """A :class:`StreamEvent` read from a stream's line (see ``stream_text``): its message is
-    built from the line's header block and payload when first read (replay sends the frame)."""
-
-    @cached_property
-    def message(self) -> Message:  # type: ignore[override]
-        values = self.__dict__
-        return Message(dict(values["_headers"]), values["_payload"])
-
-    def _header(self, name: str) -> Any:
-        # the line's headers until the message is built (which may then be changed)
-        message = self.__dict__.get("message")
-        found = (message.headers if message is not None else self.__dict__["_headers"]).get(name)
-        return None if found is None else found.value
-
-    @property
-    def event_type(self) -> str | None:
-        value = self._header(":event-type") or self._header(":exception-type")
-        return str(value) if value is not None else None
-
-    @property
-    def message_type(self) -> str:
-        value = self._header(":message-type")
-        return str(value if value is not None else "event")
-
-
-def line_event(
-    headers: dict[str, Header], payload: bytes, frame: bytes, offset: float
-) -> StreamEvent:
-    """The event of a stream line: ``headers`` (shared, never changed), ``payload`` and its
-    encoded ``frame``."""
-    event = _LineEvent.__new__(_LineEvent)
-    values = event.__dict__
-    values["offset"] = offset
-    values["frame_override"] = None
-    values["frame"] = frame
-    values["_headers"] = headers
-    values["_payload"] = payload
-    return event
-
-
 def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
     offset, frame, override = packed
-    event = _PackedEvent.__new__(_PackedEvent)
+    event = PackedEvent.__new__(PackedEvent)
     event.__dict__.update(
         offset=offset,
         frame_override=override,

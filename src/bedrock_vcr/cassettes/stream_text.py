@@ -27,11 +27,13 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
-from ..wire.eventstream import Header, HeaderType, encode_frame, encode_headers
-from .records import StreamEvent, line_event
+from ..wire.eventstream import Header, HeaderType, Message, encode_frame, encode_headers
+from .records import PackedEvent, StreamEvent
 
 _EVENT = ":event-type"
 _EXCEPTION = ":exception-type"
@@ -178,6 +180,47 @@ def _headers(key: str) -> tuple[dict[str, Header], bytes]:
     if len(_HEADERS) < 4096:
         _HEADERS[key] = found
     return found
+
+
+class _LineEvent(PackedEvent):
+    """A :class:`StreamEvent` read from a stream's line (see ``stream_text``): its message is
+    built from the line's header block and payload when first read (replay sends the frame)."""
+
+    @cached_property
+    def message(self) -> Message:  # type: ignore[override]
+        values = self.__dict__
+        return Message(dict(values["_headers"]), values["_payload"])
+
+    def _header(self, name: str) -> Any:
+        # the line's headers until the message is built (which may then be changed)
+        message = self.__dict__.get("message")
+        found = (message.headers if message is not None else self.__dict__["_headers"]).get(name)
+        return None if found is None else found.value
+
+    @property
+    def event_type(self) -> str | None:
+        value = self._header(":event-type") or self._header(":exception-type")
+        return str(value) if value is not None else None
+
+    @property
+    def message_type(self) -> str:
+        value = self._header(":message-type")
+        return str(value if value is not None else "event")
+
+
+def line_event(
+    headers: dict[str, Header], payload: bytes, frame: bytes, offset: float
+) -> StreamEvent:
+    """The event of a stream line: ``headers`` (shared, never changed), ``payload`` and its
+    encoded ``frame``."""
+    event = _LineEvent.__new__(_LineEvent)
+    values = event.__dict__
+    values["offset"] = offset
+    values["frame_override"] = None
+    values["frame"] = frame
+    values["_headers"] = headers
+    values["_payload"] = payload
+    return event
 
 
 def from_text(text: str, where: str) -> list[StreamEvent]:

@@ -22,14 +22,6 @@ from .options import MARKER
 if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
 
-_replay_session: Any = None
-DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "bedrock-vcr-replay",
-    "AWS_SECRET_ACCESS_KEY": "bedrock-vcr-replay",
-    "AWS_SESSION_TOKEN": "bedrock-vcr-replay",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
@@ -137,17 +129,8 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     fixture_path = fixture_opts.pop("path", None)
     _config.check_names(fixture_opts, "the bedrock_vcr_config fixture")
     _config.check_names(marker_opts, f"@pytest.mark.{MARKER}")
-    ini_mode = request.config.getini("bedrock_record_mode") or None
-    cli_mode = request.config.getoption("--bedrock-record-mode")
-    cli_played = request.config.getoption("--bedrock-assert-all-played")
-    cli_drop = request.config.getoption("--bedrock-drop-unplayed")
-    ini_exact = request.config.getini("bedrock_exact_volatile")
-    options = _config.merge(
-        {"record_mode": ini_mode, "exact_volatile": ini_exact},
-        fixture_opts,
-        marker_opts,
-        {"record_mode": cli_mode, "assert_all_played": cli_played, "drop_unplayed": cli_drop},
-    )
+    ini, cli = _run_options(request.config)
+    options = _config.merge(ini, fixture_opts, marker_opts, cli)
     found: list[Path] = []
 
     def default() -> Path:
@@ -168,6 +151,27 @@ def _resolve(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     extras += extra_paths(fixture_opts.get("extra_cassettes"))
     options["extra_cassettes"] = [_place(p, default, request.config.rootpath) for p in extras]
     return path, options
+
+
+_RUN_OPTIONS = pytest.StashKey[tuple[dict[str, Any], dict[str, Any]]]()
+
+
+def _run_options(config: pytest.Config) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ini file's options (the lowest layer) and the command line's (the highest): the same
+    for every test of the run, so read once."""
+    found = config.stash.get(_RUN_OPTIONS, None)
+    if found is None:
+        ini = {
+            "record_mode": config.getini("bedrock_record_mode") or None,
+            "exact_volatile": config.getini("bedrock_exact_volatile"),
+        }
+        cli = {
+            "record_mode": config.getoption("--bedrock-record-mode"),
+            "assert_all_played": config.getoption("--bedrock-assert-all-played"),
+            "drop_unplayed": config.getoption("--bedrock-drop-unplayed"),
+        }
+        found = config.stash[_RUN_OPTIONS] = (ini, cli)
+    return found
 
 
 @pytest.fixture
@@ -234,18 +238,16 @@ def _cassette_lifecycle(request: pytest.FixtureRequest) -> Generator[Cassette, N
     if _disabled(request.config):  # live: nothing is replayed, recorded or blocked
         yield player.cassette
         return
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        if not player.cassette.records:
-            _use_dummy_credentials(monkeypatch)
-        with player as cassette:
-            yield cassette
-            if request.node.stash.get(_FAILED, False):  # it played less than it meant to
-                from ..intercept.player import keep_unplayed
+    from .replay_env import ReplayEnvironment
 
-                keep_unplayed(cassette)
-    finally:
-        monkeypatch.undo()
+    # replay needs no credential: none of the machine's is read
+    offline = contextlib.nullcontext() if player.cassette.records else ReplayEnvironment()
+    with offline, player as cassette:
+        yield cassette
+        if request.node.stash.get(_FAILED, False):  # it played less than it meant to
+            from ..intercept.player import keep_unplayed
+
+            keep_unplayed(cassette)
     from .summary import count
 
     count(request.config, cassette)
@@ -305,34 +307,6 @@ def _blocker(request: pytest.FixtureRequest) -> Any:
     return NetworkBlocker(hosts)
 
 
-def _use_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replay needs no credential: make sure none is read, and that a region is set."""
-    import os
-
-    import boto3
-
-    for name, value in DUMMY_ENV.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"):
-        monkeypatch.delenv(name, raising=False)
-    missing = str(Path(os.devnull) / "bedrock-vcr-no-such-file")
-    monkeypatch.setenv("AWS_CONFIG_FILE", missing)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
-    if not os.environ.get("AWS_DEFAULT_REGION") and not os.environ.get("AWS_REGION"):
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    # boto3.client() goes through boto3.DEFAULT_SESSION, which may hold what the real
-    # environment gave it. One session made under the dummy environment serves every replayed
-    # test (building a session reads botocore's data files: tens of ms per test); it reads the
-    # region from the environment at each client creation, and its credentials are the dummy.
-    # (keyed by the boto3 module: an in-process inner pytest run, as pytester makes, may have
-    # imported boto3 and botocore afresh, and a session of the old ones would make clients of
-    # a botocore that nothing watches)
-    global _replay_session
-    if _replay_session is None or _replay_session[0] is not boto3:
-        _replay_session = (boto3, boto3.Session())
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", _replay_session[1])
-
-
 @pytest.fixture
 def bedrock_schema(request: pytest.FixtureRequest) -> Any:
     """Schema assertions (``assert_valid_request/response/chunk``) using this test's settings
@@ -355,19 +329,16 @@ def bedrock_mock(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def _mock_lifecycle(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     from ..intercept.markers import from_markers
+    from .replay_env import ReplayEnvironment
 
     mock = from_markers(request.node)
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        if not mock.passthrough:  # nothing reaches AWS, so no real credential is needed
-            _use_dummy_credentials(monkeypatch)
+    # nothing reaches AWS, so no real credential is needed
+    with contextlib.nullcontext() if mock.passthrough else ReplayEnvironment():
         mock.start()
         try:
             yield mock
         finally:
             mock.stop()
-    finally:
-        monkeypatch.undo()
 
 
 @pytest.fixture
