@@ -24,11 +24,11 @@ from .stream_text import StreamText
 #: The emitter's line width and indent (``yaml_emit``'s options).
 WIDTH = 100
 _INDENT = 2
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
+TAG_STR = "tag:yaml.org,2002:str"
+TAG_INT = "tag:yaml.org,2002:int"
+TAG_FLOAT = "tag:yaml.org,2002:float"
+TAG_BOOL = "tag:yaml.org,2002:bool"
+TAG_NULL = "tag:yaml.org,2002:null"
 
 
 class _Other(BedrockVCRError):
@@ -40,8 +40,8 @@ class _Other(BedrockVCRError):
 _TEXT = re.compile(
     "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*"
 )
-#: The same with line feeds.
-_BLOCK = re.compile(
+#: The same with line feeds (the text of a literal block, or of a whole file).
+BLOCK_TEXT = re.compile(
     "[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*"
 )
 #: First characters that are indicators, or a space.
@@ -77,7 +77,7 @@ def _tag(value: str) -> str:
     table = resolver.yaml_implicit_resolvers
     if resolver.yaml_path_resolvers:
         raise _Other
-    tag = _STR
+    tag = TAG_STR
     for candidate, pattern in table.get(value[0], []) + table.get(None, []):
         if pattern.match(value):
             tag = candidate
@@ -122,7 +122,7 @@ def _literal(value: str, indent: int) -> str:
     if value.isascii():
         if not value.replace("\n", "").isprintable():
             raise _Other
-    elif _BLOCK.fullmatch(value) is None:
+    elif BLOCK_TEXT.fullmatch(value) is None:
         raise _Other
     hints = "2" if value[0] in " \n" else ""
     if not value.endswith("\n"):
@@ -161,14 +161,14 @@ def _scalar(value: Any, column: int, indent: int) -> str:
         return " null\n"
     if kind is int:
         text = str(value)
-        if _tag(text) != _INT:
+        if _tag(text) != TAG_INT:
             raise _Other
         return f" {text}\n"
     if kind is float and math.isfinite(value):
         text = repr(value).lower()
         if "." not in text and "e" in text:
             text = text.replace("e", ".0e", 1)
-        if _tag(text) != _FLOAT:
+        if _tag(text) != TAG_FLOAT:
             raise _Other
         return f" {text}\n"
     raise _Other
@@ -183,7 +183,7 @@ def _text(value: str, column: int, indent: int) -> str:
         return _literal(value, indent)  # the style yaml_emit's presenters ask for
     if not value:
         raise _Other
-    if _tag(value) == _STR and plain_ok(value):
+    if _tag(value) == TAG_STR and plain_ok(value):
         return " " + _folded(value, column + 1, indent, False) + "\n"
     if "\n" in value or not _text_ok(value):
         raise _Other
@@ -195,7 +195,7 @@ def _key(key: Any) -> str:
         raise _Other
     if key in _KEYS:
         return key
-    if not key or len(key) > 100 or not plain_ok(key) or _tag(key) != _STR:
+    if not key or len(key) > 100 or not plain_ok(key) or _tag(key) != TAG_STR:
         raise _Other
     if len(_KEYS) >= 4096:
         _KEYS.clear()

@@ -18,22 +18,13 @@ from typing import Any
 import yaml
 
 from ..errors import BedrockVCRError
-from .yaml_direct import plain_ok
+from .yaml_direct import BLOCK_TEXT, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR, plain_ok
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
 #: Number forms read here (YAML 1.1 knows more: octal, hexadecimal, sexagesimal, ``_``), and
 #: not too long for Python to convert (the loader reports those).
 _INT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,40})")
 _FLOAT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,40})\.[0-9]{1,40}(?:e[-+][0-9]{1,3})?")
 _CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None, "~": None}
-#: Every character of the file: printable, line feeds, nothing YAML reads as a break or a BOM.
-_TEXT = re.compile(
-    "[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*"
-)
 _BLOCK_HEADS = {"|": "", "|-": "", "|+": "", "|2": "2", "|2-": "2", "|2+": "2"}
 #: Nesting read here (deeper files go to the loader).
 _DEPTH = 64
@@ -68,19 +59,19 @@ def _plain(text: str) -> Any:
     except KeyError:
         pass
     table = _Loader.yaml_implicit_resolvers
-    tag = _STR
+    tag = TAG_STR
     for candidate, pattern in table.get(text[0], []) + table.get(None, []):
         if pattern.match(text):
             tag = candidate
             break
     value: Any = text
-    if tag == _INT and _INT_TEXT.fullmatch(text):
+    if tag == TAG_INT and _INT_TEXT.fullmatch(text):
         value = int(text)
-    elif tag == _FLOAT and _FLOAT_TEXT.fullmatch(text):
+    elif tag == TAG_FLOAT and _FLOAT_TEXT.fullmatch(text):
         value = float(text)
-    elif tag in (_BOOL, _NULL) and text in _CONSTANTS:
+    elif tag in (TAG_BOOL, TAG_NULL) and text in _CONSTANTS:
         value = _CONSTANTS[text]
-    elif tag != _STR:
+    elif tag != TAG_STR:
         raise _Unsure
     if len(text) <= 40:
         if len(_VALUES) >= 4096:
@@ -241,7 +232,7 @@ def read(text: str) -> Any:
     if text.isascii():
         if not text.replace("\n", "").isprintable():
             return None
-    elif _TEXT.fullmatch(text) is None:
+    elif BLOCK_TEXT.fullmatch(text) is None:
         return None
     lines = text.split("\n")
     if lines[-1] == "":
