@@ -39,19 +39,19 @@ from .records import Interaction
 def interactions_from_text(text: str, path: Path | str | None = None) -> list[Interaction]:
     """The interactions of cassette text in any format read (bedrock-vcr's, or another
     recorder's: :data:`.formats.sniff.FORMATS`); every error names the format seen."""
-    from . import safe_yaml, yaml_format  # here: a load from the cache needs no YAML
+    from . import safe_yaml  # here: a load from the cache needs no YAML
 
     # building a cassette's objects makes no garbage cycles, but the collector would walk
     # every object built so far again and again (a third of a large load's time)
     with safe_yaml.collector_paused():
-        return _interactions(text, path, yaml_format.parse)
+        return _interactions(text, path)
 
 
-def _interactions(text: str, path: Path | str | None, parse: Any) -> list[Interaction]:
+def _interactions(text: str, path: Path | str | None) -> list[Interaction]:
     from . import vcrpy, yaml_format
     from .formats import convert, remembered
 
-    value, was_json = sniff.parse(text, path, parse)
+    value, was_json = sniff.parse(text, path, yaml_format.parse)
     kind = sniff.detect(value, was_json)
     # remembered: whether this file is another recorder's is then known without a parse
     remembered.remember(text, kind is not None and kind != sniff.BEDROCK_VCR)
