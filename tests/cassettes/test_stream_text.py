@@ -12,15 +12,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.cassettes import storage
+from bedrock_vcr.cassettes import storage, stream_text
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import StreamEvent
 from bedrock_vcr.errors import CassetteFormatError
-from bedrock_vcr.wire.eventstream import Header, HeaderType, Message
+from bedrock_vcr.wire.eventstream import MAX_PAYLOAD_LENGTH, Header, HeaderType, Message
 
 from .samples import reload, stored, stream_lines, streamed
 
 CHUNK_HEADERS = StreamEvent.event("chunk", {}).message.headers
+event = stream_text._event  # the one that builds an event from its line
 
 
 def written(*events: StreamEvent) -> Any:
@@ -177,6 +178,15 @@ def test_an_event_read_from_a_line_reads_as_the_event_written(stream: list[Strea
 # --- reading lines a person wrote ----------------------------------------------------------------
 
 
+@pytest.fixture(params=["built", "checked"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Read as a small cassette is (every event built) or as a large one (checked, built when
+    first read: see ``LAZY_FROM``); either way a bad line is the same error, at load."""
+    if request.param == "checked":
+        monkeypatch.setattr(serialize, "LAZY_FROM", -1)
+    return str(request.param)
+
+
 def load_stream(tmp_path: Path, lines: str) -> list[StreamEvent]:
     """The events of a cassette whose only stream has these ``lines``."""
     doc = stored(streamed(StreamEvent.chunk({"a": 1}), op="GenericStream"))
@@ -188,7 +198,7 @@ def load_stream(tmp_path: Path, lines: str) -> list[StreamEvent]:
     return interaction.response.events
 
 
-def test_an_edited_chunk_is_encoded_again(tmp_path: Path) -> None:
+def test_an_edited_chunk_is_encoded_again(tmp_path: Path, reading: str) -> None:
     (event,) = load_stream(tmp_path, '0.2 chunk {"bytes":{"generation":"edited"},"p":"x"}\n')
     payload = json.loads(event.message.payload)
     assert base64.b64decode(payload["bytes"]) == b'{"generation":"edited"}'
@@ -197,7 +207,9 @@ def test_an_edited_chunk_is_encoded_again(tmp_path: Path) -> None:
     assert event.message.header(":message-type") == "event"
 
 
-def test_decoded_bytes_may_be_an_array_and_lines_may_end_without_a_break(tmp_path: Path) -> None:
+def test_decoded_bytes_may_be_an_array_and_lines_may_end_without_a_break(
+    tmp_path: Path, reading: str
+) -> None:
     first, second = load_stream(tmp_path, '0 chunk {"bytes":[1,2]}\n1e-3 metadata {"u":{}}')
     assert json.loads(first.message.payload) == {"bytes": base64.b64encode(b"[1,2]").decode()}
     assert second.offset == 0.001 and second.message.payload == b'{"u":{}}'
@@ -220,7 +232,7 @@ BAD_LINES = [
 
 @pytest.mark.parametrize(("line", "problem"), BAD_LINES, ids=[b[0] for b in BAD_LINES])
 def test_a_bad_line_is_a_format_error_naming_its_line(
-    tmp_path: Path, line: str, problem: str
+    tmp_path: Path, line: str, problem: str, reading: str
 ) -> None:
     with pytest.raises(CassetteFormatError) as caught:
         load_stream(tmp_path, '0 chunk {"bytes":{"a":1}}\n' + line + '\n0.2 chunk {"b":2}\n')
@@ -233,9 +245,34 @@ def test_a_bad_line_is_a_format_error_naming_its_line(
     )
 
 
-def test_a_last_line_cut_short_says_so(tmp_path: Path) -> None:
+def test_a_last_line_cut_short_says_so(tmp_path: Path, reading: str) -> None:
     with pytest.raises(CassetteFormatError, match=r"line 2 .*\(was the file cut short\?\)"):
         load_stream(tmp_path, '0 chunk {"a":1}\n0.1 chunk {"bytes":{"gen')
+
+
+def test_a_line_too_large_for_a_frame_is_refused_when_read(tmp_path: Path, reading: str) -> None:
+    big = "x" * (MAX_PAYLOAD_LENGTH + 1)
+    with pytest.raises(CassetteFormatError, match=r"line 1 .*cannot be encoded as a frame") as e:
+        load_stream(tmp_path, f'0 chunk {{"p":"{big}"}}\n')
+    assert e.value.interaction == 0  # at load, where the file and interaction are known
+
+
+@settings(max_examples=60, deadline=None)
+@given(stream=st.lists(events(), min_size=1, max_size=4))
+def test_a_large_cassettes_streams_are_built_when_first_read(stream: list[StreamEvent]) -> None:
+    text = serialize.dumps([streamed(*stream, op="GenericStream")])
+    (eager,) = serialize.loads(text)
+    built: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(serialize, "LAZY_FROM", -1)
+        patch.setattr(stream_text, "_event", lambda line: built.append(line) or event(line))
+        (lazy,) = serialize.loads(text)
+        assert lazy.response is not None and eager.response is not None
+        assert built == [] and lazy.response.is_stream
+        assert lazy.response.lines == eager.response.lines  # what the cache keeps, unbuilt
+        assert lazy.response.events == eager.response.events
+    # built when read, each event once (a stream kept as mappings has no lines to build from)
+    assert len(built) == (len(stream) if eager.response.lines is not None else 0)
 
 
 def test_version_1_files_with_mappings_still_load() -> None:

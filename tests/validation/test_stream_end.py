@@ -114,7 +114,16 @@ def error_frame() -> StreamEvent:
 # --- loading warns, once per cassette --------------------------------------------------------
 
 
-def test_loading_a_cassette_with_cut_streams_warns_once(tmp_path: Path) -> None:
+@pytest.fixture(params=["built", "checked"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Read as a small cassette is (events built) or as a large one (``LAZY_FROM``: lines
+    checked, events built when first read); the end check must see the same either way."""
+    if request.param == "checked":
+        monkeypatch.setattr(serialize, "LAZY_FROM", -1)
+    return str(request.param)
+
+
+def test_loading_a_cassette_with_cut_streams_warns_once(tmp_path: Path, reading: str) -> None:
     path = write(tmp_path / "cut.yaml", plain(), cut_llama(), cut_converse())
     with pytest.warns(TruncatedStreamWarning) as caught:
         loaded = storage.load_file(path)
@@ -178,7 +187,7 @@ def test_replaying_a_cut_stream_warns(tmp_path: Path, aws_env: None) -> None:
     ],
 )
 def test_complete_streams_load_without_a_warning(
-    tmp_path: Path, name: str, interaction: Interaction
+    tmp_path: Path, name: str, interaction: Interaction, reading: str
 ) -> None:
     path = write(tmp_path / "ok.yaml", interaction)
     with warnings.catch_warnings():
@@ -241,6 +250,28 @@ def test_each_family_ends_its_stream_and_losing_the_end_is_caught(
         assert missing == "metadata"
     else:
         assert "amazon-bedrock-invocationMetrics" in missing
+
+
+@pytest.mark.parametrize(("model_id", "operation", "stop"), CASES)
+def test_the_end_check_reads_unbuilt_lines_as_it_reads_events(
+    model_id: str, operation: str, stop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = simulated(model_id, operation, stop)
+    assert whole.response is not None and whole.response.events
+    events = whole.response.events
+    cut = Interaction(whole.request, RecordedResponse(200, {}, events=events[:-1]))
+    failed = Interaction(whole.request, RecordedResponse(200, {}, events=[*events, error_frame()]))
+    text = serialize.dumps([whole, cut, failed])
+    eager = serialize.loads(text)
+    monkeypatch.setattr(serialize, "LAZY_FROM", -1)
+    lazy = serialize.loads(text)
+    assert [missing_end(i) for i in lazy] == [missing_end(i) for i in eager]
+    assert missing_end(lazy[0]) is None and missing_end(lazy[1]) is not None
+    # and it built none of them to know
+    assert [i.response and i.response.unread_lines() for i in lazy] == [
+        i.response and i.response.lines for i in eager
+    ]
+    assert all(i.response and i.response.lines for i in eager)
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -292,6 +292,11 @@ class RecordedResponse:
             found = self.__dict__.get(_PACKED)
         return found if isinstance(found, str) else None
 
+    def unread_lines(self) -> str | None:
+        """The lines of a stream whose events have not been built yet (else ``None``)."""
+        found = self.__dict__.get(_PACKED)
+        return found if isinstance(found, str) else None
+
     def keep_lines(self, text: str) -> None:
         """Remember the lines the events were read from, for the parsed-cassette cache (which
         keeps them instead of the frames); forgotten when the events are set again."""

@@ -32,6 +32,7 @@ from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..bedrock.models import UNKNOWN, resolve_model
+from . import stream_text
 from .records import Interaction, StreamEvent
 
 METRICS_KEY = "amazon-bedrock-invocationMetrics"
@@ -77,11 +78,14 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
     """What the stream of ``interaction`` lacks at its end, or ``None`` when nothing is missing
     (or it is not a stream these rules judge)."""
     request, response = interaction.request, interaction.response
-    if response is None or response.events is None or response.status >= 300:
+    if response is None or not response.is_stream or response.status >= 300:
         return None
     if response.stream_end != "complete":
         return None  # a dropped connection, recorded as one
-    events = response.events
+    # a stream of lines not yet built: their types and the last event are all this reads
+    lines = response.unread_lines()
+    events = (stream_text.outline(lines) if lines is not None else None) or response.events
+    assert events is not None
     if events and events[-1].message_type != "event":
         return None  # a mid-stream error ends the stream
     if request.operation == "ConverseStream":

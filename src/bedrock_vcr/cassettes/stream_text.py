@@ -26,13 +26,21 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
-from ..wire.eventstream import Header, HeaderType, Message, encode_frame, encode_headers
+from ..wire.eventstream import (
+    MAX_HEADERS_LENGTH,
+    MAX_PAYLOAD_LENGTH,
+    Header,
+    HeaderType,
+    Message,
+    encode_frame,
+    encode_headers,
+)
 from .records import PackedEvent, StreamEvent
 
 _EVENT = ":event-type"
@@ -225,6 +233,18 @@ def line_event(
 
 def from_text(text: str, where: str) -> list[StreamEvent]:
     """The events of a stream's lines; a located :class:`CassetteFormatError` for a bad line."""
+    events: list[StreamEvent] = []
+    _each_line(text, where, _event, events)
+    return events
+
+
+def check_text(text: str, where: str) -> None:
+    """The checks of :func:`from_text` (the same errors) without building the events: a
+    large cassette is checked whole when read, and each stream built when first replayed."""
+    _each_line(text, where, _checked, [])
+
+
+def _each_line(text: str, where: str, read: Callable[[str], Any], out: list[Any]) -> None:
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()
@@ -234,11 +254,10 @@ def from_text(text: str, where: str) -> list[StreamEvent]:
             json_path=where,
             fix="restore the cassette from version control, or re-record it",
         )
-    events: list[StreamEvent] = []
     try:
-        events.extend(map(_event, lines))
+        out.extend(map(read, lines))
     except ValueError as exc:
-        index = len(events)
+        index = len(out)
         cut = " (was the file cut short?)" if index == len(lines) - 1 else ""
         raise CassetteFormatError(
             f"line {index + 1} of the stream cannot be read{cut}: {exc}",
@@ -247,10 +266,31 @@ def from_text(text: str, where: str) -> list[StreamEvent]:
             "exception <exception type> <JSON payload>' (README section 'Cassette "
             "format'); correct it, or re-record the cassette",
         ) from None
-    return events
 
 
-def _event(line: str) -> StreamEvent:
+class _Kind(NamedTuple):
+    event_type: str
+
+
+#: A line's event type, or an exception line's exception type.
+_LINE_TYPE = re.compile(r"^[^ \n]* (?:exception )?([^ \n]*)", re.MULTILINE)
+
+
+def outline(text: str) -> list[Any] | None:
+    """Each line's event type, with the last line's event built: what a stream's end check
+    reads (:mod:`.stream_end`) without building the other events; ``None`` for lines that
+    :func:`check_text` would refuse."""
+    types = _LINE_TYPE.findall(text)
+    last = text[text.rstrip("\n").rfind("\n") + 1 :].rstrip("\n")
+    try:
+        end = _event(last)
+    except ValueError:
+        return None
+    return [*map(_Kind, types[:-1]), end]
+
+
+def _split(line: str) -> tuple[float, str, str]:
+    """A line's offset, event key (see :func:`_headers`) and payload text."""
     parts = line.split(" ", 2)
     if len(parts) != 3 or not parts[2]:
         raise ValueError(f"expected an offset, an event type and a payload, found {_shown(line)}")
@@ -268,6 +308,11 @@ def _event(line: str) -> StreamEvent:
         offset = math.nan
     if not 0.0 <= offset < math.inf:
         raise ValueError(f"the offset {_shown(offset_text)} is not a number of seconds >= 0")
+    return offset, key, payload
+
+
+def _event(line: str) -> StreamEvent:
+    offset, key, payload = _split(line)
     found = _HEADERS.get(key)
     headers, block = found if found is not None else _headers(key)
     data = _payload(payload)
@@ -278,18 +323,38 @@ def _event(line: str) -> StreamEvent:
     return line_event(headers, data, frame, offset)
 
 
+def _checked(line: str) -> None:
+    _, key, payload = _split(line)
+    found = _HEADERS.get(key)
+    block = (found if found is not None else _headers(key))[1]
+    _payload_end(payload)
+    # a frame's own limits: only a line near them (UTF-8 and base64 make at most 6 bytes of
+    # a character) needs its frame built to know
+    if len(block) > MAX_HEADERS_LENGTH or 6 * len(payload) + 16 > MAX_PAYLOAD_LENGTH:
+        _event(line)
+
+
 def _payload(text: str) -> bytes:
     """The payload of a line's JSON: checked, a decoded ``bytes`` member (an object or an
     array in its place) base64-encoded again."""
+    end = _payload_end(text)
+    if not end:
+        return text.encode("utf-8")
+    encoded = binascii.b2a_base64(text[9:end].encode("utf-8"), newline=False)
+    return b'{"bytes":"' + encoded + b'"' + text[end:].encode("utf-8")
+
+
+def _payload_end(text: str) -> int:
+    """Where a line's decoded ``bytes`` member ends, or 0 for a payload that is plain JSON; a
+    ``ValueError`` for a payload that is not one JSON value."""
     if text.startswith(_CHUNK_PREFIX) and text[9:10] in ("{", "["):
         end = _json_end(text, 9)
         rest = text[end:] if end is not None else ""
         # what follows the member closes the object: checked on its own (a few bytes)
         if end is not None and (rest == "}" or _json_end('{"":0' + rest, 0) == len(rest) + 5):
-            encoded = binascii.b2a_base64(text[9:end].encode("utf-8"), newline=False)
-            return b'{"bytes":"' + encoded + b'"' + rest.encode("utf-8")
+            return end
     elif _json_end(text, 0) == len(text):
-        return text.encode("utf-8")
+        return 0
     raise ValueError(f"the payload is not one JSON value: {_shown(text)}")
 
 
