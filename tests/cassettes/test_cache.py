@@ -345,7 +345,7 @@ def test_a_small_cassettes_stream_read_from_lines_is_kept_as_its_frames(
     assert all(e.frame in blob for e in parsed[1].response.events)
     assert b'0.01 chunk {"bytes":' not in blob
     read = []
-    monkeypatch.setattr(cache, "_read_lines", lambda text: read.append(text) or [])
+    monkeypatch.setattr(cache.stream_text, "read_lines", lambda text: read.append(text) or [])
     cached = fresh_load(cassette)
     assert parses == [cassette] and cached == parsed and read == []
 

@@ -37,7 +37,6 @@ from .records import (
     Packed,
     RecordedRequest,
     RecordedResponse,
-    StreamEvent,
     pack_events,
 )
 
@@ -163,16 +162,12 @@ def _unpack(item: tuple[Any, ...]) -> Interaction:
         status, dict(headers), body, None, latency=latency, stream_end=stream_end
     )
     if isinstance(events, str):  # a stream's lines, as the cassette held them
-        response.set_packed_events(events, _read_lines)
+        response.set_packed_events(events, stream_text.read_lines)
     elif events is not None:
         response.set_packed_events(_checked_events(events))
     _check_types(request, response)
     matching.remember_body_key(request, body_key)
     return Interaction(request, response, recorded_at)
-
-
-def _read_lines(text: str) -> list[StreamEvent]:
-    return stream_text.from_text(text, "#/response/stream")
 
 
 def _checked_events(events: Any) -> Packed:

@@ -46,7 +46,7 @@ from ..errors import CassetteFormatError, EventStreamError
 from . import safe_yaml, stream_text, yaml_emit, yaml_subset
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
-from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse, StreamEvent
+from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 
 #: Version 2 added streams written in lines (:mod:`.stream_text`).
 VERSION = 2
@@ -162,7 +162,7 @@ def response_from_doc(doc: Any, where: str, *, lazy: bool = False) -> RecordedRe
         if isinstance(events, str):
             if lazy:
                 stream_text.check_text(events, f"{where}/stream")
-                response.set_packed_events(events, _read_lines)
+                response.set_packed_events(events, stream_text.read_lines)
             else:
                 response.events = stream_text.from_text(events, f"{where}/stream")
                 response.keep_lines(events)  # what the parsed-cassette cache keeps
@@ -302,10 +302,6 @@ def _lines_length(raw: list[Any]) -> int:
         if isinstance(stream, str):
             total += len(stream)
     return total
-
-
-def _read_lines(text: str) -> list[StreamEvent]:
-    return stream_text.from_text(text, "#/response/stream")
 
 
 def _recorded_at(value: Any) -> str | None:
