@@ -288,9 +288,7 @@ class RecordedResponse:
     def lines(self) -> str | None:
         """The lines the stream was read from, while its events are as read (else ``None``)."""
         found = self.__dict__.get(_LINES)
-        if found is None:
-            found = self.__dict__.get(_PACKED)
-        return found if isinstance(found, str) else None
+        return found if found is not None else self.unread_lines()
 
     def unread_lines(self) -> str | None:
         """The lines of a stream whose events have not been built yet (else ``None``)."""

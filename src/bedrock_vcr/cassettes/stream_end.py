@@ -84,8 +84,9 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None  # a dropped connection, recorded as one
     # a stream of lines not yet built: their types and the last event are all this reads
     lines = response.unread_lines()
-    events = (stream_text.outline(lines) if lines is not None else None) or response.events
-    assert events is not None
+    events = stream_text.outline(lines) if lines is not None else None
+    if events is None:
+        events = response.events or []
     if events and events[-1].message_type != "event":
         return None  # a mid-stream error ends the stream
     if request.operation == "ConverseStream":
