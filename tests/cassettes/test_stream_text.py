@@ -106,6 +106,19 @@ def test_a_payload_a_line_cannot_show_keeps_the_stream_as_mappings(payload: byte
     assert frames_back(*events) == [e.message.encode() for e in events]
 
 
+#: The edges of YAML's printable set, less its line breaks and the byte order mark (JSON text
+#: escapes the C0 controls).
+PRINTED = "\x20\x7e\xa0\xe9\u2027\u202a\ud7ff\ue000\ufefe\uff00\ufffd\U00010000\U0010ffff"
+NOT_PRINTED = "\x7f\x85\x9f\u2028\u2029\ufeff\ufffe\uffff"
+
+
+@pytest.mark.parametrize("char", PRINTED + NOT_PRINTED, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_payload_is_a_line_exactly_when_yaml_prints_every_character(char: str) -> None:
+    event = with_payload(json.dumps({"a": char}, ensure_ascii=False).encode())
+    assert isinstance(written(event), str) is (char in PRINTED)
+    assert frames_back(event) == [event.message.encode()]
+
+
 def test_a_corrupted_frame_keeps_the_stream_as_mappings() -> None:
     event = StreamEvent.chunk({"a": 1}, 0.1)
     broken = StreamEvent(event.message, 0.2, frame_override=event.frame[:-1] + b"\x00")

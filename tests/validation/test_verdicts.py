@@ -76,3 +76,30 @@ def test_with_the_cache_off_every_load_is_checked(
     new_process_load(path)
     new_process_load(path)
     assert checks == [path, path]
+
+
+def test_an_edited_schema_or_check_module_means_a_check_again(
+    tmp_path: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_vcr.validation import schemas, verdicts
+
+    shipped = tmp_path / "schemas"
+    shipped.mkdir()
+    for file in schemas._schema_dir().glob("*.json"):
+        (shipped / file.name).write_bytes(file.read_bytes())
+    monkeypatch.setattr(verdicts, "_schema_dir", lambda: shipped)
+    monkeypatch.setattr(verdicts, "_code", None)
+    monkeypatch.setattr(verdicts, "_keys", {})
+    path = write(tmp_path / "clean.yaml", interaction(LLAMA, {"prompt": "a"}, plain(LLAMA_ANSWER)))
+    new_process_load(path)
+    new_process_load(path)
+    assert checks == [path]
+
+    edited = sorted(shipped.glob("*.json"))[0]
+    edited.write_bytes(edited.read_bytes() + b"\n")  # a new size and a new time
+    monkeypatch.setattr(verdicts, "_code", None)  # as a new process works them out
+    monkeypatch.setattr(verdicts, "_keys", {})
+    new_process_load(path)
+    assert checks == [path, path]
+    new_process_load(path)
+    assert checks == [path, path]

@@ -53,10 +53,9 @@ _JSON = "application/json"
 #: An event or exception type a line can carry: one word.
 _NAME = re.compile(r"[A-Za-z0-9_.:-]+\Z")
 #: What a YAML block cannot hold as it is (line breaks, characters YAML does not print, the
-#: BOM): a payload holding one is written as a mapping.
-_UNWRITABLE = re.compile(
-    "[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029\ufeff]"
-)
+#: BOM): a payload holding one is written as a mapping. The complement of YAML's printable set,
+#: spelt out: the negated class compiles in about 4 ms, on every replaying process's first test.
+_UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029\ufeff]")
 _CHUNK_PREFIX = '{"bytes":'
 
 

@@ -4,8 +4,9 @@ Checking every recorded answer of a cassette when it loads costs as much as the 
 from the parsed-cassette cache (every chunk of every stream is decoded and checked). A clean
 result is remembered beside the cache entry (:func:`bedrock_vcr.cassettes.cache.note_passed`),
 addressed by the SHA-256 of the file's bytes and by a digest of everything the check depends on:
-the schema files, the validation code, and the ``model_families`` setting. Only a clean result
-is remembered: a cassette with findings is checked, and reported, on every load.
+the schema files and the validation code (each by its size and modification time), and the
+``model_families`` setting. Only a clean result is remembered: a cassette with findings is
+checked, and reported, on every load.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ _code: bytes | None = None
 
 
 def _code_digest() -> bytes:
-    """Digest of the schemas and the modules that check against them (computed once)."""
+    """Digest of the schemas and the modules that check against them (computed once).
+
+    Each file counts by its name, size and modification time, as Python's own bytecode cache
+    judges a source file: reading and hashing the 600 KB of schemas cost a few milliseconds of
+    every test process, and a file edited or installed anew gets a new time.
+    """
     global _code
     if _code is None:
         h = hashlib.sha256()
@@ -30,11 +36,11 @@ def _code_digest() -> bytes:
         files = sorted(here.glob("*.py")) + [here.parent / "bedrock" / "models.py"]
         files += sorted(_schema_dir().glob("*.json"))
         for file in files:
-            h.update(file.name.encode())
             try:
-                h.update(file.read_bytes())
+                stat = file.stat()
+                h.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
             except OSError:
-                h.update(b"?")
+                h.update(f"{file.name}\0?\0".encode())
         _code = h.digest()
     return _code
 
