@@ -54,6 +54,18 @@ def test_every_bundled_cassette_is_read_by_the_subset(path: Path) -> None:
     assert check(path.read_text(encoding="utf-8")) is not None
 
 
+@pytest.mark.parametrize("empty", [(), (255,), (256,), (254, 255, 256, 257), (511, 512)])
+@pytest.mark.parametrize("head", ["|", "|-", "|+"])
+def test_a_block_of_many_lines_is_read_as_the_loader_reads_it(
+    head: str, empty: tuple[int, ...]
+) -> None:
+    # past the slice of lines the block's end is looked for in, with empty lines at its edges
+    lines = ["" if k in empty else f"    line {k}" for k in range(600)]
+    text = "\n".join(["version: 2", "block:", f"  text: {head}", *lines, "", "", "after: 1", ""])
+    read = check(text)
+    assert read is not None and read["after"] == 1
+
+
 def test_a_recorded_stream_and_body_are_read_by_the_subset() -> None:
     chunks = [StreamEvent.chunk({"generation": f" w{i}", "stop": None}, 0.1 * i) for i in range(9)]
     text = serialize.dumps([plain(b'{"generation": "hello", "n": 3}'), streamed(*chunks)])

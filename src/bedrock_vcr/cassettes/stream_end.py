@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,14 +82,19 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None
     if response.stream_end != "complete":
         return None  # a dropped connection, recorded as one
-    # a stream of lines not yet built: their types and the last event are all this reads
+    # a stream of lines not yet built: its last event and (ConverseStream) its lines' event
+    # types are all this reads
     lines = response.unread_lines()
-    events = stream_text.outline(lines) if lines is not None else None
-    if events is None:
+    last = stream_text.last_event(lines) if lines is not None else None
+    events = None
+    if last is None:
         events = response.events or []
-    if events and events[-1].message_type != "event":
+        last = events[-1] if events else None
+    if last is not None and last.message_type != "event":
         return None  # a mid-stream error ends the stream
     if request.operation == "ConverseStream":
+        if events is None:  # the lines are unbuilt
+            return _converse_missing(stream_text.event_types(lines or ""))
         return _converse_missing([event.event_type for event in events])
     if request.operation != "InvokeModelWithResponseStream":
         return None
@@ -99,11 +104,11 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None
     if family == UNKNOWN:
         return None
-    last = _chunk_json(events[-1]) if events else None
-    if isinstance(last, dict) and (
-        METRICS_KEY in last
-        or last.get(GUARDRAIL_ACTION_KEY) == "INTERVENED"
-        or _FINAL.get(family, _never)(last)
+    chunk = _chunk_json(last) if last is not None else None
+    if isinstance(chunk, dict) and (
+        METRICS_KEY in chunk
+        or chunk.get(GUARDRAIL_ACTION_KEY) == "INTERVENED"
+        or _FINAL.get(family, _never)(chunk)
     ):
         return None
     return f"its final chunk ({family}: {FINAL_CHUNKS.get(family, METRICS_KEY)})"
@@ -138,7 +143,7 @@ _FINAL: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
-def _converse_missing(types: list[str | None]) -> str | None:
+def _converse_missing(types: Sequence[str | None]) -> str | None:
     if types[-1:] == ["metadata"] and "messageStop" in types:
         return None
     if "messageStop" in types:

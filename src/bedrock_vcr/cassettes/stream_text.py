@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
@@ -65,6 +65,8 @@ def _writable(text: str) -> bool:
 
 
 _decoder = json.JSONDecoder()
+#: The C scanner ``raw_decode`` wraps: ``(value, end)``, or an exception at a bad value.
+_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 
 
 class StreamText(str):
@@ -246,10 +248,17 @@ def read_lines(text: str) -> list[StreamEvent]:
 def check_text(text: str, where: str) -> None:
     """The checks of :func:`from_text` (the same errors) without building the events: a
     large cassette is checked whole when read, and each stream built when first replayed."""
-    _each_line(text, where, _checked, [])
+    lines = _lines(text, where)
+    index = 0
+    try:
+        for index, line in enumerate(lines):  # noqa: B007 - the bad line's place
+            if not _plainly_good(line):
+                _checked(line)
+    except ValueError as exc:
+        raise _line_error(exc, index, len(lines), where) from None
 
 
-def _each_line(text: str, where: str, read: Callable[[str], Any], out: list[Any]) -> None:
+def _lines(text: str, where: str) -> list[str]:
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()
@@ -259,39 +268,46 @@ def _each_line(text: str, where: str, read: Callable[[str], Any], out: list[Any]
             json_path=where,
             fix="restore the cassette from version control, or re-record it",
         )
+    return lines
+
+
+def _each_line(text: str, where: str, read: Callable[[str], Any], out: list[Any]) -> None:
+    lines = _lines(text, where)
     try:
         out.extend(map(read, lines))
     except ValueError as exc:
-        index = len(out)
-        cut = " (was the file cut short?)" if index == len(lines) - 1 else ""
-        raise CassetteFormatError(
-            f"line {index + 1} of the stream cannot be read{cut}: {exc}",
-            json_path=f"{where}/{index}",
-            fix="a stream line is '<offset> <event type> <JSON payload>' or '<offset> "
-            "exception <exception type> <JSON payload>' (README section 'Cassette "
-            "format'); correct it, or re-record the cassette",
-        ) from None
+        raise _line_error(exc, len(out), len(lines), where) from None
 
 
-class _Kind(NamedTuple):
-    event_type: str
+def _line_error(exc: ValueError, index: int, count: int, where: str) -> CassetteFormatError:
+    cut = " (was the file cut short?)" if index == count - 1 else ""
+    return CassetteFormatError(
+        f"line {index + 1} of the stream cannot be read{cut}: {exc}",
+        json_path=f"{where}/{index}",
+        fix="a stream line is '<offset> <event type> <JSON payload>' or '<offset> "
+        "exception <exception type> <JSON payload>' (README section 'Cassette "
+        "format'); correct it, or re-record the cassette",
+    )
 
 
 #: A line's event type, or an exception line's exception type.
 _LINE_TYPE = re.compile(r"^[^ \n]* (?:exception )?([^ \n]*)", re.MULTILINE)
 
 
-def outline(text: str) -> list[Any] | None:
-    """Each line's event type, with the last line's event built: what a stream's end check
-    reads (:mod:`.stream_end`) without building the other events; ``None`` for lines that
-    :func:`check_text` would refuse."""
-    types = _LINE_TYPE.findall(text)
+def event_types(text: str) -> list[str]:
+    """Each checked line's event type (an exception line's exception type), without building
+    its event: what a ConverseStream's end check reads (:mod:`.stream_end`)."""
+    return _LINE_TYPE.findall(text)
+
+
+def last_event(text: str) -> StreamEvent | None:
+    """The event of the last of checked lines (the one an end check reads), or ``None`` for a
+    line :func:`check_text` would refuse."""
     last = text[text.rstrip("\n").rfind("\n") + 1 :].rstrip("\n")
     try:
-        end = _event(last)
+        return _event(last)
     except ValueError:
         return None
-    return [*map(_Kind, types[:-1]), end]
 
 
 def _split(line: str) -> tuple[float, str, str]:
@@ -337,6 +353,29 @@ def _checked(line: str) -> None:
     # a character) needs its frame built to know
     if len(block) > MAX_HEADERS_LENGTH or 6 * len(payload) + 16 > MAX_PAYLOAD_LENGTH:
         _event(line)
+
+
+def _plainly_good(line: str) -> bool:
+    """Whether ``line`` is a usual event line that :func:`_checked` accepts, told in one call
+    (a check of every line of a large cassette spent most of its time in calls); ``False``
+    leaves the line to :func:`_checked`, which accepts it or says what is wrong."""
+    parts = line.split(" ", 2)
+    if len(parts) != 3 or parts[1] == EXCEPTION_WORD:
+        return False
+    offset_text, key, payload = parts
+    found = _HEADERS.get(key)
+    if found is None or len(found[1]) > MAX_HEADERS_LENGTH:
+        return False
+    if not payload or 6 * len(payload) + 16 > MAX_PAYLOAD_LENGTH:
+        return False
+    try:
+        if not 0.0 <= float(offset_text) < math.inf:
+            return False
+        if payload.startswith(_CHUNK_PREFIX) and payload[9:10] in ("{", "["):
+            return bool(payload[_scan(payload, 9)[1] :] == "}")
+        return bool(_scan(payload, 0)[1] == len(payload))
+    except Exception:  # noqa: BLE001 - any doubt is _checked's to settle
+        return False
 
 
 def _payload(text: str) -> bytes:
