@@ -59,7 +59,7 @@ def test_every_bundled_cassette_is_read_by_the_subset(path: Path) -> None:
 def test_a_block_of_many_lines_is_read_as_the_loader_reads_it(
     head: str, empty: tuple[int, ...]
 ) -> None:
-    # past the slice of lines the block's end is looked for in, with empty lines at its edges
+    # a long block, with empty lines inside it and at its end
     lines = ["" if k in empty else f"    line {k}" for k in range(600)]
     text = "\n".join(["version: 2", "block:", f"  text: {head}", *lines, "", "", "after: 1", ""])
     read = check(text)

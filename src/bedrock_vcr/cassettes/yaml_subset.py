@@ -12,10 +12,7 @@ error. ``tests/cassettes/test_yaml_subset.py`` compares the two on written and d
 
 from __future__ import annotations
 
-import functools
-import itertools
 import re
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -208,46 +205,25 @@ class _Reader:
 
     def literal(self, head: str, indent: int) -> str:
         start = self.pos
+        pad = " " * (indent + 2)
         lines = self.lines
-        self.pos = end = _block_end(lines, start, indent + 2)
-        if self._deeper(indent) or (end < len(lines) and not lines[end].strip(" ")):
+        while self.pos < len(lines) and (not lines[self.pos] or lines[self.pos].startswith(pad)):
+            self.pos += 1
+        block = [line[indent + 2 :] for line in lines[start : self.pos]]
+        if self._deeper(indent) or (self.pos < len(lines) and not lines[self.pos].strip(" ")):
             raise _Unsure  # less indented than the block but more than its key, or spaces
-        while end > start and not lines[end - 1]:
-            end -= 1
-        kept = self.pos - end  # the empty lines after the last one
-        if end == start:
-            raise _Unsure  # no text
-        # each line less its indent, which follows every line break but an empty line's
-        text = "\n".join(["", *lines[start:end]]).replace("\n" + " " * (indent + 2), "\n")[1:]
-        if " \n" in text or text.endswith(" "):
-            raise _Unsure  # a line ending in a space (which might be all spaces)
-        if text.lstrip("\n")[0] == " " and not _BLOCK_HEADS[head]:
+        while block and not block[-1]:
+            block.pop()
+        kept = self.pos - start - len(block)  # the empty lines after the last one
+        text = "\n".join(block)
+        if not block or " \n" in text or text.endswith(" "):
+            raise _Unsure  # no text, or a line ending in a space (which might be all spaces)
+        first = next(line for line in block if line)
+        if first[0] == " " and not _BLOCK_HEADS[head]:
             raise _Unsure  # the loader would take the deeper indent
         if head.endswith("-"):
             return text
         return text + "\n" * (kept + 1 if head.endswith("+") else 1)
-
-
-def _block_end(lines: list[str], start: int, width: int) -> int:
-    """Where the lines from ``start`` that are indented by ``width`` or empty end: a stream's
-    block is most of a cassette's lines, so they are tested by C, a slice at a time."""
-    inside = _indented(width)
-    end = start
-    while True:
-        part = lines[end : end + _SLICE]
-        taken = len(list(itertools.takewhile(inside, part)))
-        end += taken
-        if taken < _SLICE:
-            return end
-
-
-_SLICE = 256
-
-
-@functools.cache
-def _indented(width: int) -> Callable[[str], object]:
-    """A test of a line that is indented by ``width`` spaces or empty (a C function)."""
-    return re.compile(f"(?: {{{width}}}|\\Z)").match
 
 
 def read(text: str) -> Any:
