@@ -249,12 +249,13 @@ def store(target: Path, file_digest: bytes, interactions: list[Interaction], ext
     lines = sum(len(i.response.lines or "") for i in answered if i.response) > LINES_FROM
     try:
         packed = [_pack(i, lines) for i in answered]
-        blob = _MAGIC + fingerprint() + file_digest + marshal.dumps((packed, extra))
+        body = marshal.dumps((packed, extra))
     except (ValueError, TypeError):
         return  # something marshal cannot write (never for what a cassette holds)
     path = entry_path(target, file_digest)
     try:
-        _write(path, target, blob)
+        # the head and the body written apart: joined, a large entry would be in memory twice
+        _write(path, target, (_MAGIC + fingerprint() + file_digest, body))
         _remove_others(path, target.name)
     except OSError:
         pass
@@ -266,8 +267,9 @@ _serial = itertools.count()
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _write(path: Path, target: Path, blob: bytes) -> None:
-    """Write ``blob`` to a temporary file beside ``path``, then rename it there."""
+def _write(path: Path, target: Path, parts: tuple[bytes, ...]) -> None:
+    """Write ``parts``, one after another, to a temporary file beside ``path``, then rename it
+    there."""
     tmp = f"{path}.{os.getpid()}-{next(_serial)}.tmp"
     try:
         fd = os.open(tmp, _NEW, 0o600)
@@ -279,9 +281,10 @@ def _write(path: Path, target: Path, blob: bytes) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         try:
-            view = memoryview(blob)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
         os.replace(tmp, path)

@@ -219,7 +219,9 @@ def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
         return interactions, key
     data = read_bytes(path)
     key = cache.digest(data)  # of the bytes parsed: the file may have changed since
-    interactions = interactions_from_text(_decode(data, path), path)
+    text = _decode(data, path)
+    del data  # not held through the parse (a large cassette's peak memory)
+    interactions = interactions_from_text(text, path)
     found = stream_end.cut_short(interactions)
     cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
     _warn_found(found, path)

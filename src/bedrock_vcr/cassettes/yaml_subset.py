@@ -80,6 +80,12 @@ def _plain(text: str) -> Any:
     return value
 
 
+def _spent(count: int) -> list[str]:
+    """What replaces lines once read, which are never read again: a large cassette's lines
+    are freed as its values are built rather than all held to the end (peak memory)."""
+    return [""] * count
+
+
 class _Reader:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
@@ -124,6 +130,7 @@ class _Reader:
             key = body[:cut] if cut >= 0 else body[:-1]
             if key not in _KEYS:
                 _check_key(key)
+            lines[self.pos] = ""  # read (see _spent)
             self.pos += 1
             if cut < 0:
                 out[key] = self.nested(indent, depth)
@@ -210,6 +217,7 @@ class _Reader:
         while self.pos < len(lines) and (not lines[self.pos] or lines[self.pos].startswith(pad)):
             self.pos += 1
         block = [line[indent + 2 :] for line in lines[start : self.pos]]
+        lines[start : self.pos] = _spent(self.pos - start)
         if self._deeper(indent) or (self.pos < len(lines) and not lines[self.pos].strip(" ")):
             raise _Unsure  # less indented than the block but more than its key, or spaces
         while block and not block[-1]:
@@ -229,12 +237,14 @@ class _Reader:
 def read(text: str) -> Any:
     """The document of ``text`` as the YAML loader reads it, or ``None`` when this reader is
     not sure it reads it the same way."""
-    if text.isascii():
-        if not text.replace("\n", "").isprintable():
-            return None
-    elif BLOCK_TEXT.fullmatch(text) is None:
+    ascii = text.isascii()
+    if not ascii and BLOCK_TEXT.fullmatch(text) is None:
         return None
     lines = text.split("\n")
+    # printable ASCII, line by line: a copy of the text without its line breaks would add its
+    # size to a large parse's peak
+    if ascii and not all(map(str.isprintable, lines)):
+        return None
     if lines[-1] == "":
         lines.pop()
     reader = _Reader(lines)

@@ -41,9 +41,24 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+#: Characters of text encoded at a time for its digest.
+_PIECE = 1 << 20
+
+
+def _text_digest(text: str) -> bytes:
+    """:func:`_digest` of the UTF-8 bytes of ``text``, encoded a piece at a time: a large
+    cassette's bytes whole would add its size to the peak memory of its load."""
+    if len(text) <= _PIECE:
+        return _digest(text.encode("utf-8", "surrogatepass"))
+    h = hashlib.blake2b(digest_size=16)
+    for start in range(0, len(text), _PIECE):
+        h.update(text[start : start + _PIECE].encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
 def remember(text: str, foreign: bool) -> bool:
     """Note whether ``text`` is another recorder's cassette; returns ``foreign``."""
-    key = _digest(text.encode("utf-8", "surrogatepass"))
+    key = _text_digest(text)
     with _sniffed_lock:
         _SNIFFED[key] = foreign
         _SNIFFED.move_to_end(key)
