@@ -372,8 +372,8 @@ def _plainly_good(line: str) -> bool:
         if not 0.0 <= float(offset_text) < math.inf:
             return False
         if payload.startswith(_CHUNK_PREFIX) and payload[9:10] in ("{", "["):
-            return bool(payload[_scan(payload, 9)[1] :] == "}")
-        return bool(_scan(payload, 0)[1] == len(payload))
+            return payload[_scan(payload, 9)[1] :] == "}"
+        return _scan(payload, 0)[1] == len(payload)
     except Exception:  # noqa: BLE001 - any doubt is _checked's to settle
         return False
 

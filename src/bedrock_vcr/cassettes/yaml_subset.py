@@ -237,13 +237,13 @@ class _Reader:
 def read(text: str) -> Any:
     """The document of ``text`` as the YAML loader reads it, or ``None`` when this reader is
     not sure it reads it the same way."""
-    ascii = text.isascii()
-    if not ascii and BLOCK_TEXT.fullmatch(text) is None:
+    is_ascii = text.isascii()
+    if not is_ascii and BLOCK_TEXT.fullmatch(text) is None:
         return None
     lines = text.split("\n")
     # printable ASCII, line by line: a copy of the text without its line breaks would add its
     # size to a large parse's peak
-    if ascii and not all(map(str.isprintable, lines)):
+    if is_ascii and not all(map(str.isprintable, lines)):
         return None
     if lines[-1] == "":
         lines.pop()
