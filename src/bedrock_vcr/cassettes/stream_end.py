@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,7 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None  # a mid-stream error ends the stream
     if request.operation == "ConverseStream":
         if events is None:  # the lines are unbuilt
-            return _converse_missing(stream_text.event_types(lines or ""))
+            return _converse_missing(_event_types(lines or ""))
         return _converse_missing([event.event_type for event in events])
     if request.operation != "InvokeModelWithResponseStream":
         return None
@@ -141,6 +142,15 @@ _FINAL: dict[str, Callable[[dict[str, Any]], bool]] = {
     "mistral.chat": lambda c: _first(c, "choices").get("stop_reason") is not None,
     "ai21.jamba": lambda c: _first(c, "choices").get("finish_reason") is not None,
 }
+
+
+#: A stream line's event type, or an exception line's exception type (see ``stream_text``).
+_LINE_TYPE = re.compile(r"^[^ \n]* (?:exception )?([^ \n]*)", re.MULTILINE)
+
+
+def _event_types(lines: str) -> list[str]:
+    """Each checked stream line's event type, without building its event."""
+    return _LINE_TYPE.findall(lines)
 
 
 def _converse_missing(types: Sequence[str | None]) -> str | None:

@@ -290,16 +290,6 @@ def _line_error(exc: ValueError, index: int, count: int, where: str) -> Cassette
     )
 
 
-#: A line's event type, or an exception line's exception type.
-_LINE_TYPE = re.compile(r"^[^ \n]* (?:exception )?([^ \n]*)", re.MULTILINE)
-
-
-def event_types(text: str) -> list[str]:
-    """Each checked line's event type (an exception line's exception type), without building
-    its event: what a ConverseStream's end check reads (:mod:`.stream_end`)."""
-    return _LINE_TYPE.findall(text)
-
-
 def last_event(text: str) -> StreamEvent | None:
     """The event of the last of checked lines (the one an end check reads), or ``None`` for a
     line :func:`check_text` would refuse."""
