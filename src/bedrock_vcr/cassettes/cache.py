@@ -47,7 +47,7 @@ _MAGIC = b"bedrock-vcr cache\n"
 #: Characters of stream lines above which an entry keeps the lines rather than the frames
 #: (which take about twice the room): the frames of a cassette a test replays cost no memory
 #: to speak of, those of a cassette of thousands of streams would double its entry.
-LINES_FROM = 256 * 1024
+LINES_FROM = stream_text.LARGE_LINES
 #: Modules whose code decides what a cassette's text becomes (their source is fingerprinted).
 _READERS = (
     "bodies.py",

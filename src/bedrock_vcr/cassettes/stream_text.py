@@ -57,6 +57,10 @@ _NAME = re.compile(r"[A-Za-z0-9_.:-]+\Z")
 #: spelt out: the negated class compiles in about 4 ms, on every replaying process's first test.
 _UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029\ufeff]")
 _CHUNK_PREFIX = '{"bytes":'
+#: Characters of stream lines that make a cassette large: its streams are kept as lines, not
+#: built, by both the parse (``yaml_format.LAZY_FROM``) and the cache entry
+#: (``cache.LINES_FROM``), one threshold so that neither builds what the other will not use.
+LARGE_LINES = 256 * 1024
 
 
 def _writable(text: str) -> bool:

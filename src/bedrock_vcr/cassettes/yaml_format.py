@@ -54,7 +54,7 @@ SUPPORTED_VERSIONS = (1, 2)
 #: Characters of stream lines above which a cassette's streams are checked when it is read and
 #: their events built when a test first reads them (a cassette of thousands of streams is read
 #: in a fraction of the time; the parsed-cassette cache keeps such a cassette's lines too).
-LAZY_FROM = 256 * 1024
+LAZY_FROM = stream_text.LARGE_LINES
 
 # --- interactions ----------------------------------------------------------------------------
 
