@@ -66,6 +66,16 @@ def test_a_block_of_many_lines_is_read_as_the_loader_reads_it(
     assert read is not None and read["after"] == 1
 
 
+@pytest.mark.parametrize("end", ["", "\n", "\n\n", "\n\n\n", "\n   ", "\n  x: 1\n", "\n ..."])
+@pytest.mark.parametrize("head", ["|", "|-", "|+"])
+def test_a_block_at_the_end_of_the_file_is_read_as_the_loader_reads_it(head: str, end: str) -> None:
+    # the file's last line break (or none: then the block has no line break to keep) and what
+    # follows the block must end it where the loader does
+    text = f"version: 2\nblock:\n  text: {head}\n    one\n\n    two" + end
+    read = check(text)
+    assert (read is not None) == (end not in ("\n   ", "\n ..."))
+
+
 def test_a_recorded_stream_and_body_are_read_by_the_subset() -> None:
     chunks = [StreamEvent.chunk({"generation": f" w{i}", "stop": None}, 0.1 * i) for i in range(9)]
     text = serialize.dumps([plain(b'{"generation": "hello", "n": 3}'), streamed(*chunks)])

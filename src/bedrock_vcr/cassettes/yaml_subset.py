@@ -80,22 +80,62 @@ def _plain(text: str) -> Any:
     return value
 
 
-def _spent(count: int) -> list[str]:
-    """What replaces lines once read, which are never read again: a large cassette's lines
-    are freed as its values are built rather than all held to the end (peak memory)."""
-    return [""] * count
+#: Printable ASCII and line breaks: what an ASCII file's text may hold (anything else, a
+#: carriage return or a tab, goes to the loader).
+_ASCII_KEPT = bytes(range(0x20, 0x7F)) + b"\n"
+#: Characters of an ASCII file tested at once (a copy of the whole text would add its size to
+#: a large parse's peak).
+_PIECE = 1 << 20
+#: Per indent: the first line break of a literal block's lines (at that indent, or empty) that
+#: ends it.
+_BLOCK_ENDS: dict[int, re.Pattern[str]] = {}
+
+
+def _printable_ascii(text: str) -> bool:
+    return not any(
+        text[at : at + _PIECE].encode("ascii").translate(None, _ASCII_KEPT)
+        for at in range(0, len(text), _PIECE)
+    )
+
+
+def _block_end(indent: int) -> re.Pattern[str]:
+    found = _BLOCK_ENDS.get(indent)
+    if found is None:
+        found = _BLOCK_ENDS[indent] = re.compile(f"\n(?! {{{indent}}}|\n)")
+    return found
 
 
 class _Reader:
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
+    """The text read a line at a time by offsets: no list of its lines is built (a large
+    cassette's are half a million), and a literal block is cut out whole."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line: str | None = None  # the line at ``pos`` (``None`` past the end)
         self.pos = 0
+        self.after = 0  # where the next line starts
+        self._load(0)
+
+    def _load(self, pos: int) -> None:
+        self.pos = pos
+        text = self.text
+        if pos >= len(text):
+            self.line = None  # (a last line break ends the last line, not an empty one)
+            return
+        end = text.find("\n", pos)
+        if end < 0:
+            end = len(text)
+        self.line = text[pos:end]
+        self.after = end + 1
+
+    def _next(self) -> None:
+        self._load(self.after)
 
     def _deeper(self, indent: int) -> bool:
         """Whether the next line is indented more than ``indent`` (and holds text)."""
-        if self.pos >= len(self.lines):
+        line = self.line
+        if line is None:
             return False
-        line = self.lines[self.pos]
         return (
             line[indent : indent + 1] == " "
             and line.startswith(" " * indent)
@@ -104,10 +144,8 @@ class _Reader:
 
     def _at(self, indent: int) -> str | None:
         """The next line's text after exactly ``indent`` spaces, or ``None``."""
-        if self.pos >= len(self.lines):
-            return None
-        line = self.lines[self.pos]
-        if indent and not line.startswith(" " * indent):
+        line = self.line
+        if line is None or (indent and not line.startswith(" " * indent)):
             return None
         body = line[indent:]
         return body if body[:1] not in ("", " ") else None
@@ -116,29 +154,35 @@ class _Reader:
         if depth > _DEPTH:
             raise _Unsure
         out: dict[str, Any] = {}
-        lines, pad, deeper = self.lines, " " * indent, " " * (indent + 1)
-        while self.pos < len(lines):
-            line = lines[self.pos]
-            if not line.startswith(pad) or line.startswith(deeper):
-                break  # the mapping ends (or a deeper line, refused below)
+        pad, deeper, text = " " * indent, " " * (indent + 1), self.text
+        while (line := self.line) is not None:
             body = line[indent:]
-            if not body or (body[0] in "-#" and (body.startswith(("- ", "#")) or body == "-")):
-                break  # the end of an item of the list this mapping is in, or a comment
+            if line[:indent] != pad or not body:
+                break  # the mapping ends
+            first = body[0]
+            if first in " -#" and (first != "-" or body.startswith("- ") or body == "-"):
+                break  # a deeper line (refused below), the end of a list's item, a comment
             cut = body.find(": ")
             if cut < 0 and body[-1] != ":":
                 raise _Unsure
             key = body[:cut] if cut >= 0 else body[:-1]
             if key not in _KEYS:
                 _check_key(key)
-            lines[self.pos] = ""  # read (see _spent)
-            self.pos += 1
+            # the next line (as _next, written out: this is the loop of every key)
+            self.pos = at = self.after
+            if at < len(text):
+                end = text.find("\n", at)
+                self.after = (end if end >= 0 else len(text)) + 1
+                self.line = text[at : self.after - 1]
+            else:
+                self.line = None
             if cut < 0:
                 out[key] = self.nested(indent, depth)
                 continue
-            text = body[cut + 2 :]
-            value = _VALUES.get(text, _MISSING)  # plain text read before, not continued
-            if value is _MISSING or (self.pos < len(lines) and lines[self.pos].startswith(deeper)):
-                value = self.scalar(text, indent, True)
+            written = body[cut + 2 :]
+            value = _VALUES.get(written, _MISSING)  # plain text read before, not continued
+            if value is _MISSING or (self.line is not None and self.line.startswith(deeper)):
+                value = self.scalar(written, indent, True)
             out[key] = value
         if self._deeper(indent):
             raise _Unsure  # a line indented more than the mapping's keys
@@ -161,10 +205,10 @@ class _Reader:
                 raise _Unsure  # nested lists, comments, odd spacing
             if rest[0] != "'" and (": " in rest or rest.endswith(":")):
                 # a mapping: its first key is on the dash's line, the others under it
-                self.lines[self.pos] = " " * (indent + 2) + rest
+                self.line = " " * (indent + 2) + rest
                 out.append(self.mapping(indent + 2, depth + 1))
             else:
-                self.pos += 1
+                self._next()
                 out.append(self.scalar(rest, indent, False))
         return out
 
@@ -187,7 +231,7 @@ class _Reader:
             if part is None or not plain_ok(part):
                 raise _Unsure
             parts.append(part)
-            self.pos += 1
+            self._next()
         return _plain(" ".join(parts))
 
     def quoted(self, text: str, indent: int) -> str:
@@ -208,30 +252,32 @@ class _Reader:
             if found is None or found.startswith("#"):
                 raise _Unsure
             text = found
-            self.pos += 1
+            self._next()
 
     def literal(self, head: str, indent: int) -> str:
-        start = self.pos
-        pad = " " * (indent + 2)
-        lines = self.lines
-        while self.pos < len(lines) and (not lines[self.pos] or lines[self.pos].startswith(pad)):
-            self.pos += 1
-        block = [line[indent + 2 :] for line in lines[start : self.pos]]
-        lines[start : self.pos] = _spent(self.pos - start)
-        if self._deeper(indent) or (self.pos < len(lines) and not lines[self.pos].strip(" ")):
+        """The block whose lines (indented ``indent + 2``, or empty) start at the next line,
+        cut out of the text in one piece."""
+        text, start = self.text, self.pos
+        if self.line is None:
+            raise _Unsure  # no text
+        found = _block_end(indent + 2).search(text, start - 1)
+        # (the file's last line break is one too: a block at the end is found as well)
+        end = found.start() if found is not None else len(text)
+        self._load(end + 1)
+        if self._deeper(indent) or (self.line is not None and not self.line.strip(" ")):
             raise _Unsure  # less indented than the block but more than its key, or spaces
-        while block and not block[-1]:
-            block.pop()
-        kept = self.pos - start - len(block)  # the empty lines after the last one
-        text = "\n".join(block)
-        if not block or " \n" in text or text.endswith(" "):
+        # every line holds the indent or nothing: dropped after each line break
+        lines = text[start - 1 : end].replace("\n" + " " * (indent + 2), "\n")[1:]
+        block = lines.rstrip("\n")
+        kept = len(lines) - len(block)  # the empty lines after the last one
+        if not block or " \n" in block or block.endswith(" "):
             raise _Unsure  # no text, or a line ending in a space (which might be all spaces)
-        first = next(line for line in block if line)
-        if first[0] == " " and not _BLOCK_HEADS[head]:
+        first = len(block) - len(block.lstrip("\n"))
+        if block[first] == " " and not _BLOCK_HEADS[head]:
             raise _Unsure  # the loader would take the deeper indent
-        if head.endswith("-"):
-            return text
-        return text + "\n" * (kept + 1 if head.endswith("+") else 1)
+        if head.endswith("-") or found is None:
+            return block  # (no line break after the file's last line: none to keep)
+        return block + "\n" * (kept + 1 if head.endswith("+") else 1)
 
 
 def read(text: str) -> Any:
@@ -240,21 +286,16 @@ def read(text: str) -> Any:
     is_ascii = text.isascii()
     if not is_ascii and BLOCK_TEXT.fullmatch(text) is None:
         return None
-    lines = text.split("\n")
-    # printable ASCII, line by line: a copy of the text without its line breaks would add its
-    # size to a large parse's peak
-    if is_ascii and not all(map(str.isprintable, lines)):
+    if is_ascii and not _printable_ascii(text):
         return None
-    if lines[-1] == "":
-        lines.pop()
-    reader = _Reader(lines)
-    while reader.pos < len(lines) and lines[reader.pos].startswith("#"):
-        reader.pos += 1  # the header's comment
+    reader = _Reader(text)
+    while reader.line is not None and reader.line.startswith("#"):
+        reader._next()  # the header's comment
     try:
         doc = reader.mapping(0, 0)
     except (_Unsure, RecursionError):
         return None
-    rest = lines[reader.pos :]
-    if not doc or (rest and rest != ["..."]):
+    rest = text[reader.pos :] if reader.line is not None else ""
+    if not doc or rest not in ("", "...", "...\n"):
         return None
     return doc
