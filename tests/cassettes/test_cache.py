@@ -56,9 +56,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     monkeypatch.delenv("BEDROCK_VCR_CACHE", raising=False)
     monkeypatch.setattr(storage, "_cache", type(storage._cache)())
     seen: list[Path] = []
-    parse = storage.interactions_from_text
+    parse = storage.parse_document
     monkeypatch.setattr(
-        storage, "interactions_from_text", lambda text, path: seen.append(path) or parse(text, path)
+        storage, "parse_document", lambda text, path: seen.append(path) or parse(text, path)
     )
     return seen
 
@@ -170,15 +170,59 @@ def test_an_entry_of_other_readers_is_ignored(
     assert parses == [cassette, cassette]
 
 
-def test_an_entry_of_the_wrong_shape_is_a_miss(cassette: Path, parses: list[Path]) -> None:
-    import marshal
+def written(head: bytes, extra: Any, *pieces: Any) -> bytes:
+    """An entry laid out as :func:`cache.store` lays it out: each piece after its length."""
+    count = sum(map(len, pieces))
+    return head + b"".join(cache._piece(value) for value in ((count, extra), *pieces))
 
+
+def read_entry(entry: Path) -> tuple[bytes, Any, list[Any]]:
+    """The head, the ``extra`` value and the packed interactions of an entry."""
+    blob = entry.read_bytes()
+    head = blob[: len(cache._MAGIC) + 64]
+    (_, extra), *pieces = cache._pieces(memoryview(blob)[len(head) :])
+    return head, extra, [item for piece in pieces for item in piece]
+
+
+def test_an_entry_of_the_wrong_shape_is_a_miss(cassette: Path, parses: list[Path]) -> None:
     fresh_load(cassette)
     (entry,) = entries(cassette)
     head = entry.read_bytes()[: len(cache._MAGIC) + 64]
-    entry.write_bytes(head + marshal.dumps(([((1, 2, 3, 4, 5, 6, 7), (8,) * 6)], [])))
+    entry.write_bytes(written(head, [], [((1, 2, 3, 4, 5, 6, 7), (8,) * 6)]))
     assert len(fresh_load(cassette)) == 2
     assert parses == [cassette, cassette]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: blob + b"\0",  # a length cut short
+        lambda blob: blob + (99).to_bytes(8, "little") + b"x",  # a piece cut short
+        lambda blob: blob[: len(cache._MAGIC) + 64],  # no pieces at all
+        lambda blob: blob[: len(cache._MAGIC) + 64] + cache._piece((2, [])),  # cut at a piece's end
+    ],
+)
+def test_an_entry_whose_pieces_do_not_add_up_is_a_miss(
+    cassette: Path, parses: list[Path], damage: Any
+) -> None:
+    expected = fresh_load(cassette)
+    (entry,) = entries(cassette)
+    entry.write_bytes(damage(entry.read_bytes()))
+    assert fresh_load(cassette) == expected
+    assert parses == [cassette, cassette]
+
+
+def test_a_large_entry_is_written_and_read_in_pieces(tmp_path: Path, parses: list[Path]) -> None:
+    many = tmp_path / "many.yaml"
+    answers = [plain(f'{{"generation":"{k}"}}'.encode()) for k in range(2 * cache.PIECE + 3)]
+    storage.write_atomic(many, serialize.dumps(answers))
+    expected = fresh_load(many)
+    (entry,) = entries(many)
+    blob = entry.read_bytes()
+    sizes = [len(piece) for piece in cache._pieces(memoryview(blob)[len(cache._MAGIC) + 64 :])]
+    assert sizes == [2, cache.PIECE, cache.PIECE, 3]  # (count, extra), then the pieces
+    assert fresh_load(many) == expected
+    assert parses == [many]
 
 
 FRAME = b"\0" * 16
@@ -200,16 +244,12 @@ FRAME = b"\0" * 16
 def test_an_entry_whose_stream_has_the_wrong_shape_is_a_miss(
     cassette: Path, parses: list[Path], events: tuple[object, ...]
 ) -> None:
-    import marshal
-
     fresh_load(cassette)
     (entry,) = entries(cassette)
-    blob = entry.read_bytes()
-    head = blob[: len(cache._MAGIC) + 64]
-    packed, extra = marshal.loads(blob[len(head) :])
+    head, extra, packed = read_entry(entry)
     request, response = packed[1]
     packed[1] = (request, (*response[:5], events))
-    entry.write_bytes(head + marshal.dumps((packed, extra)))
+    entry.write_bytes(written(head, extra, packed))
     loaded = fresh_load(cassette)
     assert parses == [cassette, cassette]
     assert loaded[1].response is not None and len(loaded[1].response.events or []) == 2
@@ -258,7 +298,7 @@ def test_another_process_reads_the_entry_this_one_wrote(cassette: Path, parses: 
     script = (
         "import sys\n"
         "from bedrock_vcr.cassettes import storage\n"
-        "storage.interactions_from_text = None  # a parse would fail\n"
+        "storage.parse_document = None  # a parse would fail\n"
         "loaded = storage.load_file(__import__('pathlib').Path(sys.argv[1]))\n"
         "print(len(loaded), loaded[1].response.events[1].frame.hex())\n"
     )

@@ -320,10 +320,8 @@ def test_unchanged_file_is_parsed_once_and_changes_are_seen(
         storage.write_atomic(path, serialize.dumps([interaction]))
 
     parsed: list[object] = []
-    parse = storage.interactions_from_text
-    monkeypatch.setattr(
-        storage, "interactions_from_text", lambda *a: parsed.append(a[1:]) or parse(*a)
-    )
+    parse = storage.parse_document
+    monkeypatch.setattr(storage, "parse_document", lambda *a: parsed.append(a[1:]) or parse(*a))
     write_answer("first")
     first = storage.load_file(path)
     again = storage.load_file(path)

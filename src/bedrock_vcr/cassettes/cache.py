@@ -27,6 +27,7 @@ import marshal
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,12 @@ from .records import (
 
 FOLDER = "cache"
 #: Bumped whenever the layout of an entry changes.
-LAYOUT = 3
+LAYOUT = 4
+#: Interactions per piece of an entry. An entry is its pieces one after another, each the
+#: marshal of a list of packed interactions after its length (the first piece: their number
+#: and the ``extra`` value), so that a large entry is never in memory whole while it is written.
+PIECE = 256
+_LENGTH = 8
 _MAGIC = b"bedrock-vcr cache\n"
 #: Characters of stream lines above which an entry keeps the lines rather than the frames
 #: (which take about twice the room): the frames of a cassette a test replays cost no memory
@@ -146,10 +152,25 @@ def lookup(target: Path, file_digest: bytes) -> tuple[list[Interaction], Any] | 
     if not blob.startswith(head):
         return None
     try:
-        packed, extra = marshal.loads(memoryview(blob)[len(head) :])
-        return [_unpack(item) for item in packed], extra
-    except (ValueError, TypeError, EOFError, KeyError, IndexError):
+        pieces = _pieces(memoryview(blob)[len(head) :])
+        count, extra = next(pieces)
+        interactions = [_unpack(item) for piece in pieces for item in piece]
+    except (ValueError, TypeError, EOFError, KeyError, IndexError, StopIteration):
         return None  # damaged, or not of the shape written below: parse the file instead
+    if len(interactions) != count:  # cut at a piece's end
+        return None
+    return interactions, extra
+
+
+def _pieces(view: memoryview) -> Iterator[Any]:
+    at = 0
+    while at < len(view):
+        size = int.from_bytes(view[at : at + _LENGTH], "little")
+        at += _LENGTH
+        if at + size > len(view):
+            raise ValueError("a cache entry cut short")
+        yield marshal.loads(view[at : at + size])
+        at += size
 
 
 def _unpack(item: tuple[Any, ...]) -> Interaction:
@@ -247,18 +268,29 @@ def store(target: Path, file_digest: bytes, interactions: list[Interaction], ext
     # a small cassette keeps its streams' frames, which replay sends as they are; a large one
     # keeps the lines it was read from, half the memory, and builds the frames when replayed
     lines = sum(len(i.response.lines or "") for i in answered if i.response) > LINES_FROM
-    try:
-        packed = [_pack(i, lines) for i in answered]
-        body = marshal.dumps((packed, extra))
-    except (ValueError, TypeError):
-        return  # something marshal cannot write (never for what a cassette holds)
+    pieces = (answered[at : at + PIECE] for at in range(0, len(answered), PIECE))
+    parts = itertools.chain(
+        [_MAGIC + fingerprint() + file_digest],
+        map(
+            _piece,
+            itertools.chain(
+                [(len(answered), extra)], ([_pack(i, lines) for i in p] for p in pieces)
+            ),
+        ),
+    )
     path = entry_path(target, file_digest)
     try:
-        # the head and the body written apart: joined, a large entry would be in memory twice
-        _write(path, target, (_MAGIC + fingerprint() + file_digest, body))
+        _write(path, target, parts)
         _remove_others(path, target.name)
+    except (ValueError, TypeError):
+        pass  # something marshal cannot write (never for what a cassette holds)
     except OSError:
         pass
+
+
+def _piece(value: Any) -> bytes:
+    data = marshal.dumps(value)
+    return len(data).to_bytes(_LENGTH, "little") + data
 
 
 #: Numbers this process's temporary entry files (with its process id: a name no other writer
@@ -267,9 +299,9 @@ _serial = itertools.count()
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _write(path: Path, target: Path, parts: tuple[bytes, ...]) -> None:
-    """Write ``parts``, one after another, to a temporary file beside ``path``, then rename it
-    there."""
+def _write(path: Path, target: Path, parts: Iterable[bytes]) -> None:
+    """Write ``parts``, one after another (each made as it is written), to a temporary file
+    beside ``path``, then rename it there."""
     tmp = f"{path}.{os.getpid()}-{next(_serial)}.tmp"
     try:
         fd = os.open(tmp, _NEW, 0o600)

@@ -44,11 +44,12 @@ def interactions_from_text(text: str, path: Path | str | None = None) -> list[In
     # building a cassette's objects makes no garbage cycles, but the collector would walk
     # every object built so far again and again (a third of a large load's time)
     with safe_yaml.collector_paused():
-        return _interactions(text, path)
+        return _from_document(*parse_document(text, path), path)
 
 
-def _interactions(text: str, path: Path | str | None) -> list[Interaction]:
-    from . import vcrpy, yaml_format
+def parse_document(text: str, path: Path | str | None) -> tuple[Any, str]:
+    """The document of ``text`` and the format it is in."""
+    from . import yaml_format
     from .formats import convert, remembered
 
     value, was_json = sniff.parse(text, path, yaml_format.parse)
@@ -57,6 +58,13 @@ def _interactions(text: str, path: Path | str | None) -> list[Interaction]:
     remembered.remember(text, kind is not None and kind != sniff.BEDROCK_VCR)
     if kind is None:
         raise convert.not_a_cassette(value, was_json, path)
+    return value, kind
+
+
+def _from_document(value: Any, kind: str, path: Path | str | None) -> list[Interaction]:
+    from . import vcrpy, yaml_format
+    from .formats import convert
+
     with sniff.naming(sniff.shown_name(kind, path), path):
         if kind == sniff.BEDROCK_VCR:
             return yaml_format.from_document(value, path)
@@ -219,9 +227,14 @@ def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
         return interactions, key
     data = read_bytes(path)
     key = cache.digest(data)  # of the bytes parsed: the file may have changed since
+    from . import safe_yaml  # (as in interactions_from_text)
+
     text = _decode(data, path)
     del data  # not held through the parse (a large cassette's peak memory)
-    interactions = interactions_from_text(text, path)
+    with safe_yaml.collector_paused():
+        document = parse_document(text, path)
+        del text  # the document holds what it needs: the text is not held through the build
+        interactions = _from_document(*document, path)
     found = stream_end.cut_short(interactions)
     cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
     _warn_found(found, path)
