@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.cassettes import storage, stream_text
+from bedrock_vcr.cassettes import storage, stream_check, stream_text
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import StreamEvent
 from bedrock_vcr.errors import CassetteFormatError
@@ -21,7 +21,7 @@ from bedrock_vcr.wire.eventstream import MAX_PAYLOAD_LENGTH, Header, HeaderType,
 from .samples import reload, stored, stream_lines, streamed
 
 CHUNK_HEADERS = StreamEvent.event("chunk", {}).message.headers
-event = stream_text._event  # the one that builds an event from its line
+event = stream_text.event_of  # the one that builds an event from its line
 
 
 def written(*events: StreamEvent) -> Any:
@@ -278,7 +278,7 @@ def test_a_large_cassettes_streams_are_built_when_first_read(stream: list[Stream
     built: list[str] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(serialize, "LAZY_FROM", -1)
-        patch.setattr(stream_text, "_event", lambda line: built.append(line) or event(line))
+        patch.setattr(stream_text, "event_of", lambda line: built.append(line) or event(line))
         (lazy,) = serialize.loads(text)
         assert lazy.response is not None and eager.response is not None
         assert built == [] and lazy.response.is_stream
@@ -300,3 +300,47 @@ def test_version_1_files_with_mappings_still_load() -> None:
 def test_a_written_stream_is_read_back_by_the_lines_helper() -> None:
     event = StreamEvent.chunk({"generation": "x"}, 0.1)
     assert stream_lines(written(event)) == [(0.1, "chunk", {"bytes": {"generation": "x"}})]
+
+
+_OFFSETS = ["0", "0.25", "1e-3", "-1", "-0.0", "nan", "inf", "1e400", " 1", "1_0", ""]
+_KINDS = ["chunk", "metadata", "exception Throttling", "exception", "ch/unk", ""]
+_PAYLOADS = [
+    '{"bytes":{"a":1}}',
+    '{"bytes":[1,2]}',
+    '{"bytes":{"a":1} }',
+    '{"bytes":{"a":1},"p":"x"}',
+    '{"bytes":{"a":1}}x',
+    '{"a":"',
+    '"}',
+    "{},{}",
+    '{"a":NaN}',
+    " {}",
+    "[1]",
+    "1",
+    "",
+    '{"a":"\\u0000"}',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_OFFSETS), st.sampled_from(_KINDS), st.sampled_from(_PAYLOADS)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_checked_stream_fails_exactly_where_a_built_one_does(
+    lines: list[tuple[str, str, str]],
+) -> None:
+    # the check of a large cassette's lines (all at once, then line by line when in doubt) and
+    # the build of a small one's must refuse the same lines with the same error
+    text = "\n".join(" ".join(parts) for parts in lines) + "\n"
+    errors = []
+    for read in (stream_check.check_text, stream_text.from_text):
+        try:
+            read(text, "#/s")
+            errors.append(None)
+        except CassetteFormatError as exc:
+            errors.append(str(exc))
+    assert errors[0] == errors[1]

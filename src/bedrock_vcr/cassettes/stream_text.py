@@ -33,8 +33,6 @@ from typing import Any
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import (
-    MAX_HEADERS_LENGTH,
-    MAX_PAYLOAD_LENGTH,
     Header,
     HeaderType,
     Message,
@@ -56,7 +54,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.:-]+\Z")
 #: BOM): a payload holding one is written as a mapping. The complement of YAML's printable set,
 #: spelt out: the negated class compiles in about 4 ms, on every replaying process's first test.
 _UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029\ufeff]")
-_CHUNK_PREFIX = '{"bytes":'
+CHUNK_PREFIX = '{"bytes":'
 #: Characters of stream lines that make a cassette large: its streams are kept as lines, not
 #: built, by both the parse (``yaml_format.LAZY_FROM``) and the cache entry
 #: (``cache.LINES_FROM``), one threshold so that neither builds what the other will not use.
@@ -70,7 +68,7 @@ def _writable(text: str) -> bool:
 
 _decoder = json.JSONDecoder()
 #: The C scanner ``raw_decode`` wraps: ``(value, end)``, or an exception at a bad value.
-_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
+scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 
 
 class StreamText(str):
@@ -161,7 +159,7 @@ def _decoded_chunk(text: str) -> str | None:
         or _json_end(inner, 0) != len(inner)
     ):
         return None
-    return _CHUNK_PREFIX + inner + rest
+    return CHUNK_PREFIX + inner + rest
 
 
 def _json_end(text: str, start: int) -> int | None:
@@ -174,11 +172,12 @@ def _json_end(text: str, start: int) -> int | None:
 # --- reading -------------------------------------------------------------------------------------
 
 #: Per event type (``"exception <type>"`` for an exception): its headers and their block.
-_HEADERS: dict[str, tuple[dict[str, Header], bytes]] = {}
+HEADERS: dict[str, tuple[dict[str, Header], bytes]] = {}
 
 
-def _headers(key: str) -> tuple[dict[str, Header], bytes]:
-    found = _HEADERS.get(key)
+def header_block(key: str) -> tuple[dict[str, Header], bytes]:
+    """The headers of an event key and their encoded block (kept in :data:`HEADERS`)."""
+    found = HEADERS.get(key)
     if found is not None:
         return found
     exception, _, name = key.rpartition(" ")
@@ -190,8 +189,8 @@ def _headers(key: str) -> tuple[dict[str, Header], bytes]:
         _MESSAGE: Header(HeaderType.STRING, EXCEPTION_WORD if exception else "event"),
     }
     found = (headers, encode_headers(headers))
-    if len(_HEADERS) < 4096:
-        _HEADERS[key] = found
+    if len(HEADERS) < 4096:
+        HEADERS[key] = found
     return found
 
 
@@ -239,7 +238,7 @@ def line_event(
 def from_text(text: str, where: str) -> list[StreamEvent]:
     """The events of a stream's lines; a located :class:`CassetteFormatError` for a bad line."""
     events: list[StreamEvent] = []
-    _each_line(text, where, _event, events)
+    _each_line(text, where, event_of, events)
     return events
 
 
@@ -249,20 +248,8 @@ def read_lines(text: str) -> list[StreamEvent]:
     return from_text(text, "#/response/stream")
 
 
-def check_text(text: str, where: str) -> None:
-    """The checks of :func:`from_text` (the same errors) without building the events: a
-    large cassette is checked whole when read, and each stream built when first replayed."""
-    lines = _lines(text, where)
-    index = 0
-    try:
-        for index, line in enumerate(lines):  # noqa: B007 - the bad line's place
-            if not _plainly_good(line):
-                _checked(line)
-    except ValueError as exc:
-        raise _line_error(exc, index, len(lines), where) from None
-
-
-def _lines(text: str, where: str) -> list[str]:
+def split_lines(text: str, where: str) -> list[str]:
+    """A stream's lines (its last line break ends the last line)."""
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()
@@ -276,14 +263,15 @@ def _lines(text: str, where: str) -> list[str]:
 
 
 def _each_line(text: str, where: str, read: Callable[[str], Any], out: list[Any]) -> None:
-    lines = _lines(text, where)
+    lines = split_lines(text, where)
     try:
         out.extend(map(read, lines))
     except ValueError as exc:
-        raise _line_error(exc, len(out), len(lines), where) from None
+        raise line_error(exc, len(out), len(lines), where) from None
 
 
-def _line_error(exc: ValueError, index: int, count: int, where: str) -> CassetteFormatError:
+def line_error(exc: ValueError, index: int, count: int, where: str) -> CassetteFormatError:
+    """The located error of line ``index`` (of ``count``) of the stream at ``where``."""
     cut = " (was the file cut short?)" if index == count - 1 else ""
     return CassetteFormatError(
         f"line {index + 1} of the stream cannot be read{cut}: {exc}",
@@ -296,16 +284,16 @@ def _line_error(exc: ValueError, index: int, count: int, where: str) -> Cassette
 
 def last_event(text: str) -> StreamEvent | None:
     """The event of the last of checked lines (the one an end check reads), or ``None`` for a
-    line :func:`check_text` would refuse."""
+    line :func:`.stream_check.check_text` would refuse."""
     last = text[text.rstrip("\n").rfind("\n") + 1 :].rstrip("\n")
     try:
-        return _event(last)
+        return event_of(last)
     except ValueError:
         return None
 
 
-def _split(line: str) -> tuple[float, str, str]:
-    """A line's offset, event key (see :func:`_headers`) and payload text."""
+def split_line(line: str) -> tuple[float, str, str]:
+    """A line's offset, event key (see :func:`header_block`) and payload text."""
     parts = line.split(" ", 2)
     if len(parts) != 3 or not parts[2]:
         raise ValueError(f"expected an offset, an event type and a payload, found {_shown(line)}")
@@ -326,10 +314,11 @@ def _split(line: str) -> tuple[float, str, str]:
     return offset, key, payload
 
 
-def _event(line: str) -> StreamEvent:
-    offset, key, payload = _split(line)
-    found = _HEADERS.get(key)
-    headers, block = found if found is not None else _headers(key)
+def event_of(line: str) -> StreamEvent:
+    """The event of one line, its frame built; a ``ValueError`` saying what is wrong."""
+    offset, key, payload = split_line(line)
+    found = HEADERS.get(key)
+    headers, block = found if found is not None else header_block(key)
     data = _payload(payload)
     try:
         frame = encode_frame(block, data)  # at load, not at replay
@@ -338,54 +327,20 @@ def _event(line: str) -> StreamEvent:
     return line_event(headers, data, frame, offset)
 
 
-def _checked(line: str) -> None:
-    _, key, payload = _split(line)
-    found = _HEADERS.get(key)
-    block = (found if found is not None else _headers(key))[1]
-    _payload_end(payload)
-    # a frame's own limits: only a line near them (UTF-8 and base64 make at most 6 bytes of
-    # a character) needs its frame built to know
-    if len(block) > MAX_HEADERS_LENGTH or 6 * len(payload) + 16 > MAX_PAYLOAD_LENGTH:
-        _event(line)
-
-
-def _plainly_good(line: str) -> bool:
-    """Whether ``line`` is a usual event line that :func:`_checked` accepts, told in one call
-    (a check of every line of a large cassette spent most of its time in calls); ``False``
-    leaves the line to :func:`_checked`, which accepts it or says what is wrong."""
-    parts = line.split(" ", 2)
-    if len(parts) != 3 or parts[1] == EXCEPTION_WORD:
-        return False
-    offset_text, key, payload = parts
-    found = _HEADERS.get(key)
-    if found is None or len(found[1]) > MAX_HEADERS_LENGTH:
-        return False
-    if not payload or 6 * len(payload) + 16 > MAX_PAYLOAD_LENGTH:
-        return False
-    try:
-        if not 0.0 <= float(offset_text) < math.inf:
-            return False
-        if payload.startswith(_CHUNK_PREFIX) and payload[9:10] in ("{", "["):
-            return payload[_scan(payload, 9)[1] :] == "}"
-        return _scan(payload, 0)[1] == len(payload)
-    except Exception:  # noqa: BLE001 - any doubt is _checked's to settle
-        return False
-
-
 def _payload(text: str) -> bytes:
     """The payload of a line's JSON: checked, a decoded ``bytes`` member (an object or an
     array in its place) base64-encoded again."""
-    end = _payload_end(text)
+    end = payload_end(text)
     if not end:
         return text.encode("utf-8")
     encoded = binascii.b2a_base64(text[9:end].encode("utf-8"), newline=False)
     return b'{"bytes":"' + encoded + b'"' + text[end:].encode("utf-8")
 
 
-def _payload_end(text: str) -> int:
+def payload_end(text: str) -> int:
     """Where a line's decoded ``bytes`` member ends, or 0 for a payload that is plain JSON; a
     ``ValueError`` for a payload that is not one JSON value."""
-    if text.startswith(_CHUNK_PREFIX) and text[9:10] in ("{", "["):
+    if text.startswith(CHUNK_PREFIX) and text[9:10] in ("{", "["):
         end = _json_end(text, 9)
         rest = text[end:] if end is not None else ""
         # what follows the member closes the object: checked on its own (a few bytes)
