@@ -445,3 +445,51 @@ def test_a_temporary_file_left_with_this_process_id_does_not_stop_the_entry(
     assert len(entries(cassette)) == 1
     assert stale.read_bytes() == b"a dead process's"  # not its to remove
     assert [p.name for p in folder.iterdir() if p.suffix == ".tmp"] == [stale.name]
+
+
+#: Modules a parse imports that do not decide what a cassette's text becomes (writing,
+#: locking, messages, the cassette object around the interactions).
+NOT_READERS = {
+    "cassette",
+    "calls",
+    "modes",
+    "locking",
+    "redaction",
+    "text_fields",
+    "textdiff",
+    "yaml_emit",
+    "fast_nodes",
+}
+
+
+def test_every_module_that_reads_a_cassette_is_in_the_entry_fingerprint(tmp_path: Path) -> None:
+    # an entry of an older reader must be a miss: a module left out of the fingerprint would
+    # let a changed reader use entries the old one wrote
+    path = tmp_path / "c.yaml"
+    storage.write_atomic(path, serialize.dumps([plain(b'{"generation":"ok"}'), stream_answer()]))
+    script = (
+        "import sys, bedrock_vcr\n"
+        "bedrock_vcr.Cassette(sys.argv[1])\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('bedrock_vcr.')))\n"
+    )
+    env = {**os.environ, "BEDROCK_VCR_CACHE": "off"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.split()
+    here = Path(cache.__file__).parent
+    files = {
+        str(Path(m.replace(".", "/")).relative_to("bedrock_vcr/cassettes"))
+        for m in out
+        if m.startswith("bedrock_vcr.cassettes.")
+    }
+    read = {f for f in files if (here / f"{f}.py").is_file() and f not in NOT_READERS}
+    read |= {
+        f"../{m.split('.', 1)[1].replace('.', '/')}"
+        for m in out
+        if m.startswith(("bedrock_vcr.wire.", "bedrock_vcr.bedrock.operations"))
+    }
+    assert read <= {name.removesuffix(".py") for name in cache._READERS}

@@ -61,6 +61,7 @@ _READERS = (
     "records.py",
     "safe_yaml.py",
     "storage.py",
+    "stream_check.py",
     "stream_end.py",
     "stream_text.py",
     "vcrpy.py",
@@ -77,6 +78,7 @@ _READERS = (
     "formats/sniff.py",
     "formats/vcr_lists.py",
     "../bedrock/operations.py",  # which operation and target a recorded request is
+    "../wire/eventstream.py",  # the frames an entry holds
 )
 _fingerprint: bytes | None = None
 _DEFAULT_MATCH = matching.MatchConfig()
