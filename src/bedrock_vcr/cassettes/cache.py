@@ -47,7 +47,7 @@ LAYOUT = 4
 #: Interactions per piece of an entry. An entry is its pieces one after another, each the
 #: marshal of a list of packed interactions after its length (the first piece: their number
 #: and the ``extra`` value), so that a large entry is never in memory whole while it is written.
-PIECE = 256
+PIECE = 64
 _LENGTH = 8
 _MAGIC = b"bedrock-vcr cache\n"
 #: Characters of stream lines above which an entry keeps the lines rather than the frames

@@ -235,6 +235,7 @@ def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
         document = parse_document(text, path)
         del text  # the document holds what it needs: the text is not held through the build
         interactions = _from_document(*document, path)
+        del document  # nor its mappings through the cache entry's write
     found = stream_end.cut_short(interactions)
     cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
     _warn_found(found, path)

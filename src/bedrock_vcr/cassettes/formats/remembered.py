@@ -42,7 +42,7 @@ def _digest(data: bytes) -> bytes:
 
 
 #: Characters of text encoded at a time for its digest.
-_PIECE = 1 << 20
+_PIECE = 1 << 16
 
 
 def _text_digest(text: str) -> bytes:
