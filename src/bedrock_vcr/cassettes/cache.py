@@ -270,24 +270,18 @@ def store(target: Path, file_digest: bytes, interactions: list[Interaction], ext
     # a small cassette keeps its streams' frames, which replay sends as they are; a large one
     # keeps the lines it was read from, half the memory, and builds the frames when replayed
     lines = sum(len(i.response.lines or "") for i in answered if i.response) > LINES_FROM
-    pieces = (answered[at : at + PIECE] for at in range(0, len(answered), PIECE))
-    parts = itertools.chain(
-        [_MAGIC + fingerprint() + file_digest],
-        map(
-            _piece,
-            itertools.chain(
-                [(len(answered), extra)], ([_pack(i, lines) for i in p] for p in pieces)
-            ),
-        ),
+    packed = (
+        [_pack(i, lines) for i in answered[at : at + PIECE]]
+        for at in range(0, len(answered), PIECE)
     )
+    head = _MAGIC + fingerprint() + file_digest
+    parts = itertools.chain([head], map(_piece, itertools.chain([(len(answered), extra)], packed)))
     path = entry_path(target, file_digest)
     try:
         _write(path, target, parts)
         _remove_others(path, target.name)
-    except (ValueError, TypeError):
-        pass  # something marshal cannot write (never for what a cassette holds)
-    except OSError:
-        pass
+    except (ValueError, TypeError, OSError):
+        pass  # what marshal cannot write (never what a cassette holds), or an unwritable folder
 
 
 def _piece(value: Any) -> bytes:
