@@ -4,12 +4,15 @@ operation and model family end (including one ending in a recorded mid-stream er
 
 from __future__ import annotations
 
+import base64
 import json
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bedrock_vcr import (
     Interaction,
@@ -19,7 +22,7 @@ from bedrock_vcr import (
     TruncatedStreamWarning,
     use_cassette,
 )
-from bedrock_vcr.cassettes import storage
+from bedrock_vcr.cassettes import storage, stream_text
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.stream_end import cut_short, missing_end
 from bedrock_vcr.cli.main import main
@@ -272,6 +275,65 @@ def test_the_end_check_reads_unbuilt_lines_as_it_reads_events(
         i.response and i.response.lines for i in eager
     ]
     assert all(i.response and i.response.lines for i in eager)
+
+
+_CHUNK_VALUES = st.sampled_from([None, "stop", "message_stop", "INTERVENED", True, {}, [1]])
+_CHUNKS = st.dictionaries(
+    st.sampled_from(
+        ["stop_reason", "type", "metadata", "amazon-bedrock-invocationMetrics", "is_finished"]
+        + ["amazon-bedrock-guardrailAction", "completionReason", "generation"]
+    ),
+    _CHUNK_VALUES,
+    max_size=3,
+) | st.lists(_CHUNK_VALUES, max_size=2)
+
+
+@st.composite
+def _invoke_line(draw: st.DrawFn) -> str:
+    """A last line of an InvokeModelWithResponseStream stream, in any form a line takes."""
+    chunk = json.dumps(draw(_CHUNKS), separators=(",", ":"))
+    payload = draw(
+        st.sampled_from(
+            [
+                '{"bytes":%s}',
+                '{"bytes":%s,"p":"x"}',
+                '{"bytes":%s,"bytes":{"stop_reason":"stop"}}',
+                '{"p":%s}',
+            ]
+        )
+    )
+    if draw(st.booleans()):
+        payload = payload.replace("%s", '"%s"', 1)  # the member as base64 text
+        chunk = base64.b64encode(chunk.encode()).decode()
+    kind = draw(st.sampled_from(["chunk", "chunk", "other", "exception modelStreamErrorException"]))
+    return f"0.1 {kind} {payload % chunk}"
+
+
+_CONVERSE_LINE = st.sampled_from(
+    ["messageStart", "contentBlockDelta", "messageStop", "metadata", "messageStopped"]
+) | st.sampled_from(["exception messageStop", "exception throttlingException"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_invoke_line(), min_size=1, max_size=3),
+    st.lists(_CONVERSE_LINE.map(lambda t: f"0.1 {t} {{}}"), min_size=1, max_size=6),
+    st.sampled_from([LLAMA, "anthropic.claude-3-haiku-20240307-v1:0", NOVA, "custom.model"]),
+)
+def test_the_end_check_reads_any_last_line_as_it_reads_its_event(
+    invoke: list[str], converse: list[str], model_id: str
+) -> None:
+    streams = [
+        stream(stream_text.from_text("\n".join(invoke), "#"), model_id=model_id),
+        stream(stream_text.from_text("\n".join(converse), "#"), "ConverseStream", NOVA),
+    ]
+    text = serialize.dumps(streams)
+    eager = serialize.loads(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(serialize, "LAZY_FROM", -1)
+        lazy = serialize.loads(text)
+    assert all(i.response and i.response.unread_lines() for i in lazy)
+    assert [missing_end(i) for i in lazy] == [missing_end(i) for i in eager]
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -83,20 +83,21 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None
     if response.stream_end != "complete":
         return None  # a dropped connection, recorded as one
-    # a stream of lines not yet built: its last event and (ConverseStream) its lines' event
+    # a stream of lines not yet built: its last line and (ConverseStream) its lines' event
     # types are all this reads
     lines = response.unread_lines()
-    last = stream_text.last_event(lines) if lines is not None else None
-    events = None
-    if last is None:
-        events = response.events or []
-        last = events[-1] if events else None
+    if lines is not None:
+        last_line = stream_text.last_line(lines)
+        if last_line.split(" ", 2)[1:2] == [stream_text.EXCEPTION_WORD]:
+            return None  # a mid-stream error ends the stream
+        if request.operation == "ConverseStream":
+            return _converse_missing_lines(lines, last_line)
+    events = None if lines is not None else (response.events or [])
+    last = events[-1] if events else None
     if last is not None and last.message_type != "event":
-        return None  # a mid-stream error ends the stream
+        return None
     if request.operation == "ConverseStream":
-        if events is None:  # the lines are unbuilt
-            return _converse_missing(_event_types(lines or ""))
-        return _converse_missing([event.event_type for event in events])
+        return _converse_missing([event.event_type for event in events or ()])
     if request.operation != "InvokeModelWithResponseStream":
         return None
     try:
@@ -105,7 +106,10 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None
     if family == UNKNOWN:
         return None
-    chunk = _chunk_json(last) if last is not None else None
+    if lines is not None:
+        chunk = _line_chunk_json(last_line)
+    else:
+        chunk = _chunk_json(last) if last is not None else None
     if isinstance(chunk, dict) and (
         METRICS_KEY in chunk
         or chunk.get(GUARDRAIL_ACTION_KEY) == "INTERVENED"
@@ -148,9 +152,20 @@ _FINAL: dict[str, Callable[[dict[str, Any]], bool]] = {
 _LINE_TYPE = re.compile(r"^[^ \n]* (?:exception )?([^ \n]*)", re.MULTILINE)
 
 
-def _event_types(lines: str) -> list[str]:
-    """Each checked stream line's event type, without building its event."""
-    return _LINE_TYPE.findall(lines)
+#: A line (exception lines too, as :data:`_LINE_TYPE` reads them) of type ``messageStop``.
+_STOP_LINE = re.compile(r"^[^ \n]* (?:exception )?messageStop(?![^ \n])", re.MULTILINE)
+
+
+def _converse_missing_lines(lines: str, last_line: str) -> str | None:
+    """:func:`_converse_missing` of checked lines, whose last is ``last_line``: the event
+    types it reads are the last line's, and whether any line is ``messageStop`` (most often
+    the line before the last; the lines are searched only when it is not)."""
+    last = _LINE_TYPE.findall(last_line)
+    before = lines[: len(lines.rstrip("\n")) - len(last_line)].rstrip("\n")
+    stop = _LINE_TYPE.findall(stream_text.last_line(before)) == ["messageStop"] or bool(
+        _STOP_LINE.search(lines)
+    )
+    return _converse_missing((["messageStop"] if stop else []) + last)
 
 
 def _converse_missing(types: Sequence[str | None]) -> str | None:
@@ -173,6 +188,23 @@ def _chunk_json(event: StreamEvent) -> Any:
         return json.loads(base64.b64decode(data, validate=True)) if isinstance(data, str) else None
     except (ValueError, binascii.Error, RecursionError):
         return None
+
+
+def _line_chunk_json(line: str) -> Any:
+    """:func:`_chunk_json` of a checked line's event, read from the line: its decoded chunk
+    is the line's ``bytes`` member as written (an object or an array). A line of another form
+    (the member base64 text, more members after it) has its event built and read."""
+    _, key, payload = line.split(" ", 2)
+    if key != "chunk":
+        return None
+    end = stream_text.payload_end(payload)
+    if end and end == len(payload) - 1:  # {"bytes":<chunk>}
+        try:
+            return json.loads(payload[len(stream_text.CHUNK_PREFIX) : end])
+        except (ValueError, RecursionError):
+            return None
+    last = stream_text.last_event(line)
+    return _chunk_json(last) if last is not None else None
 
 
 def cut_short(

@@ -285,11 +285,15 @@ def line_error(exc: ValueError, index: int, count: int, where: str) -> CassetteF
 def last_event(text: str) -> StreamEvent | None:
     """The event of the last of checked lines (the one an end check reads), or ``None`` for a
     line :func:`.stream_check.check_text` would refuse."""
-    last = text[text.rstrip("\n").rfind("\n") + 1 :].rstrip("\n")
     try:
-        return event_of(last)
+        return event_of(last_line(text))
     except ValueError:
         return None
+
+
+def last_line(text: str) -> str:
+    """The last of a stream's lines (``""`` for none)."""
+    return text[text.rstrip("\n").rfind("\n") + 1 :].rstrip("\n")
 
 
 def split_line(line: str) -> tuple[float, str, str]:
