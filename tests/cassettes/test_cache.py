@@ -58,7 +58,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     parse = storage.parse_document
     monkeypatch.setattr(
-        storage, "parse_document", lambda text, path: seen.append(path) or parse(text, path)
+        storage,
+        "parse_document",
+        lambda text, path, *rest: seen.append(path) or parse(text, path, *rest),
     )
     return seen
 

@@ -94,32 +94,6 @@ def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def file_digest(path: Path, limit: int) -> bytes | None:
-    """:func:`digest` of the file's bytes, read in pieces; ``None`` when it cannot be read or
-    is larger than ``limit`` (the reader then reports why)."""
-    h = hashlib.sha256()
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return None
-    try:
-        size = os.fstat(fd).st_size
-        if size > limit:
-            return None  # refused unread by the reader
-        # pieces no larger than the file (asking for a MiB allocates one): usually one read
-        step, read = min(1 << 20, size + 1), 0
-        while piece := os.read(fd, step):
-            read += len(piece)
-            if read > limit:
-                return None
-            h.update(piece)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return h.digest()
-
-
 def fingerprint() -> bytes:
     """What must match besides the file: the readers' source, Python's version, marshal's."""
     global _fingerprint

@@ -47,15 +47,18 @@ def interactions_from_text(text: str, path: Path | str | None = None) -> list[In
         return _from_document(*parse_document(text, path), path)
 
 
-def parse_document(text: str, path: Path | str | None) -> tuple[Any, str]:
-    """The document of ``text`` and the format it is in."""
+def parse_document(
+    text: str, path: Path | str | None, digest: bytes | None = None
+) -> tuple[Any, str]:
+    """The document of ``text`` and the format it is in (``digest``: the SHA-256 of its UTF-8
+    bytes, when known)."""
     from . import yaml_format
     from .formats import convert, remembered
 
     value, was_json = sniff.parse(text, path, yaml_format.parse)
     kind = sniff.detect(value, was_json)
     # remembered: whether this file is another recorder's is then known without a parse
-    remembered.remember(text, kind is not None and kind != sniff.BEDROCK_VCR)
+    remembered.remember(text, kind is not None and kind != sniff.BEDROCK_VCR, digest)
     if kind is None:
         raise convert.not_a_cassette(value, was_json, path)
     return value, kind
@@ -218,21 +221,25 @@ def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
         interactions = interactions_from_text(_decode(read_bytes(path), path), path)
         _warn_found(stream_end.cut_short(interactions), path)
         return interactions, None
-    # hashed as it is read: a hit never holds the file's bytes (peak memory)
-    key = cache.file_digest(path, MAX_CASSETTE_BYTES)
-    hit = cache.lookup(target, key) if key is not None else None
-    if hit is not None:
-        interactions, cut = hit
-        _warn_found([stream_end.CutShort(*item) for item in cut], path)
-        return interactions, key
     data = read_bytes(path)
-    key = cache.digest(data)  # of the bytes parsed: the file may have changed since
+    key = cache.digest(data)  # of the bytes parsed, read once
+    if cache.entry_path(target, key).exists():
+        del data  # not held with the entry's objects (peak memory)
+        hit = cache.lookup(target, key)
+        if hit is not None:
+            interactions, cut = hit
+            _warn_found([stream_end.CutShort(*item) for item in cut], path)
+            return interactions, key
+        data = read_bytes(path)  # an entry that cannot be used: the file is parsed
+        key = cache.digest(data)
     from . import safe_yaml  # (as in interactions_from_text)
 
+    # the digest of the text's bytes is the format note's (unless they were decompressed)
+    same = None if sniff.is_gzip(data) else key
     text = _decode(data, path)
     del data  # not held through the parse (a large cassette's peak memory)
     with safe_yaml.collector_paused():
-        document = parse_document(text, path)
+        document = parse_document(text, path, same)
         del text  # the document holds what it needs: the text is not held through the build
         interactions = _from_document(*document, path)
         del document  # nor its mappings through the cache entry's write

@@ -38,7 +38,9 @@ _sniffed_lock = threading.Lock()
 
 
 def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    # the parsed-cassette cache's digest: a load that computed it for the file need not hash
+    # the text again
+    return hashlib.sha256(data).digest()
 
 
 #: Characters of text encoded at a time for its digest.
@@ -50,15 +52,16 @@ def _text_digest(text: str) -> bytes:
     cassette's bytes whole would add its size to the peak memory of its load."""
     if len(text) <= _PIECE:
         return _digest(text.encode("utf-8", "surrogatepass"))
-    h = hashlib.blake2b(digest_size=16)
+    h = hashlib.sha256()
     for start in range(0, len(text), _PIECE):
         h.update(text[start : start + _PIECE].encode("utf-8", "surrogatepass"))
     return h.digest()
 
 
-def remember(text: str, foreign: bool) -> bool:
-    """Note whether ``text`` is another recorder's cassette; returns ``foreign``."""
-    key = _text_digest(text)
+def remember(text: str, foreign: bool, digest: bytes | None = None) -> bool:
+    """Note whether ``text`` (whose :func:`_digest` may be given) is another recorder's
+    cassette; returns ``foreign``."""
+    key = digest if digest is not None else _text_digest(text)
     with _sniffed_lock:
         _SNIFFED[key] = foreign
         _SNIFFED.move_to_end(key)
