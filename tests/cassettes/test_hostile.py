@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import textwrap
+import threading
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -379,6 +382,41 @@ def test_a_cassette_larger_than_the_limit_is_refused_before_reading(tmp_path: Pa
         handle.truncate(storage.MAX_CASSETTE_BYTES + 1)
     result = run_reader("load", path)
     assert_refused(result, path, says="MiB")
+
+
+def test_reading_a_cassette_asks_for_no_more_memory_than_it_holds(tmp_path: Path) -> None:
+    # a read asks the allocator for all it may return: asking for the limit cost every test
+    # a large allocation and its release
+    path = tmp_path / "small.yaml"
+    path.write_bytes(b"x" * 10_000)
+    tracemalloc.start()
+    try:
+        data = storage.read_bytes(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert data == b"x" * 10_000
+    assert peak < 1024 * 1024
+
+
+def test_a_pipe_is_read_whole_and_refused_past_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a pipe reports no size: it is read up to the limit
+    monkeypatch.setattr(storage, "MAX_CASSETTE_BYTES", 3 * 1024 * 1024)
+    for size, refused in ((3 * 1024 * 1024, False), (3 * 1024 * 1024 + 1, True)):
+        path = tmp_path / f"pipe-{size}"
+        os.mkfifo(path)
+        # (the reader takes at most one byte past the limit: each writer is read to its end)
+        writer = threading.Thread(target=path.write_bytes, args=(b"y" * size,), daemon=True)
+        writer.start()
+        if refused:
+            with pytest.raises(CassetteFormatError, match="MiB"):
+                storage.read_bytes(path)
+        else:
+            assert storage.read_bytes(path) == b"y" * size
+        writer.join(timeout=10)
+        assert not writer.is_alive()
 
 
 # --- vcrpy documents ------------------------------------------------------------------------

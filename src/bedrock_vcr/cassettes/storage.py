@@ -102,12 +102,24 @@ def read_text(path: Path) -> str:
 def read_bytes(path: Path) -> bytes:
     """The bytes of cassette ``path`` as stored (at most :data:`MAX_CASSETTE_BYTES`)."""
     with path.open("rb") as handle:
-        # refused unread when the size is known (a pipe reports 0 and is read up to the limit)
-        too_big = os.fstat(handle.fileno()).st_size > MAX_CASSETTE_BYTES
-        data = b"" if too_big else handle.read(MAX_CASSETTE_BYTES + 1)
-    if too_big or len(data) > MAX_CASSETTE_BYTES:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_CASSETTE_BYTES:
+            raise _too_large(path)  # refused unread
+        # a read allocates all it asks for: it asks for the size, and one byte more tells a
+        # file that grew or a pipe (which reports 0), then read on in pieces up to the limit
+        data = handle.read(size + 1)
+        if len(data) > size:
+            pieces, total = [data], len(data)
+            while total <= MAX_CASSETTE_BYTES and (piece := handle.read(_PIECE)):
+                pieces.append(piece)
+                total += len(piece)
+            data = b"".join(pieces)
+    if len(data) > MAX_CASSETTE_BYTES:
         raise _too_large(path)
     return data
+
+
+_PIECE = 1 << 20
 
 
 def _too_large(path: Path) -> CassetteFormatError:
