@@ -17,6 +17,7 @@ interactions, so a quick run checks them at its own sizes and says so.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -54,14 +55,10 @@ def goal(label: str, value: float | None, limit: float, unit: str = "x") -> list
 def goal_rows(result: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
     rows: list[list[str]] = []
     runs = result["suite"]["suite"]["runs"]["suite"]
-    med = {k: P.median(v) for k, v in runs.items()}
-    rows.append(goal("suite wall / floor suite", med["bedrock-vcr"] / med["floor"], 1.1))
-    rows.append(
-        goal("suite wall / pytest-recording", med["bedrock-vcr"] / med["pytest-recording"], 1.0)
-    )
-    rows.append(
-        goal("suite wall, cache off / floor suite", med[bench_suite.NO_CACHE] / med["floor"], 1.1)
-    )
+    x = functools.partial(bench_suite.paired_ratio, runs)
+    rows.append(goal("suite wall / floor suite", x("bedrock-vcr", "floor"), 1.1))
+    rows.append(goal("suite wall / pytest-recording", x("bedrock-vcr", "pytest-recording"), 1.0))
+    rows.append(goal("suite wall, cache off / floor suite", x(bench_suite.NO_CACHE, "floor"), 1.1))
     files = result["suite"]["files"]
 
     def seconds(what: str, kind: str, size: int) -> dict[str, Any]:
@@ -148,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="interactions of the load rows (10,1000,10000)")
     parser.add_argument("--save-size", help="interactions of the save rows (1000)")
     parser.add_argument("--cassettes", help="tests in the suite (500)")
-    parser.add_argument("--rounds", help="timed rounds of the suite and start-up runs (3)")
+    parser.add_argument("--rounds", help="timed rounds of the suite and start-up runs (5)")
     ours = parser.parse_args(argv)
     # three rounds even when quick: one round of a pytest run is too noisy on a shared machine
     passed = ["--quick", "--rounds", "3"] if ours.quick else []

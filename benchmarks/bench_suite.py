@@ -1,6 +1,6 @@
 """Suite scale: a whole pytest suite replayed by bedrock-vcr, pytest-recording and the floor.
 
-    python benchmarks/bench_suite.py                  # 500 cassettes, 3 rounds; load 10..10,000
+    python benchmarks/bench_suite.py                  # 500 cassettes, 5 rounds; load 10..10,000
     python benchmarks/bench_suite.py --quick          # 40 cassettes, 1 round; load 10, 200
     python benchmarks/bench_suite.py --json out.json  # also write every figure as JSON
 
@@ -20,9 +20,11 @@ tests, ConverseStream for odd ones):
 
 Each project runs only its own plugin (``-p no:recording`` / ``-p no:bedrock_vcr``) as
 ``python -m pytest -q -p no:cacheprovider``, once untimed (bytecode, page cache), then timed in
-rounds a, b, c, a, b, c... Figures are medians; ratios are ratios of medians. A second table
-gives the same runs in CPU seconds (user + system of the pytest process): on shared cores a busy
-spell of another process stretches wall times, much less CPU times.
+rounds a, b, c, then b, c, a... (the order turns each round). Times are medians; a ratio is the
+median over rounds of the ratio of the two runs of the same round, which cancels a slow spell
+that hit both. A second table gives the same runs in CPU seconds (user + system of the pytest
+process): on shared cores a busy spell of another process stretches wall times, much less CPU
+times.
 
 Cassette load and save are timed each in a fresh process, after one untimed load or save of the
 smallest file of the same kind (imports and lazy set-up done): wall time of the call and peak RSS
@@ -36,6 +38,7 @@ document as JSON; saving: ``Cassette.save()`` of recorded interactions, vcrpy's
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -88,7 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--quick", action="store_true", help="40 cassettes, 1 round, load 10 and 200 (~1 min)")
     add("--cassettes", type=int, help="cassette files = tests in the suite (500; quick 40)")
     add("--per-module", type=int, help="tests per module (50; quick 20)")
-    add("--rounds", type=int, help="timed runs of each project (3; quick 1)")
+    add("--rounds", type=int, help="timed runs of each project (5; quick 1)")
     add("--sizes", help="interactions of the load rows, comma-separated (10,1000,10000)")
     add("--save-size", type=int, help="interactions of the save rows (1000; quick 200)")
     add("--workdir", type=Path, help="keep the projects in DIR/bench-suite (default: a temp dir)")
@@ -99,7 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults: dict[str, Any] = {
         "cassettes": 40 if quick else 500,
         "per_module": 20 if quick else 50,
-        "rounds": 1 if quick else 3,
+        "rounds": 1 if quick else 5,
         "sizes": "10,200" if quick else "10,1000,10000",
         "save_size": 200 if quick else 1000,
     }
@@ -180,10 +183,12 @@ def time_suite(root: Path, n: int, first: str, per_module: int, rounds: int) -> 
     for kind, args in PROJECTS.items():
         P.say(f"untimed first run: {kind} ...")
         summaries[kind] = P.run_pytest(root / kind, args, n).summary
-    variants = {**PROJECTS, NO_CACHE: PROJECTS["bedrock-vcr"]}
+    variants = list({**PROJECTS, NO_CACHE: PROJECTS["bedrock-vcr"]}.items())
     for r in range(rounds):
+        # the order turns each round: none is always the one that runs after a given other
+        turned = variants[r % len(variants) :] + variants[: r % len(variants)]
         for row, (paths, expect) in targets.items():
-            for kind, args in variants.items():
+            for kind, args in turned:
                 folder, env = ("bedrock-vcr", CACHE_OFF) if kind == NO_CACHE else (kind, None)
                 outcome = P.run_pytest(root / folder, [*args, *paths], expect, env)
                 runs[row].setdefault(kind, []).append(outcome.seconds)
@@ -348,13 +353,26 @@ def suite_lines(timed: dict[str, Any], n: int, per_module: int) -> list[str]:
     header = "pytest -q wall, median|bedrock-vcr|pytest-rec|floor|bvcr/floor|bvcr/pytest-rec"
     rows = []
     for row, label in labels.items():
-        med = {k: P.median(v) for k, v in timed["runs"][row].items()}
-        b, v, f = med["bedrock-vcr"], med["pytest-recording"], med["floor"]
-        cells = [f"{b:.2f} s", f"{v:.2f} s", f"{f:.2f} s", P.ratio(b, f), P.ratio(b, v)]
-        off = med[NO_CACHE]
-        rows.append([label, *cells, P.ratio(f, v), f"{off:.2f} s", P.ratio(off, f)])
+        runs = timed["runs"][row]
+        med = {k: P.median(v) for k, v in runs.items()}
+        b, v, f, off = (med[k] for k in ("bedrock-vcr", "pytest-recording", "floor", NO_CACHE))
+        x = functools.partial(paired, runs)
+        cells = [f"{b:.2f} s", f"{v:.2f} s", f"{f:.2f} s"]
+        cells += [x("bedrock-vcr", "floor"), x("bedrock-vcr", "pytest-recording")]
+        rows.append(
+            [label, *cells, x("floor", "pytest-recording"), f"{off:.2f} s", x(NO_CACHE, "floor")]
+        )
     extra = ["floor/pytest-rec", "cache off", "off/floor"]
     return [*P.table([*header.split("|"), *extra], rows), "", *cpu_lines(timed, labels)]
+
+
+def paired_ratio(runs: dict[str, list[float]], a: str, b: str) -> float:
+    """The median over rounds of ``a``'s run / ``b``'s run of the same round."""
+    return P.median([x / y for x, y in zip(runs[a], runs[b], strict=True)])
+
+
+def paired(runs: dict[str, list[float]], a: str, b: str) -> str:
+    return f"{paired_ratio(runs, a, b):.2f}x"
 
 
 def cpu_lines(timed: dict[str, Any], labels: dict[str, str]) -> list[str]:
@@ -367,10 +385,12 @@ def cpu_lines(timed: dict[str, Any], labels: dict[str, str]) -> list[str]:
     )
     rows = []
     for row, label in labels.items():
-        med = {k: P.median(v) for k, v in timed["cpu"][row].items()}
-        b, f, off, v = med["bedrock-vcr"], med["floor"], med[NO_CACHE], med["pytest-recording"]
-        cells = [f"{b:.2f} s", f"{f:.2f} s", P.ratio(b, f), f"{off:.2f} s", P.ratio(off, f)]
-        rows.append([label, *cells, P.ratio(b, v)])
+        runs = timed["cpu"][row]
+        med = {k: P.median(v) for k, v in runs.items()}
+        b, f, off = med["bedrock-vcr"], med["floor"], med[NO_CACHE]
+        x = functools.partial(paired, runs)
+        cells = [f"{b:.2f} s", f"{f:.2f} s", x("bedrock-vcr", "floor"), f"{off:.2f} s"]
+        rows.append([label, *cells, x(NO_CACHE, "floor"), x("bedrock-vcr", "pytest-recording")])
     return P.table(header.split("|"), rows)
 
 
