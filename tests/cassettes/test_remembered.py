@@ -3,8 +3,10 @@ parse, however large the text (its digest is taken a piece at a time)."""
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,35 @@ def test_a_loaded_file_is_known_without_a_parse(
     assert remembered.file_is_foreign(path) is False
 
 
+#: Where the audit hook below notes the opens of one file (hooks cannot be removed: it is
+#: added once and does nothing while this is ``None``).
+_WATCHED: tuple[str, list[str]] | None = None
+_HOOKED = False
+
+
+def _note_open(event: str, args: tuple[Any, ...]) -> None:
+    watched = _WATCHED
+    if watched is not None and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        if os.fsdecode(args[0]) == watched[0]:
+            watched[1].append(watched[0])
+
+
+@contextlib.contextmanager
+def _opens_of(path: Path) -> Iterator[list[str]]:
+    """The opens of ``path`` while in the block, by any means (the ``open`` audit event is
+    raised by ``io.open`` and ``os.open`` alike, however a caller reached them)."""
+    global _WATCHED, _HOOKED
+    if not _HOOKED:
+        sys.addaudithook(_note_open)
+        _HOOKED = True
+    opened: list[str] = []
+    _WATCHED = (str(path), opened)
+    try:
+        yield opened
+    finally:
+        _WATCHED = None
+
+
 @pytest.mark.parametrize("name", ["c.yaml", "c.yaml.gz"])
 def test_a_first_load_reads_the_file_once_and_notes_its_format(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
@@ -46,16 +77,8 @@ def test_a_first_load_reads_the_file_once_and_notes_its_format(
     monkeypatch.setattr(storage, "_cache", type(storage._cache)())
     path = tmp_path / name
     storage.write_atomic(path, yaml_format.dumps([plain(b'{"generation": "ok"}')]))
-    opened: list[str] = []
-    os_open, io_open = os.open, io.open
-
-    def seen(file: Any) -> None:
-        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(path):
-            opened.append(os.fspath(file))
-
-    monkeypatch.setattr(os, "open", lambda file, *a, **k: seen(file) or os_open(file, *a, **k))
-    monkeypatch.setattr(io, "open", lambda file, *a, **k: seen(file) or io_open(file, *a, **k))
-    storage.load_file(path)
+    with _opens_of(path) as opened:
+        storage.load_file(path)
     assert opened == [str(path)]
 
     def no_parse(*args: object, **kwargs: object) -> None:
