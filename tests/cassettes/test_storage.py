@@ -332,3 +332,40 @@ def test_unchanged_file_is_parsed_once_and_changes_are_seen(
     write_answer("second, longer")
     changed = storage.load_file(path)
     assert json.loads(changed[0].response.body)["generation"] == "second, longer"
+
+
+# --- the real path of a loaded cassette ------------------------------------------------------
+
+
+def test_a_load_finds_the_real_path_as_realpath_does_while_links_change(tmp_path: Path) -> None:
+    """A folder's real path is remembered, so a link repointed between two loads must still
+    lead the second load to the new target (the in-process cache and the entries go by it)."""
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        write(tmp_path / name / "c.yaml")
+    folder = tmp_path / "current"
+    folder.symlink_to(tmp_path / "one")
+    file_link = tmp_path / "one" / "link.yaml"
+    file_link.symlink_to(tmp_path / "two" / "c.yaml")
+    write(tmp_path / "c.yaml")  # what a textual ".." would find instead
+    (tmp_path / "one" / "deep").mkdir()
+    (tmp_path / "deeper").symlink_to(tmp_path / "one" / "deep")
+    paths = [
+        tmp_path / "deeper" / ".." / "c.yaml",  # the link's parent's file: one/c.yaml
+        folder / "c.yaml",
+        folder / "link.yaml",
+        tmp_path / "one" / "c.yaml",
+        tmp_path / "one" / "." / "c.yaml",
+        tmp_path / "missing" / "c.yaml",
+    ]
+    for _ in range(2):  # the second time from what the first remembered
+        for path in paths:
+            real, info = storage._real_and_stat(str(path))
+            assert real == os.path.realpath(path)
+            assert (info is None) == (not path.exists())
+    folder.unlink()
+    folder.symlink_to(tmp_path / "two")
+    real, _ = storage._real_and_stat(str(folder / "c.yaml"))
+    assert real == str(tmp_path / "two" / "c.yaml")
+    storage.load_file(folder / "c.yaml")
+    assert storage.real_path(folder / "c.yaml") == str(tmp_path / "two" / "c.yaml")

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from . import locking, matching, stream_text
@@ -111,17 +111,39 @@ def fingerprint() -> bytes:
 
 def entry_path(target: Path, file_digest: bytes) -> Path:
     """Where the entry of cassette ``target`` (a real path) with these bytes is kept."""
-    return locking.work_dir(target) / FOLDER / f"{target.name}.{file_digest.hex()[:40]}.marshal"
+    return Path(_in_cache(target, f"{file_digest.hex()[:40]}.marshal"))
+
+
+def _in_cache(target: Path | str, suffix: str) -> str:
+    # joined as text: a test's cassette load asks for several such paths, and pathlib's
+    # joins cost more than the system calls made with them
+    folder, name = os.path.split(target)
+    return os.path.join(folder, locking.WORK_DIR, FOLDER, f"{name}.{suffix}")
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def lookup(target: Path, file_digest: bytes) -> tuple[list[Interaction], Any] | None:
-    """The interactions (and the remembered ``extra`` value) of the entry for these bytes, or
-    ``None`` when there is none that can be trusted."""
+def open_entry(target: Path, file_digest: bytes) -> BinaryIO | None:
+    """The entry file for these bytes, open for :func:`lookup`; ``None`` when there is none."""
     try:
-        blob = entry_path(target, file_digest).read_bytes()
+        return open(_in_cache(target, f"{file_digest.hex()[:40]}.marshal"), "rb")
+    except OSError:
+        return None
+
+
+def lookup(
+    target: Path, file_digest: bytes, entry: BinaryIO | None = None
+) -> tuple[list[Interaction], Any] | None:
+    """The interactions (and the remembered ``extra`` value) of the entry for these bytes
+    (read from ``entry`` when given, which is closed), or ``None`` when there is none that can
+    be trusted."""
+    entry = entry or open_entry(target, file_digest)
+    if entry is None:
+        return None
+    try:
+        with entry:
+            blob = entry.read()
     except OSError:
         return None
     head = _MAGIC + fingerprint() + file_digest
@@ -212,13 +234,16 @@ def _check_types(request: RecordedRequest, response: RecordedResponse) -> None:
 def verdict_path(target: Path, file_digest: bytes, check: bytes) -> Path:
     """The marker saying that check ``check`` (a digest of what it depends on) found nothing
     wrong in cassette ``target`` with these bytes."""
-    name = f"{target.name}.{file_digest.hex()[:40]}.ok-{check.hex()[:16]}"
-    return locking.work_dir(target) / FOLDER / name
+    return Path(_verdict_file(target, file_digest, check))
 
 
-def passed(target: Path, file_digest: bytes, check: bytes) -> bool:
+def _verdict_file(target: Path | str, file_digest: bytes, check: bytes) -> str:
+    return _in_cache(target, f"{file_digest.hex()[:40]}.ok-{check.hex()[:16]}")
+
+
+def passed(target: Path | str, file_digest: bytes, check: bytes) -> bool:
     """Whether check ``check`` already passed on these very bytes (see :func:`note_passed`)."""
-    return enabled() and verdict_path(target, file_digest, check).is_file()
+    return enabled() and os.path.isfile(_verdict_file(target, file_digest, check))
 
 
 def note_passed(target: Path, file_digest: bytes, check: bytes) -> None:

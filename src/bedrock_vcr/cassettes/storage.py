@@ -173,12 +173,8 @@ def load_file(path: Path) -> list[Interaction]:
     """
     global _last_real
     path = path if isinstance(path, Path) else Path(path)
-    key = os.path.realpath(path)
+    key, info = _real_and_stat(str(path))
     _last_real = (str(path), key)
-    try:
-        info = os.stat(key)
-    except OSError:
-        info = None
     if info is not None:
         with _cache_lock:
             hit = _cache.get(key)
@@ -196,6 +192,43 @@ def load_file(path: Path) -> list[Interaction]:
     return [interaction.lazy_copy() for interaction in interactions]
 
 
+#: Real path of each folder a cassette was loaded from, with the folder's device and inode
+_real_folders: dict[str, tuple[int, int, str]] = {}
+
+
+def _real_and_stat(path: str) -> tuple[str, os.stat_result | None]:
+    """``os.path.realpath(path)`` and the file's ``os.stat``, in two system calls when the
+    file is no link and its folder was seen before.
+
+    ``realpath`` asks the file system about every component of the path, which costs a test
+    more than reading its cassette. A folder's real path is remembered with its device and
+    inode: while the path still leads to that very folder, its real path is the same (a
+    folder's inode names it, and a bind mount of it holds the same files and locks)."""
+    # ".." after a link leads elsewhere than abspath's textual "..": realpath decides
+    lexical = ".." not in path.split(os.sep)
+    absolute = os.path.abspath(path)
+    folder, name = os.path.split(absolute)
+    info = None
+    try:
+        if lexical:
+            info = os.lstat(absolute)
+            where = os.stat(folder)
+    except OSError:
+        info = None
+    if info is None or stat.S_ISLNK(info.st_mode) or not name:
+        real = os.path.realpath(path)
+        try:
+            return real, os.stat(real)
+        except OSError:
+            return real, None
+    known = _real_folders.get(folder)
+    if known is None or known[:2] != (where.st_dev, where.st_ino):
+        if len(_real_folders) >= 1024:
+            _real_folders.clear()
+        known = _real_folders[folder] = (where.st_dev, where.st_ino, os.path.realpath(folder))
+    return os.path.join(known[2], name), info
+
+
 #: The path :func:`load_file` last read and its real path (the checks that follow a load ask
 #: for the same file: its links are not followed again)
 _last_real: tuple[str, str] | None = None
@@ -209,15 +242,18 @@ def real_path(path: Path | str) -> str:
     return os.path.realpath(path)
 
 
-def loaded_digest(path: Path, *, real: bool = False) -> bytes | None:
+def loaded_digest(
+    path: Path | str, *, real: bool = False, info: os.stat_result | None = None
+) -> bytes | None:
     """The SHA-256 of cassette ``path`` (a real path when ``real``) as :func:`load_file` last
     read it, while the file is unchanged since (``None`` otherwise, or with the
-    parsed-cassette cache off)."""
+    parsed-cassette cache off); ``info``: the real path's ``os.stat``, when just taken."""
     key = str(path) if real else os.path.realpath(path)
-    try:
-        info = os.stat(key)
-    except OSError:
-        return None
+    if info is None:
+        try:
+            info = os.stat(key)
+        except OSError:
+            return None
     with _cache_lock:
         hit = _cache.get(key)
     if hit is None or hit[:3] != (info.st_mtime_ns, info.st_size, info.st_ino):
@@ -235,9 +271,10 @@ def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
         return interactions, None
     data = read_bytes(path)
     key = cache.digest(data)  # of the bytes parsed, read once
-    if cache.entry_path(target, key).exists():
+    entry = cache.open_entry(target, key)
+    if entry is not None:
         del data  # not held with the entry's objects (peak memory)
-        hit = cache.lookup(target, key)
+        hit = cache.lookup(target, key, entry)
         if hit is not None:
             interactions, cut = hit
             _warn_found([stream_end.CutShort(*item) for item in cut], path)

@@ -152,6 +152,7 @@ class CassetteChecks:
         if not cassette.interactions:
             return
         key: tuple[Any, ...] | None = None
+        stat: os.stat_result | None = None
         try:
             real = storage.real_path(cassette.path)
             stat = os.stat(real)
@@ -164,7 +165,7 @@ class CassetteChecks:
         except OSError:
             pass
         findings = _LOAD_CACHE.get(key) if key is not None else None
-        if findings is None and verdicts.passed(cassette.path, self.settings):
+        if findings is None and verdicts.passed(cassette.path, self.settings, stat):
             findings = ()  # the very bytes passed this check in an earlier process
         if findings is None:
             report = check_interactions(

@@ -12,6 +12,7 @@ checked, and reported, on every load.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
@@ -58,10 +59,11 @@ def _check_key(settings: ValidationSettings) -> bytes:
     return found
 
 
-def passed(path: Path, settings: ValidationSettings) -> bool:
-    """Whether the recorded answers of ``path``, as last loaded, passed this check before."""
-    real = Path(storage.real_path(path))
-    digest = storage.loaded_digest(real, real=True)
+def passed(path: Path, settings: ValidationSettings, info: os.stat_result | None = None) -> bool:
+    """Whether the recorded answers of ``path``, as last loaded, passed this check before
+    (``info``: the ``os.stat`` of its real path, when just taken)."""
+    real = storage.real_path(path)
+    digest = storage.loaded_digest(real, real=True, info=info)
     if digest is None:
         return False
     return cache.passed(real, digest, _check_key(settings))
