@@ -29,10 +29,10 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
-from . import locking, matching, stream_text
+from . import files, locking, matching, stream_text
 from .records import (
     Interaction,
     Packed,
@@ -58,6 +58,7 @@ LINES_FROM = stream_text.LARGE_LINES
 _READERS = (
     "bodies.py",
     "cache.py",
+    "files.py",
     "records.py",
     "safe_yaml.py",
     "storage.py",
@@ -124,27 +125,34 @@ def _in_cache(target: Path | str, suffix: str) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def open_entry(target: Path, file_digest: bytes) -> BinaryIO | None:
-    """The entry file for these bytes, open for :func:`lookup`; ``None`` when there is none."""
+def open_entry(target: Path, file_digest: bytes) -> int | None:
+    """The entry file for these bytes, open for :func:`lookup` (a descriptor); ``None`` when
+    there is none."""
     try:
-        return open(_in_cache(target, f"{file_digest.hex()[:40]}.marshal"), "rb")
+        return files.open_file(_in_cache(target, f"{file_digest.hex()[:40]}.marshal"))
     except OSError:
         return None
+
+
+#: Largest entry read (a cassette's is about twice its size at most, see LINES_FROM).
+_MAX_ENTRY = 2 << 30
 
 
 def lookup(
-    target: Path, file_digest: bytes, entry: BinaryIO | None = None
+    target: Path, file_digest: bytes, entry: int | None = None
 ) -> tuple[list[Interaction], Any] | None:
     """The interactions (and the remembered ``extra`` value) of the entry for these bytes
-    (read from ``entry`` when given, which is closed), or ``None`` when there is none that can
-    be trusted."""
-    entry = entry or open_entry(target, file_digest)
+    (read from ``entry``, a descriptor from :func:`open_entry` that is closed, when given),
+    or ``None`` when there is none that can be trusted."""
     if entry is None:
-        return None
+        entry = open_entry(target, file_digest)
+        if entry is None:
+            return None
     try:
-        with entry:
-            blob = entry.read()
+        blob = files.read_all(entry, _MAX_ENTRY)
     except OSError:
+        return None
+    if blob is None:
         return None
     head = _MAGIC + fingerprint() + file_digest
     if not blob.startswith(head):

@@ -17,6 +17,7 @@ would otherwise be redacted from every prompt that says "testing".
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -56,6 +57,12 @@ class Redacted(NamedTuple):
         return f"{self.where} ({self.name}{split})"
 
 
+@functools.lru_cache(maxsize=256)
+def _written_forms(value: str) -> tuple[str, str, str]:
+    # every test's cassette learns the same few values: their quoted forms are made once
+    return value, quote(value, safe=""), quote(value, safe="/")
+
+
 class KnownSecrets:
     """Exact credential values to keep out of one cassette, each with its name.
 
@@ -79,7 +86,7 @@ class KnownSecrets:
             self._names[value] = name
             forms: dict[str, str] = {}
             for known, known_name in self._names.items():
-                for form in (known, quote(known, safe=""), quote(known, safe="/")):
+                for form in _written_forms(known):
                     forms.setdefault(form, known_name)
             self._forms = tuple(sorted(forms.items(), key=lambda item: -len(item[0])))
 

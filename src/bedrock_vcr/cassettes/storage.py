@@ -29,7 +29,7 @@ from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, TruncatedStreamWarning
-from . import cache, locking, stream_end
+from . import cache, files, locking, stream_end
 from .formats import sniff
 from .records import Interaction
 
@@ -101,25 +101,10 @@ def read_text(path: Path) -> str:
 
 def read_bytes(path: Path) -> bytes:
     """The bytes of cassette ``path`` as stored (at most :data:`MAX_CASSETTE_BYTES`)."""
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > MAX_CASSETTE_BYTES:
-            raise _too_large(path)  # refused unread
-        # a read allocates all it asks for: it asks for the size, and one byte more tells a
-        # file that grew or a pipe (which reports 0), then read on in pieces up to the limit
-        data = handle.read(size + 1)
-        if len(data) > size:
-            pieces, total = [data], len(data)
-            while total <= MAX_CASSETTE_BYTES and (piece := handle.read(_PIECE)):
-                pieces.append(piece)
-                total += len(piece)
-            data = b"".join(pieces)
-    if len(data) > MAX_CASSETTE_BYTES:
+    data = files.read_all(files.open_file(path), MAX_CASSETTE_BYTES)
+    if data is None:
         raise _too_large(path)
     return data
-
-
-_PIECE = 1 << 20
 
 
 def _too_large(path: Path) -> CassetteFormatError:

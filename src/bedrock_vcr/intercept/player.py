@@ -199,7 +199,8 @@ class CassettePlayer:
         self._deferred = []
         if exc[0] is not None:
             keep_unplayed(self.cassette)
-        self._note_environment()
+        if self.cassette.records:  # (only what was recorded is written)
+            self._note_environment()
         try:
             self.cassette.save()  # a check that raises must not cost the recording
         finally:
