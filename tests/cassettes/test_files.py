@@ -32,15 +32,27 @@ def closed(fd: int) -> bool:
     return False
 
 
-def test_a_file_is_read_in_one_call_of_its_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("size", "cap", "expected", "reads"),
+    [
+        pytest.param(3000, 10_000, b"x" * 3000, [3001], id="read-in-one-call-of-its-size"),
+        pytest.param(101, 100, None, [], id="over-the-cap-refused-unread"),
+    ],
+)
+def test_a_file_is_read_whole_or_refused_and_always_closed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: int,
+    cap: int,
+    expected: bytes | None,
+    reads: list[int],
 ) -> None:
     path = tmp_path / "c.yaml"
-    path.write_bytes(b"abc" * 1000)
+    path.write_bytes(b"x" * size)
     asked = reads_of(monkeypatch)
     fd = files.open_file(path)
-    assert files.read_all(fd, 10_000) == b"abc" * 1000
-    assert asked == [3001]
+    assert files.read_all(fd, cap) == expected
+    assert asked == reads
     assert closed(fd)
 
 
@@ -53,18 +65,6 @@ def test_short_reads_are_read_on_to_the_end(
     asked = reads_of(monkeypatch, most=1000)
     assert files.read_all(files.open_file(path), 1 << 20) == data
     assert asked == [10_241, 9_241, 8_241, 7_241, 6_241, 5_241, 4_241, 3_241, 2_241, 1_241, 241]
-
-
-def test_a_file_over_the_cap_is_refused_unread_and_closed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "big.yaml"
-    path.write_bytes(b"x" * 101)
-    asked = reads_of(monkeypatch)
-    fd = files.open_file(path)
-    assert files.read_all(fd, 100) is None
-    assert asked == []
-    assert closed(fd)
 
 
 def test_an_empty_file_is_empty(tmp_path: Path) -> None:

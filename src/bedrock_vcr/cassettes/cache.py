@@ -112,7 +112,11 @@ def fingerprint() -> bytes:
 
 def entry_path(target: Path, file_digest: bytes) -> Path:
     """Where the entry of cassette ``target`` (a real path) with these bytes is kept."""
-    return Path(_in_cache(target, f"{file_digest.hex()[:40]}.marshal"))
+    return Path(_entry_file(target, file_digest))
+
+
+def _entry_file(target: Path | str, file_digest: bytes) -> str:
+    return _in_cache(target, f"{file_digest.hex()[:40]}.marshal")
 
 
 def _in_cache(target: Path | str, suffix: str) -> str:
@@ -129,7 +133,7 @@ def open_entry(target: Path, file_digest: bytes) -> int | None:
     """The entry file for these bytes, open for :func:`lookup` (a descriptor); ``None`` when
     there is none."""
     try:
-        return files.open_file(_in_cache(target, f"{file_digest.hex()[:40]}.marshal"))
+        return files.open_file(_entry_file(target, file_digest))
     except OSError:
         return None
 
