@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from bedrock_vcr.cassettes import storage, yaml_format
+from bedrock_vcr.cassettes import safe_yaml, storage, yaml_format
 from bedrock_vcr.cassettes.records import Interaction, RecordedRequest, RecordedResponse
 from bedrock_vcr.errors import CassetteFormatError
 
@@ -63,6 +64,28 @@ def test_an_unclosed_bracket_is_reported_where_it_opens(tmp_path: Path) -> None:
         match=r"not valid YAML at line 2, column 16: while parsing a flow mapping",
     ):
         storage.load_file(path)
+
+
+def test_a_broken_file_nested_deep_is_told_with_libyamls_message_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by the loader fuzz test: libyaml stops at a bad escape on line 2, and PyYAML's
+    # pure-Python parser, asked for a fuller message, accepts that escape and then spends
+    # time quadratic in the depth of the flow nesting further on (minutes for this file)
+    path = tmp_path / "c.yaml"
+    path.write_text('interactions:\n- body: {"\\udae1": 0}\n- request: ' + "[" * 200_000 + "\n")
+    explained: list[str] = []
+
+    def init(self: Any, stream: Any) -> None:  # the second reading, stopped where it starts
+        explained.append("read again")
+        raise ValueError("not read again")
+
+    monkeypatch.setattr(safe_yaml.ExplainingLoader, "__init__", init)
+    with pytest.raises(
+        CassetteFormatError, match=r"not valid YAML at line 2, column 13: found invalid Unicode"
+    ):
+        storage.load_file(path)
+    assert explained == []
 
 
 KEYS = [

@@ -57,6 +57,10 @@ _MAYBE_ANCHOR = re.compile(r"[\s\[{,:?\ufeff][&*]")
 #: Broken files larger than this are reported with libyaml's own (terser) message rather than
 #: read a second time by PyYAML's pure-Python parser for a fuller one.
 _EXPLAIN_LIMIT = 1024 * 1024
+#: Nor a file holding more flow brackets than this: PyYAML's pure-Python scanner takes time
+#: quadratic in the depth of flow nesting (2,000 levels take seconds, 200,000 hours), and a
+#: count bounds the depth without parsing.
+_EXPLAIN_BRACKETS = 1000
 
 ANCHOR_FIX = (
     "bedrock-vcr and vcrpy never write YAML anchors (&name) or aliases (*name); replace each "
@@ -266,6 +270,7 @@ def _explained(exc: yaml.YAMLError, text: str, loader: Any, explainer: Any) -> y
         or isinstance(exc, ConstructorError)
         or len(text) > _EXPLAIN_LIMIT
         or "nesting depth" in problem
+        or text.count("[") + text.count("{") > _EXPLAIN_BRACKETS
     ):
         return exc
     try:
