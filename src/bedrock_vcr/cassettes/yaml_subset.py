@@ -35,8 +35,11 @@ class _Unsure(BedrockVCRError):
     """Something the loader reads (or refuses) better."""
 
 
-#: What the loader's resolver makes of plain text, by text.
+#: What the loader makes of a value written on one line, by its text: plain text as the
+#: resolver reads it, and a single-quoted text (which no plain text starts with) unquoted.
 _VALUES: dict[str, Any] = {}
+#: Longest text kept in :data:`_VALUES` (a model's path is about 60 characters).
+_REMEMBERED = 100
 _MISSING = object()
 #: Keys read before (the same few recur in every interaction).
 _KEYS: set[str] = set()
@@ -73,11 +76,15 @@ def _plain(text: str) -> Any:
         value = _CONSTANTS[text]
     elif tag != TAG_STR:
         raise _Unsure
-    if len(text) <= 40:
+    _remember(text, value)
+    return value
+
+
+def _remember(text: str, value: Any) -> None:
+    if len(text) <= _REMEMBERED:
         if len(_VALUES) >= 4096:
             _VALUES.clear()
         _VALUES[text] = value
-    return value
 
 
 #: Printable ASCII and line breaks: what an ASCII file's text may hold (anything else, a
@@ -247,7 +254,10 @@ class _Reader:
             if "'" in stripped:
                 if not stripped.endswith("'") or stripped.count("'") != 1:
                     raise _Unsure
-                return inner[:-1].replace("''", "'")
+                value = inner[:-1].replace("''", "'")
+                if len(parts) == 1:
+                    _remember(text, value)  # read on one line: the next time, by its text
+                return value
             found = self._at(indent + 2)
             if found is None or found.startswith("#"):
                 raise _Unsure
