@@ -58,8 +58,8 @@ _MAYBE_ANCHOR = re.compile(r"[\s\[{,:?\ufeff][&*]")
 #: read a second time by PyYAML's pure-Python parser for a fuller one.
 _EXPLAIN_LIMIT = 1024 * 1024
 #: Nor a file holding more flow brackets than this: PyYAML's pure-Python scanner takes time
-#: quadratic in the depth of flow nesting (2,000 levels take seconds, 200,000 hours), and a
-#: count bounds the depth without parsing.
+#: quadratic in the depth of flow nesting (2,000 levels take seconds; 200,000 would take
+#: hours), and a count bounds the depth without parsing.
 _EXPLAIN_BRACKETS = 1000
 
 ANCHOR_FIX = (
