@@ -276,16 +276,18 @@ def test_a_large_cassettes_streams_are_built_when_first_read(stream: list[Stream
     text = serialize.dumps([streamed(*stream, op="GenericStream")])
     (eager,) = serialize.loads(text)
     built: list[str] = []
+    build = stream_text.from_text
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(serialize, "LAZY_FROM", -1)
-        patch.setattr(stream_text, "event_of", lambda line: built.append(line) or event(line))
+        patch.setattr(stream_text, "from_text", lambda t, w: built.append(t) or build(t, w))
         (lazy,) = serialize.loads(text)
         assert lazy.response is not None and eager.response is not None
         assert built == [] and lazy.response.is_stream
         assert lazy.response.lines == eager.response.lines  # what the cache keeps, unbuilt
         assert lazy.response.events == eager.response.events
-    # built when read, each event once (a stream kept as mappings has no lines to build from)
-    assert len(built) == (len(stream) if eager.response.lines is not None else 0)
+        assert lazy.response.events == eager.response.events
+    # built when read, once (a stream kept as mappings has no lines to build from)
+    assert built == ([eager.response.lines] if eager.response.lines is not None else [])
 
 
 def test_version_1_files_with_mappings_still_load() -> None:
@@ -344,3 +346,55 @@ def test_a_checked_stream_fails_exactly_where_a_built_one_does(
         except CassetteFormatError as exc:
             errors.append(str(exc))
     assert errors[0] == errors[1]
+
+
+def _line_by_line(text: str) -> list[tuple[float, bytes, Message]] | str:
+    """What :func:`stream_text.event_of` builds of each line, or the first line's error."""
+    try:
+        events = [event(line) for line in stream_text.split_lines(text, "#/s")]
+    except ValueError as exc:
+        return str(exc)
+    return [(e.offset, e.frame, e.message) for e in events]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_OFFSETS), st.sampled_from(_KINDS), st.sampled_from(_PAYLOADS)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_stream_built_at_once_is_the_events_built_line_by_line(
+    lines: list[tuple[str, str, str]],
+) -> None:
+    # the build of a whole stream's usual lines in one go gives every line's event_of, and a
+    # stream with any unusual line still fails with that line's error
+    text = "\n".join(" ".join(parts) for parts in lines) + "\n"
+    expected = _line_by_line(text)
+    try:
+        built = [(e.offset, e.frame, e.message) for e in stream_text.from_text(text, "#/s")]
+    except CassetteFormatError as exc:
+        assert isinstance(expected, str) and expected in str(exc)
+    else:
+        assert built == expected
+
+
+def test_the_usual_streams_of_the_bundled_cassettes_are_built_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every stream line of the demo cassettes takes the one-go build (a line left to event_of
+    # would make a first parse pay a call per line again), and gives the same events
+    texts = [
+        i["response"]["stream"]
+        for path in sorted(Path(__file__).parents[2].glob("cassettes/examples/*/*.bedrock.yaml"))
+        for i in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
+        if isinstance(i["response"].get("stream"), str)
+    ]
+    assert texts
+    expected = [_line_by_line(text) for text in texts]
+    calls = []
+    monkeypatch.setattr(stream_text, "event_of", lambda line: calls.append(line))
+    built = [[(e.offset, e.frame, e.message) for e in stream_text.from_text(t, "#")] for t in texts]
+    assert not calls
+    assert built == expected

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -196,6 +196,23 @@ def encode_frame(raw_headers: bytes, payload: bytes) -> bytes:
     prelude = _PRELUDE(PRELUDE_LENGTH + size + len(payload) + CRC_LENGTH, size)
     body = prelude + _U32(crc32(prelude)) + raw_headers + payload
     return body + _U32(crc32(body))
+
+
+def encode_frames(blocks: Iterable[bytes], payloads: Iterable[bytes]) -> list[bytes]:
+    """:func:`encode_frame` of each header block and payload, in one loop (a stream's frames
+    built at once, without a call for each)."""
+    frames: list[bytes] = []
+    append = frames.append
+    for raw_headers, payload in zip(blocks, payloads, strict=True):
+        size = len(raw_headers)
+        if size > MAX_HEADERS_LENGTH:
+            raise InvalidHeadersLength(size)
+        if len(payload) > MAX_PAYLOAD_LENGTH:
+            raise InvalidPayloadLength(len(payload))
+        prelude = _PRELUDE(PRELUDE_LENGTH + size + len(payload) + CRC_LENGTH, size)
+        body = prelude + _U32(crc32(prelude)) + raw_headers + payload
+        append(body + _U32(crc32(body)))
+    return frames
 
 
 _PRELUDE = struct.Struct(">II").pack
