@@ -40,14 +40,19 @@ DEFAULT_STYLE = "compact"
 MAX_JSON_DEPTH = 200
 
 
+#: An encoder per style, made once: ``json.dumps`` with options makes one at every call (a
+#: load writes every ``json:`` body, a save tries the styles on each).
+_ENCODERS = {style: json.JSONEncoder(**options).encode for style, options in _STYLES.items()}
+
+
 def dump_json(value: Any, style: str = DEFAULT_STYLE) -> bytes:
     try:
-        options = _STYLES[style]
+        encode = _ENCODERS[style]
     except KeyError:
         raise CassetteFormatError(
             f"unknown JSON style {style!r}; known styles: {', '.join(_STYLES)}"
         ) from None
-    return json.dumps(value, **options).encode("utf-8")
+    return encode(value).encode("utf-8")
 
 
 def body_to_doc(data: bytes, *, exact: bool = True) -> dict[str, Any]:
