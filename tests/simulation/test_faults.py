@@ -137,8 +137,9 @@ def test_throttle_throttle_success_retries_without_sleeping() -> None:
     with BedrockMock() as mock:
         route = mock.on(model_id=MODEL)
         route.side_effect = [mock.throttling(), mock.throttling(), Answer("done")]
+        client = _client()  # made before the clock starts: only the retries are timed
         started = time.monotonic()
-        result = _client().invoke_model(modelId=MODEL, body=BODY)
+        result = client.invoke_model(modelId=MODEL, body=BODY)
         elapsed = time.monotonic() - started
     assert json.loads(result["body"].read())["generation"] == "done"
     assert result["ResponseMetadata"]["RetryAttempts"] == 2

@@ -795,8 +795,9 @@ def test_speed_paces_the_stream(speed: float, at_least: float, at_most: float) -
     answer = Answer(["a", "b", "c"], first_chunk_delay=0.1, chunk_delay=0.05)
     with BedrockMock(speed=speed) as mock:
         mock.on(return_value=answer)
+        client = _client()  # made before the clock starts: only the call's pacing is timed
         started = time.monotonic()
-        result = _client().invoke_model_with_response_stream(
+        result = client.invoke_model_with_response_stream(
             modelId="meta.llama3-8b-instruct-v1:0", body=json.dumps({"prompt": "hi"})
         )
         assert len(list(result["body"])) == 3
