@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_vcr.cassettes import cache, records, storage, stream_text
+from bedrock_vcr.cassettes import cache, records, storage
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import Interaction, StreamEvent
 from bedrock_vcr.errors import TruncatedStreamWarning
@@ -30,13 +30,6 @@ def stream_answer() -> Interaction:
             0.02,
         ),
     )
-
-
-def lines_size() -> int:
-    """Characters of the lines :func:`stream_answer`'s stream is written as."""
-    response = stream_answer().response
-    assert response is not None and response.events is not None
-    return len(stream_text.to_text(response.events) or "")
 
 
 def cut_short_answer() -> Interaction:
@@ -112,16 +105,14 @@ def mapped_stream_answer() -> Interaction:
     return interaction
 
 
-@pytest.mark.parametrize("form", ["lines", "large lines", "mappings"])
+@pytest.mark.parametrize("form", ["lines", "mappings"])
 def test_replaying_an_entry_reads_its_frames_without_decoding_them(
     tmp_path: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch, form: str
 ) -> None:
     """Replay sends the recorded frames as they are: a test that only replays never pays for
-    decoding its stream's frames back into messages. A large cassette's stream held as lines
-    is kept as its lines and read again into events (built, never decoded); any other stream is
-    kept as frames, and ``message`` is decoded when first read."""
-    if form == "large lines":
-        monkeypatch.setattr(cache, "LINES_FROM", 0)
+    decoding its stream's frames back into messages. A stream held as lines is kept as its
+    lines and read again into events (built, never decoded); a stream held as event mappings
+    is kept as frames, and ``message`` is decoded when first read."""
     cassette = tmp_path / "c.yaml"
     answer = stream_answer() if "lines" in form else mapped_stream_answer()
     storage.write_atomic(cassette, serialize.dumps([plain(b'{"generation":"ok"}'), answer]))
@@ -136,7 +127,7 @@ def test_replaying_an_entry_reads_its_frames_without_decoding_them(
     assert [e.frame for e in events] == [e.frame for e in parsed.events or []]
     assert [e.offset for e in events] == [0.01, 0.02] and decoded == []
     assert events[1].message == (parsed.events or [])[1].message
-    assert decoded == ([] if form == "large lines" else [events[1].frame])
+    assert decoded == ([] if form == "lines" else [events[1].frame])
     assert events == parsed.events and parsed.events == events  # equal either way round
     assert [e.copy() for e in events] == parsed.events
     assert all(isinstance(e, StreamEvent) for e in events)
@@ -358,13 +349,9 @@ def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(
     assert loaded[1].response.events[1].frame.hex() == outputs[0]
 
 
-def test_a_large_cassettes_stream_read_from_lines_is_kept_as_its_lines(
-    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past ``LINES_FROM`` characters of lines, the entry holds a stream's lines, smaller than
-    its frames (no base64, no header block per event), and the events read from them are the
-    parsed ones."""
-    monkeypatch.setattr(cache, "LINES_FROM", lines_size() - 1)
+def test_a_stream_read_from_lines_is_kept_as_its_lines(cassette: Path, parses: list[Path]) -> None:
+    """The entry holds a stream's lines, smaller than its frames (no base64, no header block
+    per event), and the events read from them are the parsed ones."""
     parsed = fresh_load(cassette)
     (entry,) = entries(cassette)
     blob = entry.read_bytes()
@@ -375,29 +362,13 @@ def test_a_large_cassettes_stream_read_from_lines_is_kept_as_its_lines(
     assert parses == [cassette] and cached == parsed
 
 
-def test_a_small_cassettes_stream_read_from_lines_is_kept_as_its_frames(
-    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Up to ``LINES_FROM`` characters of lines, the entry holds the frames, which replay sends
-    without building them again from the lines."""
-    monkeypatch.setattr(cache, "LINES_FROM", lines_size())
-    parsed = fresh_load(cassette)
-    blob = entries(cassette)[0].read_bytes()
-    assert parsed[1].response is not None and parsed[1].response.events is not None
-    assert all(e.frame in blob for e in parsed[1].response.events)
-    assert b'0.01 chunk {"bytes":' not in blob
-    read = []
-    monkeypatch.setattr(cache.stream_text, "read_lines", lambda text: read.append(text) or [])
-    cached = fresh_load(cassette)
-    assert parses == [cassette] and cached == parsed and read == []
-
-
 @pytest.mark.parametrize("override", [False, True])
 def test_an_entrys_frames_are_replayed_without_building_its_events(
     tmp_path: Path, parses: list[Path], override: bool
 ) -> None:
     """``frames()`` of a response from an entry are the recorded frames (a frame override in
-    its place), and reading them builds no event."""
+    its place); an entry that holds the frames (a stream the line form cannot hold) gives them
+    without building an event."""
     answer = stream_answer()
     assert answer.response is not None and answer.response.events is not None
     if override:  # a corrupted frame as recorded: the line form cannot hold it
@@ -411,7 +382,8 @@ def test_an_entrys_frames_are_replayed_without_building_its_events(
     cached = fresh_load(cassette)[1].response
     assert parsed is not None and cached is not None and parses == [cassette]
     frames = cached.frames()
-    assert cached.__dict__["events"] is None and records._PACKED in cached.__dict__  # unbuilt
+    if override:  # kept as frames: sent as they are
+        assert cached.__dict__["events"] is None and records._PACKED in cached.__dict__
     assert frames == [e.frame for e in parsed.events or []] == parsed.frames()
     assert (frames[0][-1:] == b"\x00") == override
     assert plain(b"{}").response is not None and plain(b"{}").response.frames() is None

@@ -191,15 +191,6 @@ def test_an_event_read_from_a_line_reads_as_the_event_written(stream: list[Strea
 # --- reading lines a person wrote ----------------------------------------------------------------
 
 
-@pytest.fixture(params=["built", "checked"])
-def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Read as a small cassette is (every event built) or as a large one (checked, built when
-    first read: see ``LAZY_FROM``); either way a bad line is the same error, at load."""
-    if request.param == "checked":
-        monkeypatch.setattr(serialize, "LAZY_FROM", -1)
-    return str(request.param)
-
-
 def load_stream(tmp_path: Path, lines: str) -> list[StreamEvent]:
     """The events of a cassette whose only stream has these ``lines``."""
     doc = stored(streamed(StreamEvent.chunk({"a": 1}), op="GenericStream"))
@@ -211,7 +202,7 @@ def load_stream(tmp_path: Path, lines: str) -> list[StreamEvent]:
     return interaction.response.events
 
 
-def test_an_edited_chunk_is_encoded_again(tmp_path: Path, reading: str) -> None:
+def test_an_edited_chunk_is_encoded_again(tmp_path: Path) -> None:
     (event,) = load_stream(tmp_path, '0.2 chunk {"bytes":{"generation":"edited"},"p":"x"}\n')
     payload = json.loads(event.message.payload)
     assert base64.b64decode(payload["bytes"]) == b'{"generation":"edited"}'
@@ -220,9 +211,7 @@ def test_an_edited_chunk_is_encoded_again(tmp_path: Path, reading: str) -> None:
     assert event.message.header(":message-type") == "event"
 
 
-def test_decoded_bytes_may_be_an_array_and_lines_may_end_without_a_break(
-    tmp_path: Path, reading: str
-) -> None:
+def test_decoded_bytes_may_be_an_array_and_lines_may_end_without_a_break(tmp_path: Path) -> None:
     first, second = load_stream(tmp_path, '0 chunk {"bytes":[1,2]}\n1e-3 metadata {"u":{}}')
     assert json.loads(first.message.payload) == {"bytes": base64.b64encode(b"[1,2]").decode()}
     assert second.offset == 0.001 and second.message.payload == b'{"u":{}}'
@@ -245,7 +234,7 @@ BAD_LINES = [
 
 @pytest.mark.parametrize(("line", "problem"), BAD_LINES, ids=[b[0] for b in BAD_LINES])
 def test_a_bad_line_is_a_format_error_naming_its_line(
-    tmp_path: Path, line: str, problem: str, reading: str
+    tmp_path: Path, line: str, problem: str
 ) -> None:
     with pytest.raises(CassetteFormatError) as caught:
         load_stream(tmp_path, '0 chunk {"bytes":{"a":1}}\n' + line + '\n0.2 chunk {"b":2}\n')
@@ -258,12 +247,12 @@ def test_a_bad_line_is_a_format_error_naming_its_line(
     )
 
 
-def test_a_last_line_cut_short_says_so(tmp_path: Path, reading: str) -> None:
+def test_a_last_line_cut_short_says_so(tmp_path: Path) -> None:
     with pytest.raises(CassetteFormatError, match=r"line 2 .*\(was the file cut short\?\)"):
         load_stream(tmp_path, '0 chunk {"a":1}\n0.1 chunk {"bytes":{"gen')
 
 
-def test_a_line_too_large_for_a_frame_is_refused_when_read(tmp_path: Path, reading: str) -> None:
+def test_a_line_too_large_for_a_frame_is_refused_when_read(tmp_path: Path) -> None:
     big = "x" * (MAX_PAYLOAD_LENGTH + 1)
     with pytest.raises(CassetteFormatError, match=r"line 1 .*cannot be encoded as a frame") as e:
         load_stream(tmp_path, f'0 chunk {{"p":"{big}"}}\n')
@@ -272,22 +261,23 @@ def test_a_line_too_large_for_a_frame_is_refused_when_read(tmp_path: Path, readi
 
 @settings(max_examples=60, deadline=None)
 @given(stream=st.lists(events(), min_size=1, max_size=4))
-def test_a_large_cassettes_streams_are_built_when_first_read(stream: list[StreamEvent]) -> None:
+def test_a_cassettes_streams_are_built_when_first_read(stream: list[StreamEvent]) -> None:
     text = serialize.dumps([streamed(*stream, op="GenericStream")])
-    (eager,) = serialize.loads(text)
     built: list[str] = []
     build = stream_text.from_text
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(serialize, "LAZY_FROM", -1)
         patch.setattr(stream_text, "from_text", lambda t, w: built.append(t) or build(t, w))
-        (lazy,) = serialize.loads(text)
-        assert lazy.response is not None and eager.response is not None
-        assert built == [] and lazy.response.is_stream
-        assert lazy.response.lines == eager.response.lines  # what the cache keeps, unbuilt
-        assert lazy.response.events == eager.response.events
-        assert lazy.response.events == eager.response.events
+        (loaded,) = serialize.loads(text)
+        assert loaded.response is not None and loaded.response.is_stream
+        lines = loaded.response.lines  # what the cache keeps, unbuilt (None: kept as mappings)
+        assert built == []
+        assert loaded.response.events == [
+            StreamEvent(e.message, round(e.offset, 4)) for e in stream
+        ]
+        assert loaded.response.events is not None  # read again
     # built when read, once (a stream kept as mappings has no lines to build from)
-    assert built == ([eager.response.lines] if eager.response.lines is not None else [])
+    assert built == ([lines] if lines is not None else [])
+    assert (lines is None) == ("stream: |" not in text)
 
 
 def test_version_1_files_with_mappings_still_load() -> None:

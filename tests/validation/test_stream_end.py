@@ -117,16 +117,7 @@ def error_frame() -> StreamEvent:
 # --- loading warns, once per cassette --------------------------------------------------------
 
 
-@pytest.fixture(params=["built", "checked"])
-def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Read as a small cassette is (events built) or as a large one (``LAZY_FROM``: lines
-    checked, events built when first read); the end check must see the same either way."""
-    if request.param == "checked":
-        monkeypatch.setattr(serialize, "LAZY_FROM", -1)
-    return str(request.param)
-
-
-def test_loading_a_cassette_with_cut_streams_warns_once(tmp_path: Path, reading: str) -> None:
+def test_loading_a_cassette_with_cut_streams_warns_once(tmp_path: Path) -> None:
     path = write(tmp_path / "cut.yaml", plain(), cut_llama(), cut_converse())
     with pytest.warns(TruncatedStreamWarning) as caught:
         loaded = storage.load_file(path)
@@ -190,7 +181,7 @@ def test_replaying_a_cut_stream_warns(tmp_path: Path, aws_env: None) -> None:
     ],
 )
 def test_complete_streams_load_without_a_warning(
-    tmp_path: Path, name: str, interaction: Interaction, reading: str
+    tmp_path: Path, name: str, interaction: Interaction
 ) -> None:
     path = write(tmp_path / "ok.yaml", interaction)
     with warnings.catch_warnings():
@@ -257,7 +248,7 @@ def test_each_family_ends_its_stream_and_losing_the_end_is_caught(
 
 @pytest.mark.parametrize(("model_id", "operation", "stop"), CASES)
 def test_the_end_check_reads_unbuilt_lines_as_it_reads_events(
-    model_id: str, operation: str, stop: str, monkeypatch: pytest.MonkeyPatch
+    model_id: str, operation: str, stop: str
 ) -> None:
     whole = simulated(model_id, operation, stop)
     assert whole.response is not None and whole.response.events
@@ -265,16 +256,21 @@ def test_the_end_check_reads_unbuilt_lines_as_it_reads_events(
     cut = Interaction(whole.request, RecordedResponse(200, {}, events=events[:-1]))
     failed = Interaction(whole.request, RecordedResponse(200, {}, events=[*events, error_frame()]))
     text = serialize.dumps([whole, cut, failed])
-    eager = serialize.loads(text)
-    monkeypatch.setattr(serialize, "LAZY_FROM", -1)
     lazy = serialize.loads(text)
-    assert [missing_end(i) for i in lazy] == [missing_end(i) for i in eager]
+    assert all(i.response and i.response.lines for i in lazy)  # loaded unbuilt
+    built = _built(serialize.loads(text))
+    assert [missing_end(i) for i in lazy] == [missing_end(i) for i in built]
     assert missing_end(lazy[0]) is None and missing_end(lazy[1]) is not None
     # and it built none of them to know
-    assert [i.response and i.response.unread_lines() for i in lazy] == [
-        i.response and i.response.lines for i in eager
-    ]
-    assert all(i.response and i.response.lines for i in eager)
+    assert all(i.response and i.response.lines for i in lazy)
+
+
+def _built(interactions: list[Interaction]) -> list[Interaction]:
+    """``interactions`` with their streams' events built (their lines then forgotten)."""
+    for interaction in interactions:
+        assert interaction.response is not None and interaction.response.events is not None
+        assert interaction.response.lines is None
+    return interactions
 
 
 _CHUNK_VALUES = st.sampled_from([None, "stop", "message_stop", "INTERVENED", True, {}, [1]])
@@ -328,12 +324,9 @@ def test_the_end_check_reads_any_last_line_as_it_reads_its_event(
         stream(stream_text.from_text("\n".join(converse), "#"), "ConverseStream", NOVA),
     ]
     text = serialize.dumps(streams)
-    eager = serialize.loads(text)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(serialize, "LAZY_FROM", -1)
-        lazy = serialize.loads(text)
-    assert all(i.response and i.response.unread_lines() for i in lazy)
-    assert [missing_end(i) for i in lazy] == [missing_end(i) for i in eager]
+    lazy = serialize.loads(text)
+    assert all(i.response and i.response.lines for i in lazy)
+    assert [missing_end(i) for i in lazy] == [missing_end(i) for i in _built(serialize.loads(text))]
 
 
 # --- the command line ------------------------------------------------------------------------

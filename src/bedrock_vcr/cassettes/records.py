@@ -147,7 +147,6 @@ Packed: TypeAlias = (
     "tuple[tuple[float, ...], tuple[bytes, ...], tuple[bytes | None, ...] | None] | str"
 )
 #: The key under which a response parsed from lines keeps their text until it is cached.
-_LINES = "_stream_lines"
 _UNPACK = "_unpack_events"
 
 
@@ -189,16 +188,13 @@ def _unpack_event(packed: tuple[float, bytes, bytes | None]) -> StreamEvent:
     return event
 
 
-def pack_events(response: RecordedResponse, *, lines: bool = True) -> Packed | None:
+def pack_events(response: RecordedResponse) -> Packed | None:
     """The events of ``response`` as :data:`Packed` values (see
     :meth:`RecordedResponse.set_packed_events`), without building them when they were never
-    built. ``lines=False`` gives the frames of a stream that was read from lines."""
+    built (a stream read from lines and not built since: its lines)."""
     packed = response.__dict__.get(_PACKED)
-    if packed is not None and (lines or not isinstance(packed, str)):
+    if packed is not None:
         return packed
-    text = response.__dict__.get(_LINES)
-    if text is not None and lines:
-        return text
     events = response.events
     if events is None:
         return None
@@ -253,7 +249,6 @@ class _Events:
     def __set__(self, response: RecordedResponse, events: list[StreamEvent] | None) -> None:
         response.__dict__.pop(_SHARED, None)
         response.__dict__.pop(_PACKED, None)
-        response.__dict__.pop(_LINES, None)
         response.__dict__["events"] = events
 
 
@@ -286,19 +281,9 @@ class RecordedResponse:
 
     @property
     def lines(self) -> str | None:
-        """The lines the stream was read from, while its events are as read (else ``None``)."""
-        found = self.__dict__.get(_LINES)
-        return found if found is not None else self.unread_lines()
-
-    def unread_lines(self) -> str | None:
-        """The lines of a stream whose events have not been built yet (else ``None``)."""
+        """The lines the stream was read from, while its events are not built (else ``None``)."""
         found = self.__dict__.get(_PACKED)
         return found if isinstance(found, str) else None
-
-    def keep_lines(self, text: str) -> None:
-        """Remember the lines the events were read from, for the parsed-cassette cache (which
-        keeps them instead of the frames); forgotten when the events are set again."""
-        self.__dict__[_LINES] = text
 
     def frames(self) -> list[bytes] | None:
         """The frames replay sends, one per event (``None`` for a plain body): those of a

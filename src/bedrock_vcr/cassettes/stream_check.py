@@ -1,8 +1,8 @@
-"""Checking a large cassette's stream lines without building their events.
+"""Checking a cassette's stream lines without building their events.
 
-A cassette of many streams keeps each stream's lines as read and builds its events when a test
-first replays it (:mod:`.stream_text`), but a bad line must still fail the load, located, with
-the error building it would give. Most streams are told good in a dozen calls of builtins that
+A loaded cassette keeps each stream's lines as read and builds its events when a test first
+replays it (:mod:`.stream_text`), but a bad line must still fail the load, located, with the
+error building it would give. Most streams are told good in a dozen calls of builtins that
 loop in C; a stream they are unsure of is checked line by line.
 """
 
@@ -30,8 +30,8 @@ _END = operator.itemgetter(1)
 
 
 def check_text(text: str, where: str) -> None:
-    """The checks of :func:`.stream_text.from_text` (the same errors) without building the events: a
-    large cassette is checked whole when read, and each stream built when first replayed."""
+    """The checks of :func:`.stream_text.from_text` (the same errors) without building the
+    events: a cassette is checked whole when read, and each stream built when first replayed."""
     lines = split_lines(text, where)
     if _all_plainly_good(lines):
         return

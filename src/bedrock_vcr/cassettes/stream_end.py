@@ -85,7 +85,7 @@ def missing_end(interaction: Interaction, overrides: Mapping[str, str] | None = 
         return None  # a dropped connection, recorded as one
     # a stream of lines not yet built: its last line and (ConverseStream) its lines' event
     # types are all this reads
-    lines = response.unread_lines()
+    lines = response.lines
     if lines is not None:
         last_line = stream_text.last_line(lines)
         if last_line.split(" ", 2)[1:2] == [stream_text.EXCEPTION_WORD]:

@@ -60,10 +60,6 @@ _NAME = re.compile(r"[A-Za-z0-9_.:-]+\Z")
 #: spelt out: the negated class compiles in about 4 ms, on every replaying process's first test.
 _UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029\ufeff]")
 CHUNK_PREFIX = '{"bytes":'
-#: Characters of stream lines that make a cassette large: its streams are kept as lines, not
-#: built, by both the parse (``yaml_format.LAZY_FROM``) and the cache entry
-#: (``cache.LINES_FROM``), one threshold so that neither builds what the other will not use.
-LARGE_LINES = 256 * 1024
 
 
 def _writable(text: str) -> bool:
@@ -257,7 +253,7 @@ def from_text(text: str, where: str) -> list[StreamEvent]:
 
 
 def read_lines(text: str) -> list[StreamEvent]:
-    """:func:`from_text` for lines already checked (a large cassette's, a cache entry's),
+    """:func:`from_text` for lines already checked (a loaded cassette's, a cache entry's),
     read when a test first reads the stream's events."""
     return from_text(text, "#/response/stream")
 

@@ -51,10 +51,6 @@ from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
 #: Version 2 added streams written in lines (:mod:`.stream_text`).
 VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
-#: Characters of stream lines above which a cassette's streams are checked when it is read and
-#: their events built when a test first reads them (a cassette of thousands of streams is read
-#: in a fraction of the time; the parsed-cassette cache keeps such a cassette's lines too).
-LAZY_FROM = stream_text.LARGE_LINES
 
 # --- interactions ----------------------------------------------------------------------------
 
@@ -129,8 +125,11 @@ def response_to_doc(response: RecordedResponse, *, lines: bool = False) -> dict[
     return doc
 
 
-def response_from_doc(doc: Any, where: str, *, lazy: bool = False) -> RecordedResponse:
-    """The response of ``doc``; ``lazy``: see :data:`LAZY_FROM`."""
+def response_from_doc(doc: Any, where: str) -> RecordedResponse:
+    """The response of ``doc``. A stream in lines is checked line by line (a bad line fails
+    the load, located) and its events are built when a test first reads them: a test replays
+    few of a cassette's streams, and the parsed-cassette cache keeps the lines, half the room
+    of the frames."""
     if not isinstance(doc, dict):
         raise CassetteFormatError(_missing_or_not_mapping("response", doc), json_path=where)
     status = doc.get("status")
@@ -160,12 +159,8 @@ def response_from_doc(doc: Any, where: str, *, lazy: bool = False) -> RecordedRe
                 fix="restore the cassette from version control, or re-record it",
             )
         if isinstance(events, str):
-            if lazy:
-                stream_check.check_text(events, f"{where}/stream")
-                response.set_packed_events(events, stream_text.read_lines)
-            else:
-                response.events = stream_text.from_text(events, f"{where}/stream")
-                response.keep_lines(events)  # what the parsed-cassette cache keeps
+            stream_check.check_text(events, f"{where}/stream")
+            response.set_packed_events(events, stream_text.read_lines)
             return response
         if not isinstance(events, list):
             raise CassetteFormatError(
@@ -256,10 +251,9 @@ def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]
             "'interactions' must be a list", path=path, json_path="#/interactions", fix=_FIX_ENTRY
         )
     out = []
-    lazy = _lines_length(raw) > LAZY_FROM
     for index, item in enumerate(raw):
         try:
-            out.append(interaction_from_doc(item, lazy=lazy))
+            out.append(interaction_from_doc(item))
         except CassetteFormatError as exc:
             raise CassetteFormatError(
                 exc.problem,
@@ -279,29 +273,17 @@ def from_document(doc: Any, path: Path | str | None = None) -> list[Interaction]
     return out
 
 
-def interaction_from_doc(item: Any, *, lazy: bool = False) -> Interaction:
+def interaction_from_doc(item: Any) -> Interaction:
     if not isinstance(item, dict):
         raise CassetteFormatError("an interaction must be a mapping")
     refuse_unknown_keys(item)  # before anything else: a misspelled key is what went wrong
     interaction = Interaction(
         request=request_from_doc(item.get("request"), "#/request"),
-        response=response_from_doc(item.get("response"), "#/response", lazy=lazy),
+        response=response_from_doc(item.get("response"), "#/response"),
         recorded_at=_recorded_at(item.get("recorded_at")),
     )
     _check_bedrock_stream(interaction)
     return interaction
-
-
-def _lines_length(raw: list[Any]) -> int:
-    """Characters of stream lines in a document's interactions (what :data:`LAZY_FROM` is
-    measured against); anything of another shape counts nothing here and is refused later."""
-    total = 0
-    for item in raw:
-        response = item.get("response") if isinstance(item, dict) else None
-        stream = response.get("stream") if isinstance(response, dict) else None
-        if isinstance(stream, str):
-            total += len(stream)
-    return total
 
 
 def _recorded_at(value: Any) -> str | None:
