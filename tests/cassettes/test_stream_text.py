@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_vcr.cassettes import storage, stream_check, stream_text
+from bedrock_vcr.cassettes import storage, stream_build, stream_check, stream_text
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import StreamEvent
 from bedrock_vcr.errors import CassetteFormatError
@@ -264,9 +264,9 @@ def test_a_line_too_large_for_a_frame_is_refused_when_read(tmp_path: Path) -> No
 def test_a_cassettes_streams_are_built_when_first_read(stream: list[StreamEvent]) -> None:
     text = serialize.dumps([streamed(*stream, op="GenericStream")])
     built: list[str] = []
-    build = stream_text.from_text
+    build = stream_build.from_text
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(stream_text, "from_text", lambda t, w: built.append(t) or build(t, w))
+        patch.setattr(stream_build, "from_text", lambda t, w: built.append(t) or build(t, w))
         (loaded,) = serialize.loads(text)
         assert loaded.response is not None and loaded.response.is_stream
         lines = loaded.response.lines  # what the cache keeps, unbuilt (None: kept as mappings)
@@ -312,24 +312,21 @@ _PAYLOADS = [
     "",
     '{"a":"\\u0000"}',
 ]
+#: Streams of such lines (any of them may be wrong).
+_TEXTS = st.lists(
+    st.tuples(st.sampled_from(_OFFSETS), st.sampled_from(_KINDS), st.sampled_from(_PAYLOADS)),
+    min_size=1,
+    max_size=6,
+).map(lambda lines: "\n".join(" ".join(parts) for parts in lines) + "\n")
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from(_OFFSETS), st.sampled_from(_KINDS), st.sampled_from(_PAYLOADS)),
-        min_size=1,
-        max_size=6,
-    )
-)
-def test_a_checked_stream_fails_exactly_where_a_built_one_does(
-    lines: list[tuple[str, str, str]],
-) -> None:
-    # the check of a large cassette's lines (all at once, then line by line when in doubt) and
-    # the build of a small one's must refuse the same lines with the same error
-    text = "\n".join(" ".join(parts) for parts in lines) + "\n"
+@given(_TEXTS)
+def test_a_checked_stream_fails_exactly_where_a_built_one_does(text: str) -> None:
+    # the check of a cassette's lines at load (all at once, then line by line when in doubt)
+    # and their build at first replay must refuse the same lines with the same error
     errors = []
-    for read in (stream_check.check_text, stream_text.from_text):
+    for read in (stream_check.check_text, stream_build.from_text):
         try:
             read(text, "#/s")
             errors.append(None)
@@ -348,22 +345,13 @@ def _line_by_line(text: str) -> list[tuple[float, bytes, Message]] | str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from(_OFFSETS), st.sampled_from(_KINDS), st.sampled_from(_PAYLOADS)),
-        min_size=1,
-        max_size=6,
-    )
-)
-def test_a_stream_built_at_once_is_the_events_built_line_by_line(
-    lines: list[tuple[str, str, str]],
-) -> None:
+@given(_TEXTS)
+def test_a_stream_built_at_once_is_the_events_built_line_by_line(text: str) -> None:
     # the build of a whole stream's usual lines in one go gives every line's event_of, and a
     # stream with any unusual line still fails with that line's error
-    text = "\n".join(" ".join(parts) for parts in lines) + "\n"
     expected = _line_by_line(text)
     try:
-        built = [(e.offset, e.frame, e.message) for e in stream_text.from_text(text, "#/s")]
+        built = [(e.offset, e.frame, e.message) for e in stream_build.from_text(text, "#/s")]
     except CassetteFormatError as exc:
         assert isinstance(expected, str) and expected in str(exc)
     else:
@@ -385,6 +373,7 @@ def test_the_usual_streams_of_the_bundled_cassettes_are_built_at_once(
     expected = [_line_by_line(text) for text in texts]
     calls = []
     monkeypatch.setattr(stream_text, "event_of", lambda line: calls.append(line))
-    built = [[(e.offset, e.frame, e.message) for e in stream_text.from_text(t, "#")] for t in texts]
+    build = stream_build.from_text
+    built = [[(e.offset, e.frame, e.message) for e in build(t, "#")] for t in texts]
     assert not calls
     assert built == expected

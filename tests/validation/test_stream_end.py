@@ -22,7 +22,7 @@ from bedrock_vcr import (
     TruncatedStreamWarning,
     use_cassette,
 )
-from bedrock_vcr.cassettes import storage, stream_text
+from bedrock_vcr.cassettes import storage, stream_build
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.stream_end import cut_short, missing_end
 from bedrock_vcr.cli.main import main
@@ -320,8 +320,8 @@ def test_the_end_check_reads_any_last_line_as_it_reads_its_event(
     invoke: list[str], converse: list[str], model_id: str
 ) -> None:
     streams = [
-        stream(stream_text.from_text("\n".join(invoke), "#"), model_id=model_id),
-        stream(stream_text.from_text("\n".join(converse), "#"), "ConverseStream", NOVA),
+        stream(stream_build.from_text("\n".join(invoke), "#"), model_id=model_id),
+        stream(stream_build.from_text("\n".join(converse), "#"), "ConverseStream", NOVA),
     ]
     text = serialize.dumps(streams)
     lazy = serialize.loads(text)

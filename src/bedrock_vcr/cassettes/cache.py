@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
-from . import files, locking, matching, stream_text
+from . import files, locking, matching, stream_build
 from .records import (
     Interaction,
     Packed,
@@ -58,6 +58,7 @@ _READERS = (
     "records.py",
     "safe_yaml.py",
     "storage.py",
+    "stream_build.py",
     "stream_check.py",
     "stream_end.py",
     "stream_text.py",
@@ -190,7 +191,7 @@ def _unpack(item: tuple[Any, ...]) -> Interaction:
         status, dict(headers), body, None, latency=latency, stream_end=stream_end
     )
     if isinstance(events, str):  # a stream's lines, as the cassette held them
-        response.set_packed_events(events, stream_text.read_lines)
+        response.set_packed_events(events, stream_build.read_lines)
     elif events is not None:
         response.set_packed_events(_checked_events(events))
     _check_types(request, response)

@@ -30,7 +30,7 @@ _END = operator.itemgetter(1)
 
 
 def check_text(text: str, where: str) -> None:
-    """The checks of :func:`.stream_text.from_text` (the same errors) without building the
+    """The checks of :func:`.stream_build.from_text` (the same errors) without building the
     events: a cassette is checked whole when read, and each stream built when first replayed."""
     lines = split_lines(text, where)
     if _all_plainly_good(lines):

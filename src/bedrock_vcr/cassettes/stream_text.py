@@ -25,23 +25,18 @@ from __future__ import annotations
 import binascii
 import json
 import math
-import operator
 import re
 from collections.abc import Callable, Sequence
-from functools import cached_property, partial
-from itertools import repeat
+from functools import cached_property
 from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
 from ..wire.eventstream import (
-    MAX_HEADERS_LENGTH,
-    MAX_PAYLOAD_LENGTH,
     Header,
     HeaderType,
     Message,
     encode_frame,
-    encode_frames,
     encode_headers,
 )
 from .records import PackedEvent, StreamEvent
@@ -68,8 +63,6 @@ def _writable(text: str) -> bool:
 
 
 _decoder = json.JSONDecoder()
-_END = operator.itemgetter(1)
-_B64 = partial(binascii.b2a_base64, newline=False)
 #: The C scanner ``raw_decode`` wraps: ``(value, end)``, or an exception at a bad value.
 scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 
@@ -159,13 +152,14 @@ def _decoded_chunk(text: str) -> str | None:
         not inner.startswith(("{", "["))
         or binascii.b2a_base64(raw, newline=False).decode("ascii") != encoded
         or not _writable(inner)
-        or _json_end(inner, 0) != len(inner)
+        or json_end(inner, 0) != len(inner)
     ):
         return None
     return CHUNK_PREFIX + inner + rest
 
 
-def _json_end(text: str, start: int) -> int | None:
+def json_end(text: str, start: int) -> int | None:
+    """Where the JSON value at ``start`` of ``text`` ends, or ``None`` when none starts there."""
     try:
         return _decoder.raw_decode(text, start)[1]
     except ValueError:
@@ -236,26 +230,6 @@ def line_event(
     values["_headers"] = headers
     values["_payload"] = payload
     return event
-
-
-def from_text(text: str, where: str) -> list[StreamEvent]:
-    """The events of a stream's lines; a located :class:`CassetteFormatError` for a bad line."""
-    lines = split_lines(text, where)
-    events = _usual_events(lines)
-    if events is not None:
-        return events
-    events = []
-    try:
-        events.extend(map(event_of, lines))
-    except ValueError as exc:
-        raise line_error(exc, len(events), len(lines), where) from None
-    return events
-
-
-def read_lines(text: str) -> list[StreamEvent]:
-    """:func:`from_text` for lines already checked (a loaded cassette's, a cache entry's),
-    read when a test first reads the stream's events."""
-    return from_text(text, "#/response/stream")
 
 
 def split_lines(text: str, where: str) -> list[str]:
@@ -333,55 +307,6 @@ def event_of(line: str) -> StreamEvent:
     return line_event(headers, data, frame, offset)
 
 
-def _usual_events(lines: list[str]) -> list[StreamEvent] | None:
-    """The events :func:`event_of` builds from each of ``lines``, when every line is a usual
-    one (a known event type, a payload of one JSON value, within a frame's limits), built by
-    builtins that loop in C and one loop for the frames: a fifth less than a call of
-    :func:`event_of` per line (a small cassette's streams are built at load, a large one's
-    when first replayed). ``None`` leaves the lines to :func:`event_of`, which builds them or
-    says what is wrong with which."""
-    try:
-        parts = list(map(str.split, lines, repeat(" "), repeat(2)))
-        if set(map(len, parts)) != {3}:
-            return None
-        offsets, keys, payloads = zip(*parts, strict=True)
-        known = {}
-        for key in set(keys):
-            if key == EXCEPTION_WORD:  # (an exception's line has two words for its key)
-                return None
-            known[key] = found = header_block(key)
-            if len(found[1]) > MAX_HEADERS_LENGTH:
-                return None
-        seconds = list(map(float, offsets))
-        if not all(map(math.isfinite, seconds)) or min(seconds) < 0.0 or not all(payloads):
-            return None
-        chunks = [p.startswith(CHUNK_PREFIX) and p[9:10] in ("{", "[") for p in payloads]
-        # the scanner's StopIteration (a bad value) ends the list early: zip's strict refuses it
-        ends = list(map(_END, map(scan, payloads, [9 if c else 0 for c in chunks])))
-        rests = [p[e:] if c else "}" for p, c, e in zip(payloads, chunks, ends, strict=True)]
-        for p, c, e, rest in zip(payloads, chunks, ends, rests, strict=True):
-            # a plain payload is one value; what follows a chunk's member closes its object
-            if (
-                (rest != "}" and _json_end('{"":0' + rest, 0) != len(rest) + 5)
-                if c
-                else (e != len(p))
-            ):
-                return None
-        data = [
-            b'{"bytes":"' + _B64(p[9:e].encode("utf-8")) + b'"' + r.encode("utf-8")
-            if c
-            else p.encode("utf-8")
-            for p, c, e, r in zip(payloads, chunks, ends, rests, strict=True)
-        ]
-        if max(map(len, data)) > MAX_PAYLOAD_LENGTH:
-            return None
-        headers = [known[key] for key in keys]
-        frames = encode_frames([block for _, block in headers], data)
-    except Exception:  # noqa: BLE001 - any doubt is event_of's to settle, line by line
-        return None
-    return list(map(line_event, [h for h, _ in headers], data, frames, seconds))
-
-
 def _payload(text: str) -> bytes:
     """The payload of a line's JSON: checked, a decoded ``bytes`` member (an object or an
     array in its place) base64-encoded again."""
@@ -396,12 +321,12 @@ def payload_end(text: str) -> int:
     """Where a line's decoded ``bytes`` member ends, or 0 for a payload that is plain JSON; a
     ``ValueError`` for a payload that is not one JSON value."""
     if text.startswith(CHUNK_PREFIX) and text[9:10] in ("{", "["):
-        end = _json_end(text, 9)
+        end = json_end(text, 9)
         rest = text[end:] if end is not None else ""
         # what follows the member closes the object: checked on its own (a few bytes)
-        if end is not None and (rest == "}" or _json_end('{"":0' + rest, 0) == len(rest) + 5):
+        if end is not None and (rest == "}" or json_end('{"":0' + rest, 0) == len(rest) + 5):
             return end
-    elif _json_end(text, 0) == len(text):
+    elif json_end(text, 0) == len(text):
         return 0
     raise ValueError(f"the payload is not one JSON value: {_shown(text)}")
 

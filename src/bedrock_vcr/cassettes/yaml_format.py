@@ -43,7 +43,7 @@ from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, EventStreamError
-from . import safe_yaml, stream_check, stream_text, yaml_emit, yaml_subset
+from . import safe_yaml, stream_build, stream_check, stream_text, yaml_emit, yaml_subset
 from .bodies import body_from_doc, body_to_doc, event_from_doc, event_to_doc, seconds_at
 from .keys import refuse_unknown_keys
 from .records import STREAM_ENDS, Interaction, RecordedRequest, RecordedResponse
@@ -160,7 +160,7 @@ def response_from_doc(doc: Any, where: str) -> RecordedResponse:
             )
         if isinstance(events, str):
             stream_check.check_text(events, f"{where}/stream")
-            response.set_packed_events(events, stream_text.read_lines)
+            response.set_packed_events(events, stream_build.read_lines)
             return response
         if not isinstance(events, list):
             raise CassetteFormatError(
