@@ -146,7 +146,7 @@ _sharing_lock = threading.Lock()
 Packed: TypeAlias = (
     "tuple[tuple[float, ...], tuple[bytes, ...], tuple[bytes | None, ...] | None] | str"
 )
-#: The key under which a response parsed from lines keeps their text until it is cached.
+#: The key under which a response keeps the reader of its packed lines, when they are lines.
 _UNPACK = "_unpack_events"
 
 

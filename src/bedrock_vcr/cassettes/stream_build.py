@@ -48,9 +48,8 @@ def _usual_events(lines: list[str]) -> list[StreamEvent] | None:
     """The events :func:`.stream_text.event_of` builds from each of ``lines``, when every line
     is a usual one (a known event type, a payload of one JSON value, within a frame's limits),
     built by builtins that loop in C and one loop for the frames: a fifth less than a call of
-    ``event_of`` per line (a small cassette's streams are built at load, a large one's
-    when first replayed). ``None`` leaves the lines to ``event_of``, which builds them or
-    says what is wrong with which."""
+    ``event_of`` per line. ``None`` leaves the lines to ``event_of``, which builds them or says
+    what is wrong with which."""
     try:
         parts = list(map(str.split, lines, repeat(" "), repeat(2)))
         if set(map(len, parts)) != {3}:

@@ -1,7 +1,7 @@
 """Checking a cassette's stream lines without building their events.
 
 A loaded cassette keeps each stream's lines as read and builds its events when a test first
-replays it (:mod:`.stream_text`), but a bad line must still fail the load, located, with the
+replays it (:mod:`.stream_build`), but a bad line must still fail the load, located, with the
 error building it would give. Most streams are told good in a dozen calls of builtins that
 loop in C; a stream they are unsure of is checked line by line.
 """
