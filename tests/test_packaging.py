@@ -40,3 +40,23 @@ def test_public_api_resolves_lazily() -> None:
         assert getattr(bedrock_vcr, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         bedrock_vcr.nope  # noqa: B018
+
+
+def test_a_public_name_follows_its_module_when_that_is_imported_anew() -> None:
+    # pytester's in-process runs put sys.modules back afterwards, dropping what they imported:
+    # a name the package kept from such a run would be another class than the engine's next
+    # import of its module (isinstance checks then fail in the next run)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bedrock_vcr\n"
+        "first = bedrock_vcr.Answer\n"
+        "for name in [n for n in sys.modules if n.startswith('bedrock_vcr.simulation')]:\n"
+        "    del sys.modules[name]\n"
+        "import bedrock_vcr.simulation as fresh\n"
+        "assert fresh.Answer is not first\n"
+        "assert bedrock_vcr.Answer is fresh.Answer\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

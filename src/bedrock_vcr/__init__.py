@@ -8,6 +8,7 @@ installed) loads no engine module, no botocore and no jsonschema until something
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -291,10 +292,10 @@ def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'bedrock_vcr' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if module_name.endswith("." + name) else getattr(module, name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    # looked up each time, not kept here: pytester's in-process runs drop the modules they
+    # imported, and a kept name would then be another class than the module's next import
+    module = sys.modules.get(module_name) or importlib.import_module(module_name)
+    return module if module_name.endswith("." + name) else getattr(module, name)
 
 
 def __dir__() -> list[str]:
