@@ -442,3 +442,40 @@ def test_a_replayed_test_leaves_the_environment_as_it_found_it(
     )
     result = project.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=2)
+
+
+def test_the_engine_is_imported_without_pytests_assertion_rewriting(
+    pytester: pytest.Pytester,
+) -> None:
+    # pytest rewrites every module of a plugin's installed distribution, through a loader
+    # that made the engine's first import in a test process cost about three times as much;
+    # the engine raises typed errors and has no asserts worth rewriting. The user's own test
+    # modules are still rewritten. (An editable install is not marked; this early plugin marks
+    # the package as an installed wheel is, before the entry points load.)
+    pytester.makepyfile(
+        mark_engine="import pytest\n\npytest.register_assert_rewrite('bedrock_vcr')\n"
+    )
+    pytester.makepyfile(
+        test_loaders=textwrap.dedent(
+            """
+            import sys
+
+            def test_engine_modules_are_plain():
+                import bedrock_vcr.cassettes.cache
+                import bedrock_vcr.intercept.player
+
+                hook = type(sys.meta_path[0]).__name__
+                assert hook == "AssertionRewritingHook"  # rewriting is on in this run
+                for name in ("bedrock_vcr.cassettes.cache", "bedrock_vcr.intercept.player"):
+                    loader = type(sys.modules[name].__spec__.loader).__name__
+                    assert loader != "AssertionRewritingHook", name
+
+            def test_the_users_asserts_are_still_rewritten():
+                left, right = [1, 2], [1, 3]
+                assert left == right
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "mark_engine")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*At index 1 diff: 2 != 3*"])

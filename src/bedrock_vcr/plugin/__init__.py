@@ -23,8 +23,30 @@ if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     options.add_options(parser)
+    _import_engine_plainly(pluginmanager)
+
+
+def _import_engine_plainly(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Take the package off pytest's list of modules to rewrite asserts in.
+
+    pytest marks every module of an installed plugin's distribution, and its rewriting loader
+    made the engine's first import in each test process (and each xdist worker) about three
+    times as slow. The engine reports through typed errors; its few asserts state invariants
+    and need no rewritten message. This runs before any module but the plugin's own is
+    imported. It uses the hook's private state, so it is best effort: when that state is not
+    the expected shape, the modules are rewritten as before.
+    """
+    hook = getattr(pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    known = getattr(hook, "_marked_for_rewrite_cache", None)
+    if not isinstance(marked, set) or not isinstance(known, dict):
+        return
+    package = __name__.partition(".")[0]
+    marked.discard(package)
+    for name in [n for n in known if n == package or n.startswith(package + ".")]:
+        del known[name]
 
 
 def pytest_configure(config: pytest.Config) -> None:
