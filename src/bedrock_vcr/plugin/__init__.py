@@ -23,9 +23,13 @@ if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
 
 
-def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    options.add_options(parser)
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    # the first hook called as the plugin is registered, before any other module is imported
     _import_engine_plainly(pluginmanager)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
 
 
 def _import_engine_plainly(pluginmanager: pytest.PytestPluginManager) -> None:
