@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_vcr.cassettes import cache, records, storage
+from bedrock_vcr.cassettes import cache, records, storage, stream_build
 from bedrock_vcr.cassettes import yaml_format as serialize
 from bedrock_vcr.cassettes.records import Interaction, StreamEvent
 from bedrock_vcr.errors import TruncatedStreamWarning
@@ -105,14 +105,17 @@ def mapped_stream_answer() -> Interaction:
     return interaction
 
 
-@pytest.mark.parametrize("form", ["lines", "mappings"])
+@pytest.mark.parametrize("form", ["lines", "large lines", "mappings"])
 def test_replaying_an_entry_reads_its_frames_without_decoding_them(
     tmp_path: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch, form: str
 ) -> None:
     """Replay sends the recorded frames as they are: a test that only replays never pays for
-    decoding its stream's frames back into messages. A stream held as lines is kept as its
-    lines and read again into events (built, never decoded); a stream held as event mappings
-    is kept as frames, and ``message`` is decoded when first read."""
+    decoding its stream's frames back into messages. A large cassette's stream held as lines
+    is kept as its lines and read again into events (built, never decoded); a small one's,
+    and a stream held as event mappings, is kept as frames, and ``message`` is decoded when
+    first read."""
+    if form == "large lines":
+        monkeypatch.setattr(stream_build, "PREBUILT_UP_TO", 0)
     cassette = tmp_path / "c.yaml"
     answer = stream_answer() if "lines" in form else mapped_stream_answer()
     storage.write_atomic(cassette, serialize.dumps([plain(b'{"generation":"ok"}'), answer]))
@@ -127,7 +130,8 @@ def test_replaying_an_entry_reads_its_frames_without_decoding_them(
     assert [e.frame for e in events] == [e.frame for e in parsed.events or []]
     assert [e.offset for e in events] == [0.01, 0.02] and decoded == []
     assert events[1].message == (parsed.events or [])[1].message
-    assert decoded == ([] if form == "lines" else [events[1].frame])
+    # (a small cassette's parse holds frames as well: both messages are decoded)
+    assert decoded == [events[1].frame] * {"large lines": 0, "lines": 2, "mappings": 1}[form]
     assert events == parsed.events and parsed.events == events  # equal either way round
     assert [e.copy() for e in events] == parsed.events
     assert all(isinstance(e, StreamEvent) for e in events)
@@ -349,9 +353,13 @@ def test_processes_writing_the_same_entry_at_once_leave_one_whole_entry(
     assert loaded[1].response.events[1].frame.hex() == outputs[0]
 
 
-def test_a_stream_read_from_lines_is_kept_as_its_lines(cassette: Path, parses: list[Path]) -> None:
-    """The entry holds a stream's lines, smaller than its frames (no base64, no header block
-    per event), and the events read from them are the parsed ones."""
+def test_a_large_cassettes_stream_read_from_lines_is_kept_as_its_lines(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past :data:`.stream_build.PREBUILT_UP_TO`, the entry holds a stream's lines, smaller
+    than its frames (no base64, no header block per event), and the events read from them are
+    the parsed ones."""
+    monkeypatch.setattr(stream_build, "PREBUILT_UP_TO", 0)
     parsed = fresh_load(cassette)
     (entry,) = entries(cassette)
     blob = entry.read_bytes()
@@ -360,6 +368,35 @@ def test_a_stream_read_from_lines_is_kept_as_its_lines(cassette: Path, parses: l
     assert parsed[1].response.events[0].frame not in blob  # no frame kept beside the lines
     cached = fresh_load(cassette)
     assert parses == [cassette] and cached == parsed
+
+
+def test_a_small_cassettes_streams_are_made_into_frames_once_and_replayed_as_they_are(
+    cassette: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first parse makes a small cassette's streams into frames (the lines are checked
+    first, and the end check reads them); the entry holds those frames, and replay from it or
+    from the parse sends them without building an event, in this process and the next."""
+    built: list[str] = []
+    read = stream_build.read_lines
+    monkeypatch.setattr(stream_build, "read_lines", lambda t: built.append(t) or read(t))
+    parsed = fresh_load(cassette)
+    (entry,) = entries(cassette)
+    blob = entry.read_bytes()
+    assert b'0.01 chunk {"bytes":' not in blob  # no lines kept beside the frames
+    cached = fresh_load(cassette)
+    assert parses == [cassette]
+    for response in (parsed[1].response, cached[1].response):
+        assert response is not None and response.lines is None
+        frames = response.frames()
+        assert frames is not None and len(frames) == 2 and all(f in blob for f in frames)
+        assert "events" not in response.__dict__ or response.__dict__["events"] is None
+    assert built == []
+    # the events, when read, are those of the lines (decoded from the frames)
+    assert cached == parsed
+    storage._cache.clear()
+    streams = [i.response for i in storage.interactions_from_text(cassette.read_text())]
+    assert streams[1] is not None and streams[1].lines is not None  # read, not built
+    assert cached[1].response.events == streams[1].events
 
 
 @pytest.mark.parametrize("override", [False, True])

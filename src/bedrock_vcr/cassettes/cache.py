@@ -4,9 +4,10 @@ Parsing a cassette's YAML costs far more than anything done with what it holds (
 recorded stream), and every test process parses it again. Once a file is parsed, its
 interactions are written as plain data (:mod:`marshal` of tuples, dicts, text, bytes and
 numbers, never objects) to ``.bedrock-vcr/cache/<name>.<sha256>.marshal``; the next process
-that loads the same bytes reads that instead. A stream the file holds in lines is kept as
-those lines, built into frames when a test first replays it (about 0.16 ms for 50 events);
-one held as event mappings is kept as its frames, which replay sends unread.
+that loads the same bytes reads that instead. A small cassette's streams are kept as
+the frames its first parse made of their lines (:func:`.stream_build.prebuild`), and a stream
+the file holds as event mappings as its frames: replay sends them unread. A larger cassette's
+streams are kept as their lines, built into frames when a test first replays one.
 
 An entry is used only when the SHA-256 of the cassette's bytes it records is the file's, and it
 was written by the same bedrock-vcr readers on the same Python (a fingerprint of the reader
@@ -347,8 +348,8 @@ def _pack(interaction: Interaction) -> tuple[Any, ...]:
             bytes(response.body),
             float(response.latency),
             response.stream_end,
-            # a stream read from lines keeps them (half the room of its frames), built into
-            # frames when a test first replays it; any other keeps its frames
+            # a large cassette's stream read from lines keeps them (half the room of its
+            # frames), built into frames when a test first replays it; any other its frames
             pack_events(response),
         ),
     )

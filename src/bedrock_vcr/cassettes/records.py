@@ -196,8 +196,11 @@ def pack_events(response: RecordedResponse) -> Packed | None:
     if packed is not None:
         return packed
     events = response.events
-    if events is None:
-        return None
+    return None if events is None else pack_event_list(events)
+
+
+def pack_event_list(events: list[StreamEvent]) -> Packed:
+    """``events`` as the :data:`Packed` value of their frames (see :func:`pack_events`)."""
     offsets = tuple(map(float, map(_OFFSET, events)))
     overrides = tuple(map(_OVERRIDE, events))
     if overrides.count(None) == len(overrides):
@@ -278,6 +281,8 @@ class RecordedResponse:
         self.__dict__[_PACKED] = packed
         if unpack is not None:
             self.__dict__[_UNPACK] = unpack
+        else:
+            self.__dict__.pop(_UNPACK, None)  # (lines made into frames: no longer read as lines)
 
     @property
     def lines(self) -> str | None:

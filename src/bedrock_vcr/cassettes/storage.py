@@ -29,7 +29,7 @@ from typing import Any
 
 from .._tracebacks import hide as __tracebackhide__  # noqa: F401 (pytest reads it)
 from ..errors import CassetteFormatError, TruncatedStreamWarning
-from . import cache, files, locking, stream_end
+from . import cache, files, locking, stream_build, stream_end
 from .formats import sniff
 from .records import Interaction
 
@@ -277,7 +277,8 @@ def _parsed(path: Path, target: Path) -> tuple[list[Interaction], bytes | None]:
         del text  # the document holds what it needs: the text is not held through the build
         interactions = _from_document(*document, path)
         del document  # nor its mappings through the cache entry's write
-    found = stream_end.cut_short(interactions)
+    found = stream_end.cut_short(interactions)  # (from the lines, before they become frames)
+    stream_build.prebuild(interactions)
     cache.store(target, key, interactions, [dataclasses.astuple(item) for item in found])
     _warn_found(found, path)
     return interactions, key
