@@ -1,9 +1,11 @@
 """A cassette whose recorded answers passed the load check is not checked again in the next
 process while its bytes, the schemas and the settings stay the same; findings are reported on
-every load."""
+every load. Likewise a replayed request that is byte for byte a recorded one, once every
+recorded request passed the request check."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -11,8 +13,12 @@ import pytest
 
 from bedrock_vcr import use_cassette
 from bedrock_vcr.cassettes import storage
+from bedrock_vcr.cassettes.cassette import Cassette
+from bedrock_vcr.cassettes.records import RecordedRequest
 from bedrock_vcr.errors import SchemaDriftWarning
+from bedrock_vcr.validation import checks as checks_module
 from bedrock_vcr.validation import policy
+from bedrock_vcr.validation.settings import ValidationSettings
 
 from .test_checks import LLAMA, LLAMA_ANSWER, interaction, plain, write
 
@@ -103,3 +109,73 @@ def test_an_edited_schema_or_check_module_means_a_check_again(
     assert checks == [path, path]
     new_process_load(path)
     assert checks == [path, path]
+
+
+# --- replayed requests that are recorded ones ------------------------------------------------
+
+
+@pytest.fixture
+def validated(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The request bodies checked against their schema."""
+    monkeypatch.delenv("BEDROCK_VCR_CACHE", raising=False)
+    seen: list[bytes] = []
+    real = checks_module.validate_request
+
+    def counting(model_id, body, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(json.dumps(body).encode())
+        return real(model_id, body, **kwargs)
+
+    monkeypatch.setattr(checks_module, "validate_request", counting)
+    return seen
+
+
+def new_process_checks(path: Path) -> policy.CassetteChecks:
+    storage._cache.clear()
+    checks_module._VERDICTS.clear()
+    return policy.CassetteChecks(Cassette(path), ValidationSettings())
+
+
+def sent(body: bytes) -> RecordedRequest:
+    return RecordedRequest(operation="InvokeModel", model_id=LLAMA, body=body)
+
+
+def test_a_replayed_request_that_is_a_recorded_one_takes_their_verdict(
+    tmp_path: Path, validated: list[bytes]
+) -> None:
+    # a test's request holding the JSON value of a recorded one (written any way) is not
+    # checked again once every recorded request passed; that they passed is remembered for
+    # the next process
+    recorded = [
+        interaction(LLAMA, {"prompt": "a", "max_gen_len": 5}, plain(LLAMA_ANSWER)),
+        interaction(LLAMA, {"prompt": "b"}, plain(LLAMA_ANSWER)),
+    ]
+    path = write(tmp_path / "c.yaml", *recorded)
+    first = new_process_checks(path)
+    assert first.check_request(sent(b'{"prompt": "a", "max_gen_len": 5}')) is None
+    assert first.check_request(sent(b'{"prompt":"b"}')) is None
+    assert len(validated) == 2  # the two recorded requests, checked once
+    validated.clear()
+    later = new_process_checks(path)
+    assert later.check_request(sent(b'{"max_gen_len":5,  "prompt":"a"}')) is None
+    assert later.check_request(sent(b'{"prompt": "b"}')) is None
+    assert validated == []
+    # any other value is checked (5.0 is not 5 here), and a bad one still gets Bedrock's 400
+    assert later.check_request(sent(b'{"prompt": "a", "max_gen_len": 5.0}')) is None
+    rejected = later.check_request(sent(b'{"prompt": 5}'))
+    assert rejected is not None and rejected.status == 400
+    assert len(validated) == 2
+
+
+def test_a_request_the_schema_refuses_keeps_every_replayed_request_checked(
+    tmp_path: Path, validated: list[bytes]
+) -> None:
+    bad = interaction(LLAMA, {"prompt": 5}, plain(LLAMA_ANSWER))  # recorded, yet refused now
+    path = write(tmp_path / "c.yaml", interaction(LLAMA, {"prompt": "a"}, plain(LLAMA_ANSWER)), bad)
+    for _ in range(2):
+        checks = new_process_checks(path)
+        validated.clear()
+        rejected = checks.check_request(sent(b'{"prompt": 5}'))
+        assert rejected is not None and rejected.status == 400
+        assert checks.check_request(sent(b'{"prompt": "a"}')) is None
+        # the recorded requests, then each replayed one, in every process
+        assert len(validated) == 2 + 2

@@ -14,6 +14,7 @@ that into what botocore receives, and hooking the checks into a player, is
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,10 @@ def _schema_id(request: RecordedRequest, overrides: Mapping[str, str] | None) ->
 
 _LOAD_CACHE: dict[tuple[Any, ...], tuple[Finding, ...]] = {}
 _LOAD_CACHE_SIZE = 256
+#: Most interactions of a cassette whose recorded requests are checked at once, so that a
+#: replayed request byte for byte one of them is not checked again (a larger cassette's
+#: replayed requests are each checked: a test replays few of its interactions).
+RECORDED_CHECKED_UP_TO = 1000
 
 
 class RequestValidator:
@@ -96,6 +101,21 @@ class RequestValidator:
         return self.reject(request, violations) if violations else None
 
 
+# keys sorted, nothing else changed: two bodies with one text hold the same JSON value
+# (``1`` and ``1.0``, ``true`` and ``1`` stay apart), which is all the check reads of them
+_SAME_VALUE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _verdict_key(request: RecordedRequest) -> tuple[bytes | str, str, str]:
+    """What the request check's verdict depends on besides the settings: the body's JSON value
+    as one text (its bytes when it is not JSON), the model id and the operation."""
+    try:
+        body: bytes | str = _SAME_VALUE.encode(json.loads(request.body))
+    except (ValueError, RecursionError):
+        body = bytes(request.body)
+    return body, request.model_id, request.operation
+
+
 class CassetteChecks:
     """The validation one :class:`~bedrock_vcr.intercept.player.CassettePlayer` runs (wired in by
     :func:`bedrock_vcr.intercept.checked.install`)."""
@@ -110,6 +130,7 @@ class CassetteChecks:
             cassette=cassette.path,
             payloads=self.payloads,
         )
+        self._clean: frozenset[tuple[bytes | str, str, str]] | None = None
 
     # replay: before matching
 
@@ -118,11 +139,43 @@ class CassetteChecks:
 
         While the cassette records, nothing is blocked (Bedrock decides); the request is checked
         anyway so that an unknown model warns (or fails under ``strict_models``) before sending.
+        A request whose body holds the same JSON value as one the cassette recorded (same model
+        id and operation), when every recorded request passed this check, has their verdict:
+        the check depends on nothing else but the settings. That they passed is remembered
+        across processes.
         """
+        if self._clean is None:
+            self._clean = self._clean_recorded_requests()
+        if self._clean and _verdict_key(request) in self._clean:
+            return None
         violations = self.requests.violations(request)
         if not violations or self.cassette.records:
             return None
         return self.requests.reject(request, violations)
+
+    def _clean_recorded_requests(self) -> frozenset[tuple[bytes | str, str, str]]:
+        """The :func:`_verdict_key` of every recorded request of a known model when each of
+        them passes the request check; empty when one does not, or past
+        :data:`RECORDED_CHECKED_UP_TO` interactions."""
+        interactions = self.cassette.interactions
+        if not interactions or len(interactions) > RECORDED_CHECKED_UP_TO:
+            return frozenset()
+        if self.settings.validate_requests == "off":
+            return frozenset()
+        recorded = [
+            i.request
+            for i in interactions
+            if i.request.operation in OPERATIONS
+            and self.payloads.known(i.request.model_id, i.request.operation)
+        ]
+        if not recorded:
+            return frozenset()
+        path = self.cassette.path
+        if not verdicts.passed(path, self.settings, part=verdicts.REQUESTS):
+            if any(self.requests.violations(r) for r in recorded):
+                return frozenset()
+            verdicts.note_passed(path, self.settings, part=verdicts.REQUESTS)
+        return frozenset(map(_verdict_key, recorded))
 
     # recording: once the answer is complete
 

@@ -1,4 +1,5 @@
-"""Remembering, across processes, that a cassette's recorded answers fit their schemas.
+"""Remembering, across processes, that a cassette's recorded answers (or requests) fit their
+schemas.
 
 Checking every recorded answer of a cassette when it loads costs as much as the load itself
 from the parsed-cassette cache (every chunk of every stream is decoded and checked). A clean
@@ -49,8 +50,16 @@ def _code_digest() -> bytes:
 _keys: dict[str, bytes] = {}
 
 
-def _check_key(settings: ValidationSettings) -> bytes:
+#: What a verdict is about: the recorded answers (the load check) or the recorded requests
+#: (which a replayed request that is one of them need not be checked against again).
+ANSWERS = "answers"
+REQUESTS = "requests"
+
+
+def _check_key(settings: ValidationSettings, part: str = ANSWERS) -> bytes:
     shown = repr((sorted(settings.model_families.items()), settings.strict_models))
+    if part != ANSWERS:
+        shown = f"{part} {shown}"
     found = _keys.get(shown)
     if found is None:
         found = hashlib.sha256(_code_digest() + shown.encode()).digest()
@@ -59,19 +68,25 @@ def _check_key(settings: ValidationSettings) -> bytes:
     return found
 
 
-def passed(path: Path, settings: ValidationSettings, info: os.stat_result | None = None) -> bool:
-    """Whether the recorded answers of ``path``, as last loaded, passed this check before
-    (``info``: the ``os.stat`` of its real path, when just taken)."""
+def passed(
+    path: Path,
+    settings: ValidationSettings,
+    info: os.stat_result | None = None,
+    part: str = ANSWERS,
+) -> bool:
+    """Whether the recorded answers (or requests) of ``path``, as last loaded, passed this
+    check before (``info``: the ``os.stat`` of its real path, when just taken)."""
     real = storage.real_path(path)
     digest = storage.loaded_digest(real, real=True, info=info)
     if digest is None:
         return False
-    return cache.passed(real, digest, _check_key(settings))
+    return cache.passed(real, digest, _check_key(settings, part))
 
 
-def note_passed(path: Path, settings: ValidationSettings) -> None:
-    """Remember that the recorded answers of ``path``, as last loaded, fit their schemas."""
+def note_passed(path: Path, settings: ValidationSettings, part: str = ANSWERS) -> None:
+    """Remember that the recorded answers (or requests) of ``path``, as last loaded, fit their
+    schemas."""
     real = Path(storage.real_path(path))
     digest = storage.loaded_digest(real, real=True)
     if digest is not None:
-        cache.note_passed(real, digest, _check_key(settings))
+        cache.note_passed(real, digest, _check_key(settings, part))
