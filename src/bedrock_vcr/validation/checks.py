@@ -111,6 +111,11 @@ class PayloadChecker:
             hit = self._known[model_id] = resolve_model(model_id, self.overrides).known
         return hit
 
+    def remembers(self, request: RecordedRequest) -> bool:
+        """Whether this process has the verdict of these very bytes (see :meth:`request`)."""
+        key = (request.body, request.model_id, request.operation, self._settings_key)
+        return _VERDICTS.get(key) is not None
+
     def request(self, request: RecordedRequest) -> list[Violation]:
         """Violations of a request body (unknown models warn once, or raise when strict).
 
