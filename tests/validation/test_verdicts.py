@@ -159,6 +159,13 @@ def test_a_replayed_request_that_is_a_recorded_one_takes_their_verdict(
     assert later.check_request(sent(b'{"max_gen_len":5,  "prompt":"a"}')) is None
     assert later.check_request(sent(b'{"prompt": "b"}')) is None
     assert validated == []
+    # the same bytes again are answered by the process's verdict memo, without the value text
+    texts: list[RecordedRequest] = []
+    text_of = policy._verdict_key
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(policy, "_verdict_key", lambda r: texts.append(r) or text_of(r))
+        assert later.check_request(sent(b'{"prompt": "b"}')) is None
+    assert texts == [] and validated == []
     # any other value is checked (5.0 is not 5 here), and a bad one still gets Bedrock's 400
     assert later.check_request(sent(b'{"prompt": "a", "max_gen_len": 5.0}')) is None
     rejected = later.check_request(sent(b'{"prompt": 5}'))

@@ -116,6 +116,12 @@ class PayloadChecker:
         key = (request.body, request.model_id, request.operation, self._settings_key)
         return _VERDICTS.get(key) is not None
 
+    def remember_clean(self, request: RecordedRequest) -> None:
+        """Remember that ``request`` (of a known model) has no violation, known otherwise than
+        by checking it (its value is a recorded request's that passed)."""
+        key = (request.body, request.model_id, request.operation, self._settings_key)
+        _VERDICTS.put(key, request.body, ())
+
     def request(self, request: RecordedRequest) -> list[Violation]:
         """Violations of a request body (unknown models warn once, or raise when strict).
 

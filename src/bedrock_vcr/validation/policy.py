@@ -149,6 +149,7 @@ class CassetteChecks:
         # (a verdict this process has for these bytes costs less than the value's text)
         clean = self._clean
         if clean and not self.payloads.remembers(request) and _verdict_key(request) in clean:
+            self.payloads.remember_clean(request)  # these bytes again: the memo answers
             return None
         violations = self.requests.violations(request)
         if not violations or self.cassette.records:
